@@ -1,0 +1,1 @@
+//! Enterprise profiles (一企一档): the profile contract as Rust types, USCC and region validation.
