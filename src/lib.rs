@@ -3,7 +3,15 @@
 //! The library holds every domain module; `src/main.rs` only parses the command line.
 //! See `docs/ARCHITECTURE.md` for where things live and how data flows.
 
+pub mod accounts;
+pub mod app;
+pub mod audit;
 pub mod cli;
 pub mod config;
+pub mod db;
+pub mod firms;
+pub mod http;
 pub mod profiles;
 pub mod rules;
+pub mod telemetry;
+pub mod web;

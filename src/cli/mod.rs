@@ -1,10 +1,18 @@
 //! The command line: one subcommand per operator task, each with its own `--help`.
 
+mod audit;
+mod demo;
 mod rules;
+mod serve;
+mod user;
 
+use std::future::Future;
+use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+
+use crate::config::Settings;
 
 /// mianshen (免申即享): enterprise subsidies delivered without an application.
 #[derive(Debug, Parser)]
@@ -16,6 +24,26 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run the web service (API and pages) until Ctrl-C or SIGTERM.
+    Serve {
+        /// Address to listen on (overrides MIANSHEN_LISTEN).
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<SocketAddr>,
+    },
+    /// Bring the database schema up to date, then exit.
+    Migrate,
+    /// Start the service on the private cluster with demo accounts and sample data.
+    Demo {
+        /// Address to listen on (overrides MIANSHEN_LISTEN).
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<SocketAddr>,
+    },
+    /// Manage accounts.
+    #[command(subcommand)]
+    User(user::UserCommand),
+    /// Inspect the audit log.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
     /// Policy rules: static checks and rule tests.
     #[command(subcommand)]
     Rules(rules::RulesCommand),
@@ -27,7 +55,46 @@ pub enum Command {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Serve { listen } => with_settings(listen, serve::serve),
+        Command::Migrate => with_settings(None, serve::migrate),
+        Command::Demo { listen } => with_settings(listen, demo::demo),
+        Command::User(cmd) => with_settings(None, |s| user::run(s, cmd)),
+        Command::Audit(cmd) => with_settings(None, |s| audit::run(s, cmd)),
         Command::Rules(cmd) => rules::run(cmd),
         Command::Eval(args) => rules::eval(args),
+    }
+}
+
+/// Loads the settings (failing with the variable at fault), sets up logging, and runs an
+/// async command on a fresh runtime.
+fn with_settings<F, Fut>(listen: Option<SocketAddr>, command: F) -> ExitCode
+where
+    F: FnOnce(Settings) -> Fut,
+    Fut: Future<Output = anyhow::Result<ExitCode>>,
+{
+    let mut settings = match Settings::load() {
+        Ok(settings) => settings,
+        Err(error) => {
+            eprintln!("mianshen: configuration error: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Some(listen) = listen {
+        settings.http.listen = listen;
+    }
+    crate::telemetry::init(&settings.log);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("mianshen: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(command(settings)) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("mianshen: {error:#}");
+            ExitCode::FAILURE
+        }
     }
 }

@@ -1,0 +1,135 @@
+//! The one error type of the HTTP edge: every failure becomes
+//! `{"error":{"code","message"}}` with a message a person can act on. A 500 is logged
+//! with the request id and never shows its cause.
+
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use super::observability::current_request_id;
+
+/// A failed request.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The request is malformed.
+    #[error("{0}")]
+    BadRequest(String),
+    /// No valid session or token, or wrong credentials.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// Signed in, but the role may not do this.
+    #[error("{0}")]
+    Forbidden(String),
+    /// Nothing there (or nothing this account may see).
+    #[error("{0}")]
+    NotFound(String),
+    /// It conflicts with what exists.
+    #[error("{0}")]
+    Conflict(String),
+    /// Well-formed but not acceptable.
+    #[error("{0}")]
+    Unprocessable(String),
+    /// The account is locked.
+    #[error("{0}")]
+    Locked(String),
+    /// Too many requests.
+    #[error("{0}")]
+    TooManyRequests(String),
+    /// Anything else: logged, never shown.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl ApiError {
+    fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            ApiError::Unprocessable(_) => (StatusCode::UNPROCESSABLE_ENTITY, "unprocessable"),
+            ApiError::Locked(_) => (StatusCode::LOCKED, "locked"),
+            ApiError::TooManyRequests(_) => (StatusCode::TOO_MANY_REQUESTS, "too_many_requests"),
+            ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        }
+    }
+}
+
+impl ApiError {
+    /// The HTTP status this error is answered with.
+    pub fn status(&self) -> StatusCode {
+        self.status_and_code().0
+    }
+
+    /// The request carries no valid session or token.
+    pub fn unauthorized() -> Self {
+        ApiError::Unauthorized("请先登录".to_owned())
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(error: sqlx::Error) -> Self {
+        ApiError::Internal(error.into())
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(rejection: JsonRejection) -> Self {
+        ApiError::BadRequest(format!("请求体不是有效的 JSON：{}", rejection.body_text()))
+    }
+}
+
+impl From<PathRejection> for ApiError {
+    fn from(rejection: PathRejection) -> Self {
+        ApiError::BadRequest(format!("路径参数无效：{}", rejection.body_text()))
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(rejection: QueryRejection) -> Self {
+        ApiError::BadRequest(format!("查询参数无效：{}", rejection.body_text()))
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_and_code();
+        let message = match &self {
+            ApiError::Internal(error) => {
+                let request_id = current_request_id();
+                tracing::error!(request_id = %request_id, error = ?error, "request failed");
+                format!("服务器内部错误，请联系管理员并提供请求编号 {request_id}")
+            }
+            other => other.to_string(),
+        };
+        (status, axum::Json(json!({ "error": { "code": code, "message": message } }))).into_response()
+    }
+}
+
+/// `axum::Json`, but a bad body is answered in our error shape.
+#[derive(Debug, axum::extract::FromRequest)]
+#[from_request(via(axum::Json), rejection(ApiError))]
+pub struct ApiJson<T>(pub T);
+
+/// `axum::extract::Path`, but a bad segment is answered in our error shape.
+#[derive(Debug, axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(ApiError))]
+pub struct ApiPath<T>(pub T);
+
+/// `axum::extract::Query`, but a bad query is answered in our error shape.
+#[derive(Debug, axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(ApiError))]
+pub struct ApiQuery<T>(pub T);
+
+/// Answers routes that do not exist.
+pub async fn not_found() -> ApiError {
+    ApiError::NotFound("没有这个地址".to_owned())
+}
+
+/// Answers a known route called with the wrong method.
+pub async fn method_not_allowed() -> Response {
+    let body = json!({ "error": { "code": "method_not_allowed", "message": "该地址不支持此请求方法" } });
+    (StatusCode::METHOD_NOT_ALLOWED, axum::Json(body)).into_response()
+}

@@ -1,0 +1,129 @@
+//! Server-rendered pages for people, in Simplified Chinese: sign-in and the home page.
+//! Later issues add the enterprise, author and finance workspaces here.
+
+mod page;
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, State};
+use axum::http::HeaderMap;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use serde::Deserialize;
+use subtle::ConstantTimeEq;
+
+use crate::accounts;
+use crate::http::auth::{Credential, CurrentUser, SESSION_COOKIE};
+use crate::http::{ApiError, AppState};
+use page::{escape, layout};
+
+/// The cookie that carries the login form's CSRF token (double-submit: no session yet).
+const LOGIN_CSRF_COOKIE: &str = "ms_login_csrf";
+
+/// The web pages.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/login", get(login_form).post(login_submit))
+        .route("/logout", post(logout))
+}
+
+async fn home(current: Option<CurrentUser>) -> Response {
+    let Some(current) = current else {
+        return Redirect::to("/login").into_response();
+    };
+    let user = &current.user;
+    let firm = user
+        .uscc
+        .as_ref()
+        .map(|u| format!("<p>所属企业统一社会信用代码：<code>{}</code></p>", escape(u.as_str())))
+        .unwrap_or_default();
+    let csrf = escape(current.csrf_token().unwrap_or_default());
+    let body = format!(
+        r#"<h1>免申即享 · 惠企政策直达平台</h1>
+<p>您好，{name}（{role}）。</p>{firm}
+<form method="post" action="/logout"><input type="hidden" name="_csrf" value="{csrf}"><button type="submit">退出登录</button></form>"#,
+        name = escape(&user.display_name),
+        role = user.role.label(),
+    );
+    Html(layout("首页", &body)).into_response()
+}
+
+fn login_page(csrf: &str, message: Option<&str>) -> String {
+    let alert = message
+        .map(|m| format!(r#"<p class="alert" role="alert">{}</p>"#, escape(m)))
+        .unwrap_or_default();
+    let body = format!(
+        r#"<h1>登录</h1>{alert}
+<form method="post" action="/login">
+<input type="hidden" name="_csrf" value="{csrf}">
+<label>用户名 <input name="username" autocomplete="username" required></label>
+<label>密码 <input name="password" type="password" autocomplete="current-password" required></label>
+<button type="submit">登录</button>
+</form>"#,
+        csrf = escape(csrf)
+    );
+    layout("登录", &body)
+}
+
+fn login_csrf_cookie(value: String, secure: bool) -> Cookie<'static> {
+    Cookie::build((LOGIN_CSRF_COOKIE, value))
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(secure)
+        .path("/login")
+        .build()
+}
+
+async fn login_form(State(state): State<AppState>, jar: CookieJar) -> impl IntoResponse {
+    let token = uuid::Uuid::new_v4().simple().to_string();
+    let jar = jar.add(login_csrf_cookie(token.clone(), state.settings.http.cookie_secure));
+    (jar, Html(login_page(&token, None)))
+}
+
+#[derive(Debug, Deserialize)]
+struct LoginForm {
+    username: String,
+    password: String,
+    #[serde(rename = "_csrf")]
+    csrf: String,
+}
+
+async fn login_submit(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    jar: CookieJar,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    let expected = jar.get(LOGIN_CSRF_COOKIE).map(|c| c.value().to_owned()).unwrap_or_default();
+    let fresh = uuid::Uuid::new_v4().simple().to_string();
+    let retry_jar = jar.clone().add(login_csrf_cookie(fresh.clone(), state.settings.http.cookie_secure));
+    if expected.is_empty() || !bool::from(expected.as_bytes().ct_eq(form.csrf.as_bytes())) {
+        let page = login_page(&fresh, Some("页面已过期，请重新登录"));
+        return (axum::http::StatusCode::FORBIDDEN, retry_jar, Html(page)).into_response();
+    }
+    let client = crate::http::client_address(&state, &headers, peer);
+    match crate::http::sign_in(&state, &form.username, &form.password, &client).await {
+        Ok((_user, cookie, _csrf)) => {
+            let jar = jar.remove(Cookie::build(LOGIN_CSRF_COOKIE).path("/login")).add(cookie);
+            (jar, Redirect::to("/")).into_response()
+        }
+        Err(ApiError::Internal(error)) => ApiError::Internal(error).into_response(),
+        Err(error) => {
+            let status = error.status();
+            let page = login_page(&fresh, Some(&error.to_string()));
+            (status, retry_jar, Html(page)).into_response()
+        }
+    }
+}
+
+async fn logout(State(state): State<AppState>, current: CurrentUser, jar: CookieJar) -> Result<Response, ApiError> {
+    if let Credential::Session { token, .. } = &current.credential {
+        accounts::delete_session(&state.pool, token).await?;
+    }
+    let jar = jar.remove(Cookie::build(SESSION_COOKIE).path("/"));
+    Ok((jar, Redirect::to("/login")).into_response())
+}
