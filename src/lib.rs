@@ -5,5 +5,6 @@
 
 pub mod cli;
 pub mod config;
+pub mod db;
 pub mod profiles;
 pub mod rules;
