@@ -1,12 +1,343 @@
-//! STUB replaced by the pg-cluster branch.
-use std::path::Path;
+//! A private PostgreSQL cluster started from the local server binaries, used when `DATABASE_URL` is not set.
+//!
+//! The cluster lives in `<data_dir>/pg`, logs to `<data_dir>/pg.log`, listens only on
+//! `127.0.0.1` at a port chosen when it starts (no unix sockets), and trusts local connections
+//! for the superuser `mianshen`. An exclusive lock on `<data_dir>/pg.lock` guards `initdb` and
+//! start so that processes starting together share one cluster. `initdb` and `postgres` refuse to
+//! run as root, so when we are root they run as the `postgres` system user, which owns `pg/`.
+
+mod binaries;
+mod process;
+
+use std::fs::{self, File, OpenOptions};
+use std::io;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use nix::fcntl::{Flock, FlockArg};
+use sqlx::Connection;
+
+pub use binaries::PgBinaries;
+use process::RunAs;
+
+/// The superuser created by `initdb`; every URL of the private cluster connects as it.
+pub const SUPERUSER: &str = "mianshen";
+/// The application database created in every private cluster.
+pub const APP_DATABASE: &str = "mianshen";
+
+/// How many times a start is tried with a fresh port (another process may grab the free port).
+const START_ATTEMPTS: usize = 3;
+/// How many log lines a start failure quotes.
+const LOG_TAIL_LINES: usize = 20;
+
+/// Why the private cluster could not be made to run.
 #[derive(Debug, thiserror::Error)]
-#[error("stub")]
-pub struct ClusterError;
-pub struct PrivateCluster;
+pub enum ClusterError {
+    /// No folder with `initdb`, `pg_ctl` and `postgres` was found.
+    #[error(
+        "mianshen needs PostgreSQL. DATABASE_URL is not set, so it tried to start a private \
+         PostgreSQL cluster, but found no PostgreSQL server binaries (initdb, pg_ctl, postgres) in \
+         {searched}. Either install PostgreSQL 15 or newer (Debian/Ubuntu: `apt-get install \
+         postgresql`), or set MIANSHEN_PG_BIN to the folder holding its binaries, or set \
+         DATABASE_URL to a running PostgreSQL server (e.g. \
+         postgres://user@127.0.0.1:5432/mianshen)."
+    )]
+    BinariesNotFound {
+        /// Where we looked, in words.
+        searched: String,
+    },
+    /// We run as root but there is no unprivileged `postgres` user to run PostgreSQL as.
+    #[error(
+        "mianshen runs as root, and PostgreSQL refuses to run as root, so it must run the private \
+         cluster as the `postgres` system user, but that user does not exist. Create it (Debian/\
+         Ubuntu: `adduser --system --group postgres`), run mianshen as an ordinary user, or set \
+         DATABASE_URL to a running PostgreSQL server."
+    )]
+    NoPostgresUser,
+    /// The `postgres` user cannot traverse a folder on the way to the data folder.
+    #[error(
+        "the private PostgreSQL cluster runs as the `postgres` user, which cannot enter the folder \
+         {folder}; make it traversable (`chmod o+x {folder}`) or choose a data folder elsewhere"
+    )]
+    Unreachable {
+        /// The first folder on the path that `postgres` may not enter.
+        folder: PathBuf,
+    },
+    /// A file-system operation failed.
+    #[error("could not {action} {path}: {source}")]
+    Io {
+        /// What we were doing.
+        action: &'static str,
+        /// On what.
+        path: PathBuf,
+        /// Why it failed.
+        source: io::Error,
+    },
+    /// `initdb` or `pg_ctl` exited with an error.
+    #[error("`{command}` failed ({status}):\n{output}")]
+    Command {
+        /// The command line, for the reader.
+        command: String,
+        /// Its exit status.
+        status: String,
+        /// What it printed.
+        output: String,
+    },
+    /// `pg_ctl start` failed; the log usually says why.
+    #[error(
+        "the private PostgreSQL cluster in {pgdata} did not start: {reason}\nlast lines of {log}:\n{tail}"
+    )]
+    StartFailed {
+        /// The data folder.
+        pgdata: PathBuf,
+        /// What `pg_ctl` said.
+        reason: String,
+        /// The log file.
+        log: PathBuf,
+        /// Its last lines.
+        tail: String,
+    },
+    /// The cluster runs but a database statement failed.
+    #[error("the private PostgreSQL cluster is running but {action} failed: {source}")]
+    Sql {
+        /// What we were doing.
+        action: &'static str,
+        /// Why it failed.
+        source: sqlx::Error,
+    },
+    /// The blocking start task panicked or was cancelled.
+    #[error("the task starting the private PostgreSQL cluster failed: {0}")]
+    Join(#[from] tokio::task::JoinError),
+}
+
+/// A running private cluster: where it lives, its port, and whether this call started it.
+#[derive(Debug, Clone)]
+pub struct PrivateCluster {
+    bins: PgBinaries,
+    run_as: Option<RunAs>,
+    pgdata: PathBuf,
+    port: u16,
+    started_by_us: bool,
+}
+
 impl PrivateCluster {
-    pub fn ensure_running(_: Option<&Path>, _: &Path) -> Result<Self, ClusterError> { Err(ClusterError) }
-    pub fn url(&self, _db: &str) -> String { String::new() }
-    pub fn started_by_us(&self) -> bool { false }
-    pub fn stop(&self) -> Result<(), ClusterError> { Ok(()) }
+    /// Makes sure the cluster in `<data_dir>/pg` runs (creating it if needed) and that the
+    /// database `mianshen` exists. `pg_bin` is the value of `MIANSHEN_PG_BIN`, if set.
+    pub async fn ensure_running(
+        pg_bin: Option<&Path>,
+        data_dir: &Path,
+    ) -> Result<PrivateCluster, ClusterError> {
+        Self::ensure_running_with(pg_bin, data_dir, &[]).await
+    }
+
+    /// Like [`PrivateCluster::ensure_running`], passing `settings` (`name`, `value`) as `-c`
+    /// options when this call starts the server (ignored when it is already running). Values must
+    /// not need shell quoting.
+    pub async fn ensure_running_with(
+        pg_bin: Option<&Path>,
+        data_dir: &Path,
+        settings: &[(&str, &str)],
+    ) -> Result<PrivateCluster, ClusterError> {
+        let pg_bin = pg_bin.map(Path::to_path_buf);
+        let data_dir = data_dir.to_path_buf();
+        let settings: Vec<String> = settings
+            .iter()
+            .map(|(k, v)| format!("-c {k}={v}"))
+            .collect();
+        let cluster = tokio::task::spawn_blocking(move || {
+            start_blocking(pg_bin.as_deref(), &data_dir, &settings)
+        })
+        .await??;
+        cluster.create_app_database().await?;
+        Ok(cluster)
+    }
+
+    /// The TCP port on 127.0.0.1 the server listens on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Whether this call started the server (otherwise it was already running).
+    pub fn started_by_us(&self) -> bool {
+        self.started_by_us
+    }
+
+    /// The PostgreSQL data folder (`<data_dir>/pg`).
+    pub fn pgdata(&self) -> &Path {
+        &self.pgdata
+    }
+
+    /// The URL of database `db` in this cluster.
+    pub fn url(&self, db: &str) -> String {
+        format!("postgres://{SUPERUSER}@127.0.0.1:{}/{db}", self.port)
+    }
+
+    /// Stops the server (`pg_ctl stop -m fast -w`), whoever started it; blocks until it is down.
+    /// Only the caller that started it (see [`PrivateCluster::started_by_us`]) should normally stop it.
+    pub fn stop(&self) -> Result<(), ClusterError> {
+        process::pg_ctl_stop(&self.bins, self.run_as.as_ref(), &self.pgdata)
+    }
+
+    /// Creates the database `mianshen` unless it exists (a racing creator is not an error).
+    async fn create_app_database(&self) -> Result<(), ClusterError> {
+        let sql = |action| move |source| ClusterError::Sql { action, source };
+        let mut conn = sqlx::PgConnection::connect(&self.url("postgres"))
+            .await
+            .map_err(sql("connecting to database postgres"))?;
+        let exists: Option<i32> =
+            sqlx::query_scalar("SELECT 1 FROM pg_database WHERE datname = $1")
+                .bind(APP_DATABASE)
+                .fetch_optional(&mut conn)
+                .await
+                .map_err(sql("looking up database mianshen"))?;
+        if exists.is_none() {
+            let created = sqlx::query("CREATE DATABASE mianshen")
+                .execute(&mut conn)
+                .await;
+            match created {
+                // Another process created it between our check and ours: 42P04, or 23505 when
+                // both inserted into pg_database at once.
+                Err(sqlx::Error::Database(e))
+                    if matches!(e.code().as_deref(), Some("42P04" | "23505")) => {}
+                other => {
+                    other.map_err(sql("creating database mianshen"))?;
+                }
+            }
+        }
+        conn.close().await.map_err(sql("closing the connection"))
+    }
+}
+
+/// Stops the cluster in `<data_dir>/pg` if it runs; returns whether it was running.
+pub fn stop_if_running(pg_bin: Option<&Path>, data_dir: &Path) -> Result<bool, ClusterError> {
+    let pgdata = data_dir.join("pg");
+    if process::running_port(&pgdata).is_none() {
+        return Ok(false);
+    }
+    let bins = PgBinaries::locate(pg_bin)?;
+    let run_as = RunAs::for_current_user()?;
+    process::pg_ctl_stop(&bins, run_as.as_ref(), &pgdata)?;
+    Ok(true)
+}
+
+/// The blocking part of `ensure_running`: lock, reuse or initdb and start.
+fn start_blocking(
+    pg_bin: Option<&Path>,
+    data_dir: &Path,
+    settings: &[String],
+) -> Result<PrivateCluster, ClusterError> {
+    let bins = PgBinaries::locate(pg_bin)?;
+    let run_as = RunAs::for_current_user()?;
+    fs::create_dir_all(data_dir).map_err(io_err("create", data_dir))?;
+    if let Some(user) = &run_as {
+        user.check_reachable(data_dir)?;
+    }
+    let pgdata = data_dir.join("pg");
+    let _lock = lock_exclusive(&data_dir.join("pg.lock"))?;
+
+    if let Some(port) = process::running_port(&pgdata) {
+        return Ok(PrivateCluster {
+            bins,
+            run_as,
+            pgdata,
+            port,
+            started_by_us: false,
+        });
+    }
+    if !pgdata.join("PG_VERSION").exists() {
+        process::initdb(&bins, run_as.as_ref(), &pgdata)?;
+    } else if let Some(user) = &run_as {
+        user.give_tree(&pgdata)?;
+    }
+    let log = data_dir.join("pg.log");
+    prepare_log(&log, run_as.as_ref())?;
+    let port = start_with_retries(&bins, run_as.as_ref(), &pgdata, &log, settings)?;
+    Ok(PrivateCluster {
+        bins,
+        run_as,
+        pgdata,
+        port,
+        started_by_us: true,
+    })
+}
+
+/// Starts the server at a free port, trying another port if the start fails.
+fn start_with_retries(
+    bins: &PgBinaries,
+    run_as: Option<&RunAs>,
+    pgdata: &Path,
+    log: &Path,
+    settings: &[String],
+) -> Result<u16, ClusterError> {
+    let mut last_reason = String::new();
+    for _ in 0..START_ATTEMPTS {
+        let port = free_port().map_err(io_err("find a free port for", pgdata))?;
+        match process::pg_ctl_start(bins, run_as, pgdata, log, port, settings) {
+            Ok(()) => return Ok(process::running_port(pgdata).unwrap_or(port)),
+            Err(reason) => last_reason = reason,
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    Err(ClusterError::StartFailed {
+        pgdata: pgdata.to_path_buf(),
+        reason: last_reason,
+        log: log.to_path_buf(),
+        tail: log_tail(log, LOG_TAIL_LINES),
+    })
+}
+
+/// Takes an exclusive lock on `path`, waiting for other holders; released on drop.
+fn lock_exclusive(path: &Path) -> Result<Flock<File>, ClusterError> {
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .map_err(io_err("open the lock file", path))?;
+    Flock::lock(file, FlockArg::LockExclusive).map_err(|(_, errno)| ClusterError::Io {
+        action: "lock",
+        path: path.to_path_buf(),
+        source: errno.into(),
+    })
+}
+
+/// Creates the log file so that the server's user, who may not write `data_dir`, can append to it.
+fn prepare_log(log: &Path, run_as: Option<&RunAs>) -> Result<(), ClusterError> {
+    OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .map_err(io_err("create the log file", log))?;
+    if let Some(user) = run_as {
+        user.give(log)?;
+    }
+    Ok(())
+}
+
+/// A port on 127.0.0.1 that was free a moment ago.
+fn free_port() -> io::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+/// The last `n` lines of the log, or a note that it could not be read.
+fn log_tail(log: &Path, n: usize) -> String {
+    match fs::read_to_string(log) {
+        Ok(text) => {
+            let lines: Vec<&str> = text.lines().collect();
+            lines[lines.len().saturating_sub(n)..].join("\n")
+        }
+        Err(e) => format!("(could not read the log: {e})"),
+    }
+}
+
+/// Maps an `io::Error` to [`ClusterError::Io`] for `action` on `path`.
+fn io_err(action: &'static str, path: &Path) -> impl FnOnce(io::Error) -> ClusterError {
+    let path = path.to_path_buf();
+    move |source| ClusterError::Io {
+        action,
+        path,
+        source,
+    }
 }

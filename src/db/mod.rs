@@ -4,6 +4,9 @@
 pub mod cluster;
 pub mod testdb;
 
+pub use cluster::{ClusterError, PrivateCluster};
+pub use testdb::{TestDatabase, fresh_database};
+
 use std::time::Duration;
 
 use anyhow::Context;
@@ -11,7 +14,6 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Executor, PgPool};
 
 use crate::config::DatabaseSettings;
-use cluster::PrivateCluster;
 
 /// Every migration under `migrations/`, embedded in the binary.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -34,13 +36,9 @@ impl Database {
         let (owner_url, cluster) = match &settings.url {
             Some(url) => (url.expose().to_owned(), None),
             None => {
-                let pg_bin = settings.pg_bin.clone();
-                let data_dir = settings.data_dir.clone();
-                let cluster = tokio::task::spawn_blocking(move || {
-                    PrivateCluster::ensure_running(pg_bin.as_deref(), &data_dir)
-                })
-                .await
-                .context("starting the private PostgreSQL cluster")??;
+                let cluster =
+                    PrivateCluster::ensure_running(settings.pg_bin.as_deref(), &settings.data_dir)
+                        .await?;
                 (cluster.url("mianshen"), Some(cluster))
             }
         };
