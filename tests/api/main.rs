@@ -1,0 +1,12 @@
+//! End-to-end tests of the service over real HTTP against a real PostgreSQL, one fresh
+//! database per test (see `mianshen::db::testdb`).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod accounts;
+mod audit;
+mod cli;
+mod config;
+mod firms;
+mod health;
+mod helpers;
+mod roles;
