@@ -244,3 +244,25 @@ async fn test_databases_are_dropped_with_their_handle() {
     let err = sqlx::PgConnection::connect(&url).await.unwrap_err();
     assert!(err.to_string().contains("does not exist"), "{name}: {err}");
 }
+
+#[tokio::test]
+async fn a_failed_start_quotes_the_log() {
+    // Arrange: a setting the server rejects at start
+    let dir = data_dir();
+
+    // Act
+    let result =
+        PrivateCluster::ensure_running_with(None, dir.path(), &[("shared_buffers", "lots")]).await;
+
+    // Assert: the error names the data folder and quotes the server's complaint from pg.log
+    let message = match result {
+        Ok(cluster) => {
+            let _stop = StopOnDrop(cluster);
+            panic!("started with an invalid setting");
+        }
+        Err(e) => e.to_string(),
+    };
+    assert!(message.contains("did not start"), "{message}");
+    assert!(message.contains("pg.log"), "{message}");
+    assert!(message.contains("shared_buffers"), "{message}");
+}
