@@ -19,6 +19,7 @@ use sqlx::Connection;
 
 pub use binaries::PgBinaries;
 use process::RunAs;
+pub(crate) use process::is_alive;
 
 /// The superuser created by `initdb`; every URL of the private cluster connects as it.
 pub const SUPERUSER: &str = "mianshen";
@@ -236,6 +237,7 @@ fn start_blocking(
     let _lock = lock_exclusive(&data_dir.join("pg.lock"))?;
 
     if let Some(port) = process::running_port(&pgdata) {
+        tracing::debug!(pgdata = %pgdata.display(), port, "reusing the running private PostgreSQL cluster");
         return Ok(PrivateCluster {
             bins,
             run_as,
@@ -245,6 +247,7 @@ fn start_blocking(
         });
     }
     if !pgdata.join("PG_VERSION").exists() {
+        tracing::info!(pgdata = %pgdata.display(), bin = %bins.dir().display(), "creating a private PostgreSQL cluster");
         process::initdb(&bins, run_as.as_ref(), &pgdata)?;
     } else if let Some(user) = &run_as {
         user.give_tree(&pgdata)?;
@@ -252,6 +255,7 @@ fn start_blocking(
     let log = data_dir.join("pg.log");
     prepare_log(&log, run_as.as_ref())?;
     let port = start_with_retries(&bins, run_as.as_ref(), &pgdata, &log, settings)?;
+    tracing::info!(pgdata = %pgdata.display(), port, "started the private PostgreSQL cluster");
     Ok(PrivateCluster {
         bins,
         run_as,
