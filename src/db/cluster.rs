@@ -106,6 +106,9 @@ pub enum ClusterError {
         /// Why it failed.
         source: sqlx::Error,
     },
+    /// A server setting that would need shell quoting.
+    #[error("the PostgreSQL setting {0:?} may hold only letters, digits, `_`, `.` and `-`")]
+    InvalidSetting(String),
     /// The blocking start task panicked or was cancelled.
     #[error("the task starting the private PostgreSQL cluster failed: {0}")]
     Join(#[from] tokio::task::JoinError),
@@ -132,8 +135,8 @@ impl PrivateCluster {
     }
 
     /// Like [`PrivateCluster::ensure_running`], passing `settings` (`name`, `value`) as `-c`
-    /// options when this call starts the server (ignored when it is already running). Values must
-    /// not need shell quoting.
+    /// options when this call starts the server (ignored when it is already running). Names and
+    /// values may hold only letters, digits, `_`, `.` and `-`, since `pg_ctl` passes them to a shell.
     pub async fn ensure_running_with(
         pg_bin: Option<&Path>,
         data_dir: &Path,
@@ -141,10 +144,10 @@ impl PrivateCluster {
     ) -> Result<PrivateCluster, ClusterError> {
         let pg_bin = pg_bin.map(Path::to_path_buf);
         let data_dir = data_dir.to_path_buf();
-        let settings: Vec<String> = settings
+        let settings = settings
             .iter()
-            .map(|(k, v)| format!("-c {k}={v}"))
-            .collect();
+            .map(|&(name, value)| setting_option(name, value))
+            .collect::<Result<Vec<_>, _>>()?;
         let cluster = tokio::task::spawn_blocking(move || {
             start_blocking(pg_bin.as_deref(), &data_dir, &settings)
         })
@@ -176,6 +179,10 @@ impl PrivateCluster {
     /// Stops the server (`pg_ctl stop -m fast -w`), whoever started it; blocks until it is down.
     /// Only the caller that started it (see [`PrivateCluster::started_by_us`]) should normally stop it.
     pub fn stop(&self) -> Result<(), ClusterError> {
+        let _lock = match self.pgdata.parent() {
+            Some(data_dir) => Some(lock_exclusive(&data_dir.join("pg.lock"))?),
+            None => None,
+        };
         process::pg_ctl_stop(&self.bins, self.run_as.as_ref(), &self.pgdata)
     }
 
@@ -212,6 +219,10 @@ impl PrivateCluster {
 /// Stops the cluster in `<data_dir>/pg` if it runs; returns whether it was running.
 pub fn stop_if_running(pg_bin: Option<&Path>, data_dir: &Path) -> Result<bool, ClusterError> {
     let pgdata = data_dir.join("pg");
+    if !pgdata.exists() {
+        return Ok(false);
+    }
+    let _lock = lock_exclusive(&data_dir.join("pg.lock"))?;
     if process::running_port(&pgdata).is_none() {
         return Ok(false);
     }
@@ -288,6 +299,20 @@ fn start_with_retries(
         log: log.to_path_buf(),
         tail: log_tail(log, LOG_TAIL_LINES),
     })
+}
+
+/// `-c name=value` for `pg_ctl -o`, refusing anything a shell would interpret.
+fn setting_option(name: &str, value: &str) -> Result<String, ClusterError> {
+    let plain = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+    };
+    if plain(name) && plain(value) {
+        Ok(format!("-c {name}={value}"))
+    } else {
+        Err(ClusterError::InvalidSetting(format!("{name}={value}")))
+    }
 }
 
 /// Takes an exclusive lock on `path`, waiting for other holders; released on drop.
