@@ -4,6 +4,7 @@
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
+use mianshen::db::cluster::stop_if_running;
 use mianshen::db::{PrivateCluster, fresh_database};
 use sqlx::Connection;
 use tempfile::TempDir;
@@ -243,4 +244,76 @@ async fn test_databases_are_dropped_with_their_handle() {
     // Assert: connecting to it now fails because it no longer exists
     let err = sqlx::PgConnection::connect(&url).await.unwrap_err();
     assert!(err.to_string().contains("does not exist"), "{name}: {err}");
+}
+
+#[tokio::test]
+async fn a_failed_start_quotes_the_log() {
+    // Arrange: a setting the server rejects at start
+    let dir = data_dir();
+
+    // Act
+    let result =
+        PrivateCluster::ensure_running_with(None, dir.path(), &[("shared_buffers", "lots")]).await;
+
+    // Assert: the error names the data folder and quotes the server's complaint from pg.log
+    let message = match result {
+        Ok(cluster) => {
+            let _stop = StopOnDrop(cluster);
+            panic!("started with an invalid setting");
+        }
+        Err(e) => e.to_string(),
+    };
+    assert!(message.contains("did not start"), "{message}");
+    assert!(message.contains("pg.log"), "{message}");
+    assert!(message.contains("shared_buffers"), "{message}");
+}
+
+#[tokio::test]
+async fn settings_that_need_shell_quoting_are_refused() {
+    // Arrange
+    let dir = data_dir();
+    let cases = [
+        ("fsync", "off; rm -rf /"),
+        ("bad name", "on"),
+        ("work_mem", ""),
+    ];
+
+    for (name, value) in cases {
+        // Act
+        let result = PrivateCluster::ensure_running_with(None, dir.path(), &[(name, value)]).await;
+
+        // Assert
+        let message = result.map(StopOnDrop).err().unwrap().to_string();
+        assert!(
+            message.contains("may hold only"),
+            "{name}={value}: {message}"
+        );
+    }
+    assert!(!dir.path().join("pg").exists(), "nothing may be created");
+}
+
+#[test]
+fn stop_if_running_stops_a_running_cluster_only() {
+    // Arrange
+    let dir = data_dir();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    assert!(
+        !stop_if_running(None, dir.path()).unwrap(),
+        "nothing to stop yet"
+    );
+    let cluster = runtime
+        .block_on(PrivateCluster::ensure_running(None, dir.path()))
+        .unwrap();
+    let _stop = StopOnDrop(cluster.clone());
+
+    // Act
+    let stopped = stop_if_running(None, dir.path()).unwrap();
+
+    // Assert
+    assert!(stopped);
+    assert!(!dir.path().join("pg/postmaster.pid").exists());
+    assert!(
+        !stop_if_running(None, dir.path()).unwrap(),
+        "already stopped"
+    );
 }

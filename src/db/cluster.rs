@@ -19,6 +19,7 @@ use sqlx::Connection;
 
 pub use binaries::PgBinaries;
 use process::RunAs;
+pub(crate) use process::is_alive;
 
 /// The superuser created by `initdb`; every URL of the private cluster connects as it.
 pub const SUPERUSER: &str = "mianshen";
@@ -105,6 +106,9 @@ pub enum ClusterError {
         /// Why it failed.
         source: sqlx::Error,
     },
+    /// A server setting that would need shell quoting.
+    #[error("the PostgreSQL setting {0:?} may hold only letters, digits, `_`, `.` and `-`")]
+    InvalidSetting(String),
     /// The blocking start task panicked or was cancelled.
     #[error("the task starting the private PostgreSQL cluster failed: {0}")]
     Join(#[from] tokio::task::JoinError),
@@ -131,8 +135,8 @@ impl PrivateCluster {
     }
 
     /// Like [`PrivateCluster::ensure_running`], passing `settings` (`name`, `value`) as `-c`
-    /// options when this call starts the server (ignored when it is already running). Values must
-    /// not need shell quoting.
+    /// options when this call starts the server (ignored when it is already running). Names and
+    /// values may hold only letters, digits, `_`, `.` and `-`, since `pg_ctl` passes them to a shell.
     pub async fn ensure_running_with(
         pg_bin: Option<&Path>,
         data_dir: &Path,
@@ -140,10 +144,10 @@ impl PrivateCluster {
     ) -> Result<PrivateCluster, ClusterError> {
         let pg_bin = pg_bin.map(Path::to_path_buf);
         let data_dir = data_dir.to_path_buf();
-        let settings: Vec<String> = settings
+        let settings = settings
             .iter()
-            .map(|(k, v)| format!("-c {k}={v}"))
-            .collect();
+            .map(|&(name, value)| setting_option(name, value))
+            .collect::<Result<Vec<_>, _>>()?;
         let cluster = tokio::task::spawn_blocking(move || {
             start_blocking(pg_bin.as_deref(), &data_dir, &settings)
         })
@@ -175,6 +179,10 @@ impl PrivateCluster {
     /// Stops the server (`pg_ctl stop -m fast -w`), whoever started it; blocks until it is down.
     /// Only the caller that started it (see [`PrivateCluster::started_by_us`]) should normally stop it.
     pub fn stop(&self) -> Result<(), ClusterError> {
+        let _lock = match self.pgdata.parent() {
+            Some(data_dir) => Some(lock_exclusive(&data_dir.join("pg.lock"))?),
+            None => None,
+        };
         process::pg_ctl_stop(&self.bins, self.run_as.as_ref(), &self.pgdata)
     }
 
@@ -211,6 +219,10 @@ impl PrivateCluster {
 /// Stops the cluster in `<data_dir>/pg` if it runs; returns whether it was running.
 pub fn stop_if_running(pg_bin: Option<&Path>, data_dir: &Path) -> Result<bool, ClusterError> {
     let pgdata = data_dir.join("pg");
+    if !pgdata.exists() {
+        return Ok(false);
+    }
+    let _lock = lock_exclusive(&data_dir.join("pg.lock"))?;
     if process::running_port(&pgdata).is_none() {
         return Ok(false);
     }
@@ -236,6 +248,7 @@ fn start_blocking(
     let _lock = lock_exclusive(&data_dir.join("pg.lock"))?;
 
     if let Some(port) = process::running_port(&pgdata) {
+        tracing::debug!(pgdata = %pgdata.display(), port, "reusing the running private PostgreSQL cluster");
         return Ok(PrivateCluster {
             bins,
             run_as,
@@ -245,6 +258,7 @@ fn start_blocking(
         });
     }
     if !pgdata.join("PG_VERSION").exists() {
+        tracing::info!(pgdata = %pgdata.display(), bin = %bins.dir().display(), "creating a private PostgreSQL cluster");
         process::initdb(&bins, run_as.as_ref(), &pgdata)?;
     } else if let Some(user) = &run_as {
         user.give_tree(&pgdata)?;
@@ -252,6 +266,7 @@ fn start_blocking(
     let log = data_dir.join("pg.log");
     prepare_log(&log, run_as.as_ref())?;
     let port = start_with_retries(&bins, run_as.as_ref(), &pgdata, &log, settings)?;
+    tracing::info!(pgdata = %pgdata.display(), port, "started the private PostgreSQL cluster");
     Ok(PrivateCluster {
         bins,
         run_as,
@@ -284,6 +299,20 @@ fn start_with_retries(
         log: log.to_path_buf(),
         tail: log_tail(log, LOG_TAIL_LINES),
     })
+}
+
+/// `-c name=value` for `pg_ctl -o`, refusing anything a shell would interpret.
+fn setting_option(name: &str, value: &str) -> Result<String, ClusterError> {
+    let plain = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+    };
+    if plain(name) && plain(value) {
+        Ok(format!("-c {name}={value}"))
+    } else {
+        Err(ClusterError::InvalidSetting(format!("{name}={value}")))
+    }
 }
 
 /// Takes an exclusive lock on `path`, waiting for other holders; released on drop.

@@ -12,16 +12,13 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use anyhow::{Context as _, bail};
-use nix::errno::Errno;
-use nix::sys::signal::kill;
-use nix::unistd::Pid;
 use sha2::{Digest as _, Sha256};
 use sqlx::migrate::Migrator;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{AssertSqlSafe, Connection as _, PgConnection, PgPool};
 use tokio::sync::OnceCell;
 
-use super::cluster::{self, ClusterError, PrivateCluster};
+use super::cluster::{self, ClusterError, PrivateCluster, is_alive};
 
 /// Server settings for the test cluster: durability traded for speed (it holds only test data).
 const FAST_SETTINGS: &[(&str, &str)] = &[
@@ -259,11 +256,6 @@ async fn drop_leftovers(admin: &mut PgConnection, template: &str) {
 /// The pid in a test database name `t_<pid>_<counter>_<random>`.
 fn owner_pid(name: &str) -> Option<i32> {
     name.strip_prefix("t_")?.split('_').next()?.parse().ok()
-}
-
-/// Whether a process with this pid exists (a permission error still means it does).
-fn is_alive(pid: i32) -> bool {
-    pid > 0 && !matches!(kill(Pid::from_raw(pid), None), Err(Errno::ESRCH))
 }
 
 /// Whether database `name` exists.

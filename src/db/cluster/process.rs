@@ -210,7 +210,11 @@ fn command(bins: &PgBinaries, run_as: Option<&RunAs>, name: &str) -> Command {
 
 /// Runs `cmd` to completion; fails with its output unless it exits successfully.
 fn run(mut cmd: Command) -> Result<(), ClusterError> {
-    let shown = format!("{cmd:?}");
+    let shown = std::iter::once(cmd.get_program())
+        .chain(cmd.get_args())
+        .map(|part| part.to_string_lossy())
+        .collect::<Vec<_>>()
+        .join(" ");
     let output = cmd.output().map_err(|source| ClusterError::Io {
         action: "run",
         path: cmd.get_program().into(),
