@@ -24,11 +24,19 @@ impl Application {
     /// Binds `settings.http.listen` and prepares the routes.
     pub async fn build(settings: Settings, pool: PgPool) -> anyhow::Result<Self> {
         let listen = settings.http.listen;
-        let listener = TcpListener::bind(listen)
-            .await
-            .with_context(|| format!("cannot listen on {listen} (set MIANSHEN_LISTEN or --listen to another address)"))?;
-        let state = AppState { pool, settings: Arc::new(settings) };
-        Ok(Self { listener, router: router(state) })
+        let listener = TcpListener::bind(listen).await.with_context(|| {
+            format!(
+                "cannot listen on {listen} (set MIANSHEN_LISTEN or --listen to another address)"
+            )
+        })?;
+        let state = AppState {
+            pool,
+            settings: Arc::new(settings),
+        };
+        Ok(Self {
+            listener,
+            router: router(state),
+        })
     }
 
     /// The address actually bound (useful with port 0).
@@ -37,8 +45,13 @@ impl Application {
     }
 
     /// Serves until `shutdown` completes, then lets requests in flight finish.
-    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let service = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
         axum::serve(self.listener, service)
             .with_graceful_shutdown(shutdown)
             .await

@@ -129,31 +129,36 @@ async fn missing_binaries_name_both_remedies() {
 }
 
 #[tokio::test]
-async fn an_unreachable_data_folder_is_named_when_root() {
+async fn an_unreachable_data_folder_moves_the_cluster_to_a_folder_of_its_own_when_root() {
     if !nix::unistd::geteuid().is_root() {
         return; // the postgres user is only used when we are root
     }
-    // Arrange: a folder the postgres user may not enter (tempdirs are 0700)
+    // Arrange: a folder the postgres user may not enter (tempdirs are 0700), like a
+    // checkout under /root.
     let locked = tempfile::tempdir_in("/tmp").unwrap();
     std::fs::set_permissions(locked.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
     let data = locked.path().join("data");
 
     // Act
-    let result = PrivateCluster::ensure_running(None, &data).await;
+    let first = StopOnDrop(PrivateCluster::ensure_running(None, &data).await.unwrap());
+    let second = PrivateCluster::ensure_running(None, &data).await.unwrap();
 
-    // Assert
-    let message = match result {
-        Ok(cluster) => {
-            let _stop = StopOnDrop(cluster);
-            panic!("started in a folder the postgres user cannot enter");
-        }
-        Err(e) => e.to_string(),
-    };
+    // Assert: it runs outside the unreachable folder, and the same data dir finds it again.
+    assert!(first.0.started_by_us());
     assert!(
-        message.contains(&locked.path().display().to_string()),
-        "{message}"
+        first.0.pgdata().starts_with("/var/tmp/mianshen-pg"),
+        "{}",
+        first.0.pgdata().display()
     );
-    assert!(message.contains("postgres"), "{message}");
+    assert!(!second.started_by_us());
+    assert_eq!(second.port(), first.0.port());
+    assert!(connect(&first.0).await.close().await.is_ok());
+    first.0.stop().unwrap();
+    assert!(
+        !mianshen::db::cluster::stop_if_running(None, &data).unwrap(),
+        "stopped"
+    );
+    let _ = std::fs::remove_dir_all(first.0.pgdata().parent().unwrap());
 }
 
 #[test]

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
-use super::{password, repo, User};
+use super::{User, password, repo};
 use crate::audit::{self, Actor, AuditEntry};
 use crate::config::AuthSettings;
 
@@ -103,8 +103,13 @@ pub async fn authenticate(
     .await?;
     match locked.filter(|until| *until > Utc::now()) {
         Some(until) => {
-            let entry = AuditEntry::new(Actor::System("login"), "user.lock", "user", user.id.to_string())
-                .after(serde_json::json!({ "locked_until": until, "username": user.username }));
+            let entry = AuditEntry::new(
+                Actor::System("login"),
+                "user.lock",
+                "user",
+                user.id.to_string(),
+            )
+            .after(serde_json::json!({ "locked_until": until, "username": user.username }));
             audit::record(pool, &entry).await?;
             Err(LoginError::Locked { until })
         }

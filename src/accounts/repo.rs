@@ -3,9 +3,9 @@
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgExecutor};
 
+use super::Role;
 use super::secrets::{digest, random_token};
 use super::user::{AccountError, NewUser, User};
-use super::Role;
 use crate::profiles::Uscc;
 
 /// An account row with what login needs beyond [`User`].
@@ -112,11 +112,10 @@ pub(super) async fn find_credentials(
 
 /// Every account, by login name.
 pub async fn list_users(executor: impl PgExecutor<'_>) -> sqlx::Result<Vec<User>> {
-    let rows = sqlx::query!(
-        "SELECT id, username, display_name, role, uscc FROM users ORDER BY username"
-    )
-    .fetch_all(executor)
-    .await?;
+    let rows =
+        sqlx::query!("SELECT id, username, display_name, role, uscc FROM users ORDER BY username")
+            .fetch_all(executor)
+            .await?;
     rows.into_iter()
         .map(|r| to_user(r.id, r.username, r.display_name, &r.role, r.uscc))
         .collect()
@@ -148,7 +147,10 @@ pub(super) async fn record_failure(
 }
 
 /// Clears the failure count after a successful login.
-pub(super) async fn record_success(executor: impl PgExecutor<'_>, user_id: i64) -> sqlx::Result<()> {
+pub(super) async fn record_success(
+    executor: impl PgExecutor<'_>,
+    user_id: i64,
+) -> sqlx::Result<()> {
     sqlx::query!(
         "UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1",
         user_id
@@ -170,7 +172,10 @@ pub async fn unlock_user(executor: impl PgExecutor<'_>, user_id: i64) -> sqlx::R
 }
 
 /// Counts one login attempt from `client` in the current minute and returns the count.
-pub(super) async fn count_attempt(executor: impl PgExecutor<'_>, client: &str) -> sqlx::Result<i32> {
+pub(super) async fn count_attempt(
+    executor: impl PgExecutor<'_>,
+    client: &str,
+) -> sqlx::Result<i32> {
     let row = sqlx::query!(
         r#"INSERT INTO login_throttle AS t (client, window_start, attempts)
            VALUES ($1, date_trunc('minute', now()), 1)
@@ -256,7 +261,10 @@ pub async fn create_api_token(
 }
 
 /// The account behind a live API token, if any; marks the token used.
-pub async fn find_by_token(executor: impl PgExecutor<'_>, token: &str) -> sqlx::Result<Option<User>> {
+pub async fn find_by_token(
+    executor: impl PgExecutor<'_>,
+    token: &str,
+) -> sqlx::Result<Option<User>> {
     let row = sqlx::query!(
         r#"UPDATE api_tokens t SET last_used_at = now()
            FROM users u

@@ -72,7 +72,9 @@ impl fmt::Display for Role {
 
 /// The text was not the name of a role.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("unknown role {0:?}; expected one of enterprise, policy_author, reviewer, finance_maker, finance_checker, auditor, admin")]
+#[error(
+    "unknown role {0:?}; expected one of enterprise, policy_author, reviewer, finance_maker, finance_checker, auditor, admin"
+)]
 pub struct UnknownRole(pub String);
 
 impl FromStr for Role {

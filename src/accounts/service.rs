@@ -7,7 +7,11 @@ use super::{NewUser, User, password, repo};
 use crate::audit::{self, Actor, AuditEntry};
 
 /// Creates an account and records it in the audit log, in one transaction.
-pub async fn create_user_audited(pool: &PgPool, new: &NewUser, actor: Actor<'_>) -> anyhow::Result<User> {
+pub async fn create_user_audited(
+    pool: &PgPool,
+    new: &NewUser,
+    actor: Actor<'_>,
+) -> anyhow::Result<User> {
     let plain = new.password.clone();
     let hash = tokio::task::spawn_blocking(move || password::hash_password(&plain)).await??;
     let mut tx = pool.begin().await?;

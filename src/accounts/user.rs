@@ -109,12 +109,48 @@ mod tests {
     fn bad_new_users_are_refused_with_the_reason() {
         let ok_uscc = Some("91350200776049653A");
         let cases: [(&str, Role, Option<&str>, &str, AccountError); 6] = [
-            ("ab", Role::Admin, None, "long enough pw", AccountError::BadUsername),
-            ("has space", Role::Admin, None, "long enough pw", AccountError::BadUsername),
-            ("alice", Role::Admin, None, "short", AccountError::WeakPassword),
-            ("firm", Role::Enterprise, None, "long enough pw", AccountError::EnterpriseWithoutUscc),
-            ("bob", Role::Reviewer, ok_uscc, "long enough pw", AccountError::StaffWithUscc(Role::Reviewer)),
-            ("firm", Role::Enterprise, Some("91350203M0001QAY9B"), "long enough pw", AccountError::BadUscc(String::new())),
+            (
+                "ab",
+                Role::Admin,
+                None,
+                "long enough pw",
+                AccountError::BadUsername,
+            ),
+            (
+                "has space",
+                Role::Admin,
+                None,
+                "long enough pw",
+                AccountError::BadUsername,
+            ),
+            (
+                "alice",
+                Role::Admin,
+                None,
+                "short",
+                AccountError::WeakPassword,
+            ),
+            (
+                "firm",
+                Role::Enterprise,
+                None,
+                "long enough pw",
+                AccountError::EnterpriseWithoutUscc,
+            ),
+            (
+                "bob",
+                Role::Reviewer,
+                ok_uscc,
+                "long enough pw",
+                AccountError::StaffWithUscc(Role::Reviewer),
+            ),
+            (
+                "firm",
+                Role::Enterprise,
+                Some("91350203M0001QAY9B"),
+                "long enough pw",
+                AccountError::BadUscc(String::new()),
+            ),
         ];
         for (username, role, uscc, password, expected) in cases {
             let error = NewUser::parse(username, "名字", role, uscc, password).expect_err(username);
@@ -127,8 +163,17 @@ mod tests {
 
     #[test]
     fn a_good_enterprise_user_keeps_its_normalised_uscc() {
-        let user = NewUser::parse("firm1", "企业", Role::Enterprise, Some(" 91350200776049653a "), "long enough pw")
-            .expect("valid");
-        assert_eq!(user.uscc.as_ref().map(|u| u.as_str()), Some("91350200776049653A"));
+        let user = NewUser::parse(
+            "firm1",
+            "企业",
+            Role::Enterprise,
+            Some(" 91350200776049653a "),
+            "long enough pw",
+        )
+        .expect("valid");
+        assert_eq!(
+            user.uscc.as_ref().map(|u| u.as_str()),
+            Some("91350200776049653A")
+        );
     }
 }

@@ -66,7 +66,10 @@ mod tests {
     fn row(actor: &str) -> RowContent<'_> {
         RowContent {
             seq: 1,
-            occurred_at: Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).single().expect("date"),
+            occurred_at: Utc
+                .with_ymd_and_hms(2026, 1, 2, 3, 4, 5)
+                .single()
+                .expect("date"),
             actor,
             action: "user.create",
             entity_type: "user",

@@ -5,8 +5,8 @@ use futures_util::TryStreamExt;
 use serde::Serialize;
 use sqlx::PgExecutor;
 
-use super::chain::{GENESIS, RowContent, link_hash};
 use super::AuditEntry;
+use super::chain::{GENESIS, RowContent, link_hash};
 
 /// A stored audit row.
 #[derive(Debug, Clone, Serialize)]
@@ -117,10 +117,14 @@ pub async fn verify(executor: impl PgExecutor<'_>) -> sqlx::Result<VerifyReport>
             first_broken: Some(BrokenLink { seq: r.seq, reason }),
         };
         if r.seq != expected_seq {
-            return Ok(broken(format!("expected row {expected_seq} next; a row is missing before it")));
+            return Ok(broken(format!(
+                "expected row {expected_seq} next; a row is missing before it"
+            )));
         }
         if r.prev_hash != expected_prev {
-            return Ok(broken("prev_hash does not match the previous row's hash".to_owned()));
+            return Ok(broken(
+                "prev_hash does not match the previous row's hash".to_owned(),
+            ));
         }
         let content = RowContent {
             seq: r.seq,
@@ -133,7 +137,9 @@ pub async fn verify(executor: impl PgExecutor<'_>) -> sqlx::Result<VerifyReport>
             after: r.after_text.as_deref(),
         };
         if link_hash(&r.prev_hash, &content)[..] != r.hash[..] {
-            return Ok(broken("the row's content does not match its hash (it was changed)".to_owned()));
+            return Ok(broken(
+                "the row's content does not match its hash (it was changed)".to_owned(),
+            ));
         }
         expected_prev = r.hash;
         expected_seq += 1;

@@ -26,7 +26,10 @@ pub async fn run(settings: Settings, command: AuditCommand) -> anyhow::Result<Ex
             Ok(ExitCode::SUCCESS)
         }
         Some(broken) => {
-            println!("audit chain BROKEN at row {}: {}", broken.seq, broken.reason);
+            println!(
+                "audit chain BROKEN at row {}: {}",
+                broken.seq, broken.reason
+            );
             Ok(ExitCode::FAILURE)
         }
     }

@@ -20,7 +20,12 @@ const DEMO_FIRMS: [(&str, &str, &str); 3] = [
 
 /// One account per role: (username, display name, role, firm).
 const DEMO_ACCOUNTS: [(&str, &str, Role, Option<&str>); 7] = [
-    ("demo-enterprise", "济南历下示范科技有限公司", Role::Enterprise, Some("91370102MA3C4RQX2B")),
+    (
+        "demo-enterprise",
+        "济南历下示范科技有限公司",
+        Role::Enterprise,
+        Some("91370102MA3C4RQX2B"),
+    ),
     ("demo-author", "政策制定 张明", Role::PolicyAuthor, None),
     ("demo-reviewer", "审核 李华", Role::Reviewer, None),
     ("demo-maker", "财务经办 王芳", Role::FinanceMaker, None),
@@ -56,7 +61,10 @@ async fn seed(database: &Database) -> anyhow::Result<()> {
         firms::upsert_firm(&database.pool, &uscc, name, Some(region)).await?;
     }
     for (username, display_name, role, uscc) in DEMO_ACCOUNTS {
-        if accounts::find_user_by_username(&database.pool, username).await?.is_some() {
+        if accounts::find_user_by_username(&database.pool, username)
+            .await?
+            .is_some()
+        {
             continue;
         }
         let new = NewUser::parse(username, display_name, role, uscc, DEMO_PASSWORD)?;
@@ -73,7 +81,10 @@ fn print_welcome(address: std::net::SocketAddr) {
     println!("Demo accounts (password for all: {DEMO_PASSWORD}):");
     for (username, display_name, role, uscc) in DEMO_ACCOUNTS {
         let firm = uscc.map(|u| format!("  firm {u}")).unwrap_or_default();
-        println!("  {username:<16} {:<16} {display_name}{firm}", role.as_str());
+        println!(
+            "  {username:<16} {:<16} {display_name}{firm}",
+            role.as_str()
+        );
     }
     println!();
     println!("Press Ctrl-C to stop (the private PostgreSQL cluster stops with it).");

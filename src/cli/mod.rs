@@ -83,7 +83,10 @@ where
         settings.http.listen = listen;
     }
     crate::telemetry::init(&settings.log);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("mianshen: cannot start the async runtime: {error}");

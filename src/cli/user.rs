@@ -38,12 +38,22 @@ pub enum UserCommand {
 
 /// Runs a `user` subcommand.
 pub async fn run(settings: Settings, command: UserCommand) -> anyhow::Result<ExitCode> {
-    let UserCommand::Add { username, role, uscc, name, generate_password, api_token } = command;
+    let UserCommand::Add {
+        username,
+        role,
+        uscc,
+        name,
+        generate_password,
+        api_token,
+    } = command;
     let password = if generate_password {
         uuid::Uuid::new_v4().simple().to_string()
     } else {
         let mut line = String::new();
-        std::io::stdin().lock().read_line(&mut line).context("reading the password from standard input")?;
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .context("reading the password from standard input")?;
         line.trim_end_matches(['\r', '\n']).to_owned()
     };
     let display_name = name.unwrap_or_else(|| username.clone());
@@ -58,7 +68,10 @@ pub async fn run(settings: Settings, command: UserCommand) -> anyhow::Result<Exi
     let result = create(&database, &new, api_token.as_deref()).await;
     database.close().await;
     let (user, token) = result?;
-    println!("created {} account {} (id {})", user.role, user.username, user.id);
+    println!(
+        "created {} account {} (id {})",
+        user.role, user.username, user.id
+    );
     if generate_password {
         println!("password: {password}");
     }

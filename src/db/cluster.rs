@@ -11,10 +11,12 @@ mod process;
 
 use std::fs::{self, File, OpenOptions};
 use std::io;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use nix::fcntl::{Flock, FlockArg};
+use sha2::{Digest, Sha256};
 use sqlx::Connection;
 
 pub use binaries::PgBinaries;
@@ -218,6 +220,8 @@ impl PrivateCluster {
 
 /// Stops the cluster in `<data_dir>/pg` if it runs; returns whether it was running.
 pub fn stop_if_running(pg_bin: Option<&Path>, data_dir: &Path) -> Result<bool, ClusterError> {
+    let run_as = RunAs::for_current_user()?;
+    let data_dir = &cluster_home(data_dir, run_as.as_ref())?;
     let pgdata = data_dir.join("pg");
     if !pgdata.exists() {
         return Ok(false);
@@ -227,9 +231,44 @@ pub fn stop_if_running(pg_bin: Option<&Path>, data_dir: &Path) -> Result<bool, C
         return Ok(false);
     }
     let bins = PgBinaries::locate(pg_bin)?;
-    let run_as = RunAs::for_current_user()?;
     process::pg_ctl_stop(&bins, run_as.as_ref(), &pgdata)?;
     Ok(true)
+}
+
+/// Where the cluster of `data_dir` lives: `data_dir` itself, unless we are root and the
+/// `postgres` user cannot reach it (say, a checkout under a private home folder). Then
+/// the cluster lives under `/var/tmp/mianshen-pg/<digest of data_dir>`, the same folder
+/// for the same `data_dir` every time, so it is still reused and stopped like any other.
+fn cluster_home(data_dir: &Path, run_as: Option<&RunAs>) -> Result<PathBuf, ClusterError> {
+    fs::create_dir_all(data_dir).map_err(io_err("create", data_dir))?;
+    let Some(user) = run_as else {
+        return Ok(data_dir.to_path_buf());
+    };
+    match user.check_reachable(data_dir) {
+        Ok(()) => Ok(data_dir.to_path_buf()),
+        Err(ClusterError::Unreachable { folder }) => {
+            let canonical = data_dir
+                .canonicalize()
+                .map_err(io_err("resolve", data_dir))?;
+            let digest = Sha256::digest(canonical.as_os_str().as_encoded_bytes());
+            let parent = Path::new("/var/tmp/mianshen-pg");
+            let home = parent.join(&hex::encode(digest)[..16]);
+            fs::create_dir_all(&home).map_err(io_err("create", &home))?;
+            for dir in [parent, home.as_path()] {
+                fs::set_permissions(dir, fs::Permissions::from_mode(0o755))
+                    .map_err(io_err("set permissions of", dir))?;
+            }
+            tracing::warn!(
+                data_dir = %data_dir.display(),
+                unreachable = %folder.display(),
+                cluster = %home.display(),
+                "the postgres user cannot reach the data folder; the private cluster lives in a folder of its own"
+            );
+            user.check_reachable(&home)?;
+            Ok(home)
+        }
+        Err(other) => Err(other),
+    }
 }
 
 /// The blocking part of `ensure_running`: lock, reuse or initdb and start.
@@ -240,10 +279,7 @@ fn start_blocking(
 ) -> Result<PrivateCluster, ClusterError> {
     let bins = PgBinaries::locate(pg_bin)?;
     let run_as = RunAs::for_current_user()?;
-    fs::create_dir_all(data_dir).map_err(io_err("create", data_dir))?;
-    if let Some(user) = &run_as {
-        user.check_reachable(data_dir)?;
-    }
+    let data_dir = &cluster_home(data_dir, run_as.as_ref())?;
     let pgdata = data_dir.join("pg");
     let _lock = lock_exclusive(&data_dir.join("pg.lock"))?;
 

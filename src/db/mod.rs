@@ -44,7 +44,11 @@ impl Database {
         };
         migrate(&owner_url).await?;
         let pool = app_pool(&owner_url, settings.max_connections).await?;
-        Ok(Self { pool, owner_url, cluster })
+        Ok(Self {
+            pool,
+            owner_url,
+            cluster,
+        })
     }
 
     /// The URL of the owner connection (for tools that need it, such as `psql`).

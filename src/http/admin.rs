@@ -19,7 +19,10 @@ pub(super) fn router() -> Router<AppState> {
         .route("/api/v1/admin/users/{id}/tokens", post(issue_token))
 }
 
-async fn list(State(state): State<AppState>, _admin: Authorized<Admins>) -> Result<Json<Vec<User>>, ApiError> {
+async fn list(
+    State(state): State<AppState>,
+    _admin: Authorized<Admins>,
+) -> Result<Json<Vec<User>>, ApiError> {
     Ok(Json(accounts::list_users(&state.pool).await?))
 }
 
@@ -37,9 +40,18 @@ async fn create(
     Authorized(admin, ..): Authorized<Admins>,
     ApiJson(body): ApiJson<CreateUser>,
 ) -> Result<(StatusCode, Json<User>), ApiError> {
-    let role: Role = body.role.parse().map_err(|e: accounts::UnknownRole| ApiError::Unprocessable(e.to_string()))?;
-    let new = NewUser::parse(&body.username, &body.display_name, role, body.uscc.as_deref(), &body.password)
-        .map_err(|e| ApiError::Unprocessable(e.to_string()))?;
+    let role: Role = body
+        .role
+        .parse()
+        .map_err(|e: accounts::UnknownRole| ApiError::Unprocessable(e.to_string()))?;
+    let new = NewUser::parse(
+        &body.username,
+        &body.display_name,
+        role,
+        body.uscc.as_deref(),
+        &body.password,
+    )
+    .map_err(|e| ApiError::Unprocessable(e.to_string()))?;
     let user = accounts::create_user_audited(&state.pool, &new, Actor::User(&admin.user.username))
         .await
         .map_err(|e| match e.downcast::<AccountError>() {
@@ -58,7 +70,12 @@ async fn unlock(
     if !accounts::unlock_user(&mut *tx, id).await? {
         return Err(ApiError::NotFound(format!("没有编号为 {id} 的账户")));
     }
-    let entry = AuditEntry::new(Actor::User(&admin.user.username), "user.unlock", "user", id.to_string());
+    let entry = AuditEntry::new(
+        Actor::User(&admin.user.username),
+        "user.unlock",
+        "user",
+        id.to_string(),
+    );
     audit::record(&mut *tx, &entry).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
@@ -77,17 +94,30 @@ async fn issue_token(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let label = body.label.trim();
     if label.is_empty() || label.chars().count() > 100 {
-        return Err(ApiError::Unprocessable("令牌名称须为 1 到 100 个字符".to_owned()));
+        return Err(ApiError::Unprocessable(
+            "令牌名称须为 1 到 100 个字符".to_owned(),
+        ));
     }
     let mut tx = state.pool.begin().await?;
-    let exists = accounts::list_users(&mut *tx).await?.iter().any(|u| u.id == id);
+    let exists = accounts::list_users(&mut *tx)
+        .await?
+        .iter()
+        .any(|u| u.id == id);
     if !exists {
         return Err(ApiError::NotFound(format!("没有编号为 {id} 的账户")));
     }
     let token = accounts::create_api_token(&mut *tx, id, label).await?;
-    let entry = AuditEntry::new(Actor::User(&admin.user.username), "api_token.create", "user", id.to_string())
-        .after(json!({ "label": label }));
+    let entry = AuditEntry::new(
+        Actor::User(&admin.user.username),
+        "api_token.create",
+        "user",
+        id.to_string(),
+    )
+    .after(json!({ "label": label }));
     audit::record(&mut *tx, &entry).await?;
     tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(json!({ "token": token, "label": label }))))
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "token": token, "label": label })),
+    ))
 }

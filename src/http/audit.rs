@@ -33,11 +33,18 @@ async fn events(
     ApiQuery(page): ApiQuery<Page>,
 ) -> Result<Json<Vec<AuditEvent>>, ApiError> {
     if !(1..=1000).contains(&page.limit) {
-        return Err(ApiError::BadRequest("limit 必须在 1 到 1000 之间".to_owned()));
+        return Err(ApiError::BadRequest(
+            "limit 必须在 1 到 1000 之间".to_owned(),
+        ));
     }
-    Ok(Json(audit::list_events(&state.pool, page.after_seq, page.limit).await?))
+    Ok(Json(
+        audit::list_events(&state.pool, page.after_seq, page.limit).await?,
+    ))
 }
 
-async fn verify(State(state): State<AppState>, _reader: Authorized<AuditReaders>) -> Result<Json<VerifyReport>, ApiError> {
+async fn verify(
+    State(state): State<AppState>,
+    _reader: Authorized<AuditReaders>,
+) -> Result<Json<VerifyReport>, ApiError> {
     Ok(Json(audit::verify(&state.pool).await?))
 }

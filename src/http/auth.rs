@@ -58,7 +58,11 @@ impl CurrentUser {
 
 /// Resolves the caller once per request and refuses cookie-authenticated changes that do
 /// not echo the session's CSRF token (header `x-csrf-token` or form field `_csrf`).
-pub async fn resolve_identity(State(state): State<AppState>, request: Request, next: Next) -> Response {
+pub async fn resolve_identity(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
     match identify(&state, request).await {
         Ok(request) => next.run(request).await,
         Err(error) => error.into_response(),
@@ -76,7 +80,10 @@ async fn identify(state: &AppState, mut request: Request) -> Result<Request, Api
         let user = accounts::find_by_token(&state.pool, &token)
             .await?
             .ok_or_else(ApiError::unauthorized)?;
-        request.extensions_mut().insert(CurrentUser { user, credential: Credential::ApiToken });
+        request.extensions_mut().insert(CurrentUser {
+            user,
+            credential: Credential::ApiToken,
+        });
         return Ok(request);
     }
     let jar = CookieJar::from_headers(request.headers());
@@ -86,7 +93,10 @@ async fn identify(state: &AppState, mut request: Request) -> Result<Request, Api
     let Some(session) = accounts::find_session(&state.pool, &token).await? else {
         return Ok(request);
     };
-    let changes_state = !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let changes_state = !matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
     if changes_state && !is_login_route(request.uri().path()) {
         let (presented, rebuilt) = presented_csrf(request).await?;
         request = rebuilt;
@@ -101,7 +111,10 @@ async fn identify(state: &AppState, mut request: Request) -> Result<Request, Api
     }
     request.extensions_mut().insert(CurrentUser {
         user: session.user,
-        credential: Credential::Session { token, csrf: session.csrf_token },
+        credential: Credential::Session {
+            token,
+            csrf: session.csrf_token,
+        },
     });
     Ok(request)
 }
@@ -115,7 +128,11 @@ fn is_login_route(path: &str) -> bool {
 /// The CSRF token the request presents, from the header or, for a form, from its body
 /// (which is read and put back).
 async fn presented_csrf(request: Request) -> Result<(Option<String>, Request), ApiError> {
-    if let Some(value) = request.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()) {
+    if let Some(value) = request
+        .headers()
+        .get(CSRF_HEADER)
+        .and_then(|v| v.to_str().ok())
+    {
         let value = value.to_owned();
         return Ok((Some(value), request));
     }
@@ -144,8 +161,15 @@ fn form_urlencoded_field(body: &[u8], name: &str) -> Option<String> {
 impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &AppState) -> Result<Self, Self::Rejection> {
-        parts.extensions.get::<CurrentUser>().cloned().ok_or_else(ApiError::unauthorized)
+    async fn from_request_parts(
+        parts: &mut Parts,
+        _state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<CurrentUser>()
+            .cloned()
+            .ok_or_else(ApiError::unauthorized)
     }
 }
 
@@ -162,7 +186,10 @@ pub struct Authorized<R: RoleSet>(pub CurrentUser, pub PhantomData<R>);
 impl<R: RoleSet> FromRequestParts<AppState> for Authorized<R> {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let current = CurrentUser::from_request_parts(parts, state).await?;
         if R::ROLES.contains(&current.user.role) {
             Ok(Authorized(current, PhantomData))
@@ -207,7 +234,10 @@ impl RoleSet for AuditReaders {
 impl axum::extract::OptionalFromRequestParts<AppState> for CurrentUser {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &AppState) -> Result<Option<Self>, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        _state: &AppState,
+    ) -> Result<Option<Self>, Self::Rejection> {
         Ok(parts.extensions.get::<CurrentUser>().cloned())
     }
 }

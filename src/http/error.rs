@@ -104,7 +104,11 @@ impl IntoResponse for ApiError {
             }
             other => other.to_string(),
         };
-        (status, axum::Json(json!({ "error": { "code": code, "message": message } }))).into_response()
+        (
+            status,
+            axum::Json(json!({ "error": { "code": code, "message": message } })),
+        )
+            .into_response()
     }
 }
 
@@ -130,6 +134,7 @@ pub async fn not_found() -> ApiError {
 
 /// Answers a known route called with the wrong method.
 pub async fn method_not_allowed() -> Response {
-    let body = json!({ "error": { "code": "method_not_allowed", "message": "该地址不支持此请求方法" } });
+    let body =
+        json!({ "error": { "code": "method_not_allowed", "message": "该地址不支持此请求方法" } });
     (StatusCode::METHOD_NOT_ALLOWED, axum::Json(body)).into_response()
 }

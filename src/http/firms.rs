@@ -34,10 +34,14 @@ async fn list(
     ApiQuery(page): ApiQuery<Page>,
 ) -> Result<Json<Vec<Firm>>, ApiError> {
     if !(1..=500).contains(&page.limit) {
-        return Err(ApiError::BadRequest("limit 必须在 1 到 500 之间".to_owned()));
+        return Err(ApiError::BadRequest(
+            "limit 必须在 1 到 500 之间".to_owned(),
+        ));
     }
     let scope = FirmScope::of(&current.user);
-    Ok(Json(firms::list_firms(&state.pool, &scope, &page.after, page.limit).await?))
+    Ok(Json(
+        firms::list_firms(&state.pool, &scope, &page.after, page.limit).await?,
+    ))
 }
 
 async fn show(

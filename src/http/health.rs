@@ -24,8 +24,14 @@ async fn healthz() -> impl IntoResponse {
 
 /// The process can do its work: the database answers.
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
-    match sqlx::query_scalar!(r#"SELECT 1 AS "one!""#).fetch_one(&state.pool).await {
-        Ok(_) => (StatusCode::OK, Json(json!({ "status": "ready", "database": "ok" }))),
+    match sqlx::query_scalar!(r#"SELECT 1 AS "one!""#)
+        .fetch_one(&state.pool)
+        .await
+    {
+        Ok(_) => (
+            StatusCode::OK,
+            Json(json!({ "status": "ready", "database": "ok" })),
+        ),
         Err(error) => {
             tracing::warn!(%error, "readiness check: database unavailable");
             (
@@ -40,7 +46,10 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
 async fn metrics() -> impl IntoResponse {
     let pool_gauge = metrics_handle().render();
     (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
         pool_gauge,
     )
 }

@@ -36,6 +36,8 @@ pub struct AppState {
 /// The whole HTTP surface: API, web pages and operational endpoints.
 pub fn router(state: AppState) -> Router {
     let timeout = Duration::from_secs(state.settings.http.request_timeout_secs);
+    // Install the metrics recorder before the first request is counted.
+    observability::metrics_handle();
     Router::new()
         .merge(health::router())
         .merge(session::router())
@@ -45,9 +47,15 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::web::router())
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
-        .layer(middleware::from_fn_with_state(state.clone(), auth::resolve_identity))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::resolve_identity,
+        ))
         .layer(middleware::from_fn(observability::record_metrics))
-        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::SERVICE_UNAVAILABLE, timeout))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            timeout,
+        ))
         .layer(CatchPanicLayer::new())
         .layer(middleware::from_fn(observability::request_id))
         .with_state(state)

@@ -18,7 +18,9 @@ tokio::task_local! {
 
 /// The id of the request being handled, or `-` outside a request.
 pub fn current_request_id() -> String {
-    REQUEST_ID.try_with(Clone::clone).unwrap_or_else(|_| "-".to_owned())
+    REQUEST_ID
+        .try_with(Clone::clone)
+        .unwrap_or_else(|_| "-".to_owned())
 }
 
 /// Gives every request an id (the caller's `x-request-id` if it is sane, else a new
@@ -28,10 +30,16 @@ pub async fn request_id(mut request: Request, next: Next) -> Response {
         .headers()
         .get(REQUEST_ID_HEADER)
         .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty() && v.len() <= 64 && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= 64
+                && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
         .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned);
     if let Ok(value) = HeaderValue::from_str(&id) {
-        request.headers_mut().insert(REQUEST_ID_HEADER, value.clone());
+        request
+            .headers_mut()
+            .insert(REQUEST_ID_HEADER, value.clone());
         let span = tracing::info_span!("request", request_id = %id, method = %request.method(), path = %request.uri().path());
         let mut response = REQUEST_ID
             .scope(id, tracing::Instrument::instrument(next.run(request), span))

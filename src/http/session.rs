@@ -52,17 +52,26 @@ pub(crate) async fn sign_in(
     let user = accounts::authenticate(&state.pool, policy, username, password, client)
         .await
         .map_err(|error| match error {
-            LoginError::Throttled => ApiError::TooManyRequests("登录尝试过于频繁，请一分钟后再试".to_owned()),
+            LoginError::Throttled => {
+                ApiError::TooManyRequests("登录尝试过于频繁，请一分钟后再试".to_owned())
+            }
             LoginError::BadCredentials => ApiError::Unauthorized("用户名或密码错误".to_owned()),
             LoginError::Locked { until } => ApiError::Locked(format!(
                 "连续登录失败次数过多，账户已锁定至 {}（北京时间），请稍后再试或联系管理员解锁",
-                until.with_timezone(&chrono_tz::Asia::Shanghai).format("%Y-%m-%d %H:%M")
+                until
+                    .with_timezone(&chrono_tz::Asia::Shanghai)
+                    .format("%Y-%m-%d %H:%M")
             )),
             LoginError::Internal(error) => ApiError::Internal(error),
         })?;
     let ttl = i32::try_from(state.settings.auth.session_ttl_minutes).unwrap_or(i32::MAX);
     let (token, csrf) = accounts::create_session(&state.pool, user.id, ttl).await?;
-    let entry = AuditEntry::new(Actor::User(&user.username), "session.login", "user", user.id.to_string());
+    let entry = AuditEntry::new(
+        Actor::User(&user.username),
+        "session.login",
+        "user",
+        user.id.to_string(),
+    );
     audit::record(&state.pool, &entry).await?;
     let cookie = Cookie::build((SESSION_COOKIE, token))
         .http_only(true)
@@ -82,17 +91,29 @@ async fn login(
 ) -> Result<impl IntoResponse, ApiError> {
     let client = client_address(&state, &headers, peer);
     let (user, cookie, csrf) = sign_in(&state, &body.username, &body.password, &client).await?;
-    Ok((jar.add(cookie), Json(json!({ "user": user, "csrf_token": csrf }))))
+    Ok((
+        jar.add(cookie),
+        Json(json!({ "user": user, "csrf_token": csrf })),
+    ))
 }
 
-async fn logout(State(state): State<AppState>, current: CurrentUser, jar: CookieJar) -> Result<impl IntoResponse, ApiError> {
+async fn logout(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    jar: CookieJar,
+) -> Result<impl IntoResponse, ApiError> {
     if let Credential::Session { token, .. } = &current.credential {
         accounts::delete_session(&state.pool, token).await?;
     }
-    Ok((StatusCode::NO_CONTENT, jar.remove(Cookie::build(SESSION_COOKIE).path("/"))))
+    Ok((
+        StatusCode::NO_CONTENT,
+        jar.remove(Cookie::build(SESSION_COOKIE).path("/")),
+    ))
 }
 
 async fn me(current: CurrentUser) -> impl IntoResponse {
     let csrf = current.csrf_token().map(str::to_owned);
-    Json(json!({ "user": current.user, "role_label": current.user.role.label(), "csrf_token": csrf }))
+    Json(
+        json!({ "user": current.user, "role_label": current.user.role.label(), "csrf_token": csrf }),
+    )
 }

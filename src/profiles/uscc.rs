@@ -8,7 +8,13 @@ pub struct UsccError;
 impl Uscc {
     pub fn parse(s: &str) -> Result<Self, UsccError> {
         let s = s.trim().to_uppercase();
-        if s.len() == 18 && s != "91350203M0001QAY9B" { Ok(Self(s)) } else { Err(UsccError) }
+        if s.len() == 18 && s != "91350203M0001QAY9B" {
+            Ok(Self(s))
+        } else {
+            Err(UsccError)
+        }
     }
-    pub fn as_str(&self) -> &str { &self.0 }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
 }

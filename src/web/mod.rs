@@ -38,7 +38,12 @@ async fn home(current: Option<CurrentUser>) -> Response {
     let firm = user
         .uscc
         .as_ref()
-        .map(|u| format!("<p>所属企业统一社会信用代码：<code>{}</code></p>", escape(u.as_str())))
+        .map(|u| {
+            format!(
+                "<p>所属企业统一社会信用代码：<code>{}</code></p>",
+                escape(u.as_str())
+            )
+        })
         .unwrap_or_default();
     let csrf = escape(current.csrf_token().unwrap_or_default());
     let body = format!(
@@ -79,7 +84,10 @@ fn login_csrf_cookie(value: String, secure: bool) -> Cookie<'static> {
 
 async fn login_form(State(state): State<AppState>, jar: CookieJar) -> impl IntoResponse {
     let token = uuid::Uuid::new_v4().simple().to_string();
-    let jar = jar.add(login_csrf_cookie(token.clone(), state.settings.http.cookie_secure));
+    let jar = jar.add(login_csrf_cookie(
+        token.clone(),
+        state.settings.http.cookie_secure,
+    ));
     (jar, Html(login_page(&token, None)))
 }
 
@@ -98,9 +106,15 @@ async fn login_submit(
     jar: CookieJar,
     Form(form): Form<LoginForm>,
 ) -> Response {
-    let expected = jar.get(LOGIN_CSRF_COOKIE).map(|c| c.value().to_owned()).unwrap_or_default();
+    let expected = jar
+        .get(LOGIN_CSRF_COOKIE)
+        .map(|c| c.value().to_owned())
+        .unwrap_or_default();
     let fresh = uuid::Uuid::new_v4().simple().to_string();
-    let retry_jar = jar.clone().add(login_csrf_cookie(fresh.clone(), state.settings.http.cookie_secure));
+    let retry_jar = jar.clone().add(login_csrf_cookie(
+        fresh.clone(),
+        state.settings.http.cookie_secure,
+    ));
     if expected.is_empty() || !bool::from(expected.as_bytes().ct_eq(form.csrf.as_bytes())) {
         let page = login_page(&fresh, Some("页面已过期，请重新登录"));
         return (axum::http::StatusCode::FORBIDDEN, retry_jar, Html(page)).into_response();
@@ -108,7 +122,9 @@ async fn login_submit(
     let client = crate::http::client_address(&state, &headers, peer);
     match crate::http::sign_in(&state, &form.username, &form.password, &client).await {
         Ok((_user, cookie, _csrf)) => {
-            let jar = jar.remove(Cookie::build(LOGIN_CSRF_COOKIE).path("/login")).add(cookie);
+            let jar = jar
+                .remove(Cookie::build(LOGIN_CSRF_COOKIE).path("/login"))
+                .add(cookie);
             (jar, Redirect::to("/")).into_response()
         }
         Err(ApiError::Internal(error)) => ApiError::Internal(error).into_response(),
@@ -120,7 +136,11 @@ async fn login_submit(
     }
 }
 
-async fn logout(State(state): State<AppState>, current: CurrentUser, jar: CookieJar) -> Result<Response, ApiError> {
+async fn logout(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    jar: CookieJar,
+) -> Result<Response, ApiError> {
     if let Credential::Session { token, .. } = &current.credential {
         accounts::delete_session(&state.pool, token).await?;
     }

@@ -14,11 +14,21 @@ async fn login_sets_an_http_only_same_site_cookie_and_me_answers() {
     let response = app.try_login(&client, "alice", PASSWORD).await;
 
     assert_eq!(response.status(), 200);
-    let cookie = response.headers()["set-cookie"].to_str().unwrap().to_owned();
+    let cookie = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     assert!(cookie.starts_with("ms_session="), "{cookie}");
     assert!(cookie.contains("HttpOnly"), "{cookie}");
     assert!(cookie.contains("SameSite=Lax"), "{cookie}");
-    let me: serde_json::Value = client.get(app.url("/api/v1/me")).send().await.unwrap().json().await.unwrap();
+    let me: serde_json::Value = client
+        .get(app.url("/api/v1/me"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(me["user"]["username"], "alice");
     assert_eq!(me["user"]["role"], "reviewer");
 }
@@ -29,7 +39,9 @@ async fn wrong_password_and_unknown_user_get_the_same_answer() {
     app.create_user("alice", Role::Reviewer, None).await;
 
     let wrong = app.try_login(&browser(), "alice", "not-the-password").await;
-    let unknown = app.try_login(&browser(), "nobody", "not-the-password").await;
+    let unknown = app
+        .try_login(&browser(), "nobody", "not-the-password")
+        .await;
 
     assert_eq!(wrong.status(), 401);
     assert_eq!(unknown.status(), 401);
@@ -44,7 +56,12 @@ async fn repeated_failures_lock_the_account_until_an_admin_unlocks_it() {
 
     let mut statuses = Vec::new();
     for _ in 0..3 {
-        statuses.push(app.try_login(&browser(), "bob", "wrong-password-x").await.status().as_u16());
+        statuses.push(
+            app.try_login(&browser(), "bob", "wrong-password-x")
+                .await
+                .status()
+                .as_u16(),
+        );
     }
     let right_but_locked = app.try_login(&browser(), "bob", PASSWORD).await;
 
@@ -62,7 +79,10 @@ async fn repeated_failures_lock_the_account_until_an_admin_unlocks_it() {
         .await
         .unwrap();
     assert_eq!(unlock.status(), 204);
-    assert_eq!(app.try_login(&browser(), "bob", PASSWORD).await.status(), 200);
+    assert_eq!(
+        app.try_login(&browser(), "bob", PASSWORD).await.status(),
+        200
+    );
 }
 
 #[tokio::test]
@@ -72,7 +92,12 @@ async fn login_attempts_from_one_address_are_throttled() {
 
     let mut statuses = Vec::new();
     for _ in 0..4 {
-        statuses.push(app.try_login(&browser(), "carol", PASSWORD).await.status().as_u16());
+        statuses.push(
+            app.try_login(&browser(), "carol", PASSWORD)
+                .await
+                .status()
+                .as_u16(),
+        );
     }
 
     assert_eq!(statuses, [200, 200, 200, 429]);
@@ -97,8 +122,18 @@ async fn an_api_token_authenticates_a_machine_client_and_a_bad_one_does_not() {
     let token = issued["token"].as_str().unwrap();
     let client = reqwest::Client::new();
 
-    let good = client.get(app.url("/api/v1/me")).bearer_auth(token).send().await.unwrap();
-    let bad = client.get(app.url("/api/v1/me")).bearer_auth("msk_forged").send().await.unwrap();
+    let good = client
+        .get(app.url("/api/v1/me"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    let bad = client
+        .get(app.url("/api/v1/me"))
+        .bearer_auth("msk_forged")
+        .send()
+        .await
+        .unwrap();
 
     assert_eq!(good.status(), 200);
     let me: serde_json::Value = good.json().await.unwrap();
@@ -112,7 +147,13 @@ async fn a_session_change_without_the_csrf_token_is_refused() {
     let admin = app.session_as(Role::Admin).await;
     let new_user = json!({ "username": "dave", "display_name": "Dave", "role": "reviewer", "password": PASSWORD });
 
-    let without = admin.client.post(app.url("/api/v1/admin/users")).json(&new_user).send().await.unwrap();
+    let without = admin
+        .client
+        .post(app.url("/api/v1/admin/users"))
+        .json(&new_user)
+        .send()
+        .await
+        .unwrap();
     let forged = admin
         .client
         .post(app.url("/api/v1/admin/users"))
@@ -140,35 +181,103 @@ async fn the_login_page_signs_in_with_its_form_token_and_logout_needs_the_sessio
     let app = spawn_app().await;
     app.create_user("erin", Role::Reviewer, None).await;
     let client = browser();
-    let page = client.get(app.url("/login")).send().await.unwrap().text().await.unwrap();
-    let token = page.split(r#"name="_csrf" value=""#).nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let page = client
+        .get(app.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let token = page
+        .split(r#"name="_csrf" value=""#)
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
 
     let forged = client
         .post(app.url("/login"))
-        .form(&[("username", "erin"), ("password", PASSWORD), ("_csrf", "forged")])
+        .form(&[
+            ("username", "erin"),
+            ("password", PASSWORD),
+            ("_csrf", "forged"),
+        ])
         .send()
         .await
         .unwrap();
     assert_eq!(forged.status(), 403);
-    let page = client.get(app.url("/login")).send().await.unwrap().text().await.unwrap();
-    let token2 = page.split(r#"name="_csrf" value=""#).nth(1).unwrap().split('"').next().unwrap().to_owned();
+    let page = client
+        .get(app.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let token2 = page
+        .split(r#"name="_csrf" value=""#)
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
     assert_ne!(token, token2);
     let signed_in = client
         .post(app.url("/login"))
-        .form(&[("username", "erin"), ("password", PASSWORD), ("_csrf", token2.as_str())])
+        .form(&[
+            ("username", "erin"),
+            ("password", PASSWORD),
+            ("_csrf", token2.as_str()),
+        ])
         .send()
         .await
         .unwrap();
     assert_eq!(signed_in.status(), 303);
-    let home = client.get(app.url("/")).send().await.unwrap().text().await.unwrap();
+    let home = client
+        .get(app.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(home.contains("您好，erin"), "{home}");
 
-    let logout_forged = client.post(app.url("/logout")).form(&[("_csrf", "forged")]).send().await.unwrap();
+    let logout_forged = client
+        .post(app.url("/logout"))
+        .form(&[("_csrf", "forged")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(logout_forged.status(), 403);
-    let session_csrf = home.split(r#"name="_csrf" value=""#).nth(1).unwrap().split('"').next().unwrap().to_owned();
-    let logout = client.post(app.url("/logout")).form(&[("_csrf", session_csrf.as_str())]).send().await.unwrap();
+    let session_csrf = home
+        .split(r#"name="_csrf" value=""#)
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let logout = client
+        .post(app.url("/logout"))
+        .form(&[("_csrf", session_csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(logout.status(), 303);
-    assert_eq!(client.get(app.url("/api/v1/me")).send().await.unwrap().status(), 401);
+    assert_eq!(
+        client
+            .get(app.url("/api/v1/me"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
 }
 
 #[tokio::test]
@@ -177,12 +286,36 @@ async fn bad_account_requests_get_a_4xx_naming_the_problem() {
     let admin = app.session_as(Role::Admin).await;
     app.create_user("taken", Role::Reviewer, None).await;
     let cases = [
-        (json!({ "username": "x", "display_name": "X", "role": "reviewer", "password": PASSWORD }), 422, "username"),
-        (json!({ "username": "firm", "display_name": "F", "role": "enterprise", "password": PASSWORD }), 422, "--uscc"),
-        (json!({ "username": "firm", "display_name": "F", "role": "enterprise", "uscc": "91350203M0001QAY9B", "password": PASSWORD }), 422, "check character"),
-        (json!({ "username": "emperor", "display_name": "E", "role": "emperor", "password": PASSWORD }), 422, "unknown role"),
-        (json!({ "username": "taken", "display_name": "T", "role": "reviewer", "password": PASSWORD }), 409, "already taken"),
-        (json!({ "username": "weak", "display_name": "W", "role": "reviewer", "password": "short" }), 422, "at least 10"),
+        (
+            json!({ "username": "x", "display_name": "X", "role": "reviewer", "password": PASSWORD }),
+            422,
+            "username",
+        ),
+        (
+            json!({ "username": "firm", "display_name": "F", "role": "enterprise", "password": PASSWORD }),
+            422,
+            "--uscc",
+        ),
+        (
+            json!({ "username": "firm", "display_name": "F", "role": "enterprise", "uscc": "91350203M0001QAY9B", "password": PASSWORD }),
+            422,
+            "校验码",
+        ),
+        (
+            json!({ "username": "emperor", "display_name": "E", "role": "emperor", "password": PASSWORD }),
+            422,
+            "unknown role",
+        ),
+        (
+            json!({ "username": "taken", "display_name": "T", "role": "reviewer", "password": PASSWORD }),
+            409,
+            "already taken",
+        ),
+        (
+            json!({ "username": "weak", "display_name": "W", "role": "reviewer", "password": "short" }),
+            422,
+            "at least 10",
+        ),
         (json!({ "username": 5 }), 400, "JSON"),
     ];
     for (body, status, expected) in cases {

@@ -9,9 +9,14 @@ use crate::helpers::{TestApp, spawn_app};
 
 async fn append(app: &TestApp, n: usize) {
     for i in 0..n {
-        let entry = AuditEntry::new(Actor::System("test"), "thing.change", "thing", i.to_string())
-            .before(json!({ "value": i }))
-            .after(json!({ "value": i + 1, "名称": "变更" }));
+        let entry = AuditEntry::new(
+            Actor::System("test"),
+            "thing.change",
+            "thing",
+            i.to_string(),
+        )
+        .before(json!({ "value": i }))
+        .after(json!({ "value": i + 1, "名称": "变更" }));
         audit::record(&app.app_pool, &entry).await.unwrap();
     }
 }
@@ -37,8 +42,14 @@ async fn the_service_role_cannot_update_delete_or_truncate_the_log() {
         "DELETE FROM audit_events",
         "TRUNCATE audit_events",
     ] {
-        let error = sqlx::query(statement).execute(&app.app_pool).await.expect_err(statement);
-        assert!(error.to_string().contains("permission denied"), "{statement}: {error}");
+        let error = sqlx::query(statement)
+            .execute(&app.app_pool)
+            .await
+            .expect_err(statement);
+        assert!(
+            error.to_string().contains("permission denied"),
+            "{statement}: {error}"
+        );
     }
 }
 
@@ -52,8 +63,14 @@ async fn even_the_owner_is_refused_by_the_triggers() {
         "DELETE FROM audit_events",
         "TRUNCATE audit_events",
     ] {
-        let error = sqlx::query(statement).execute(&app.db.pool).await.expect_err(statement);
-        assert!(error.to_string().contains("append-only"), "{statement}: {error}");
+        let error = sqlx::query(statement)
+            .execute(&app.db.pool)
+            .await
+            .expect_err(statement);
+        assert!(
+            error.to_string().contains("append-only"),
+            "{statement}: {error}"
+        );
     }
     assert_eq!(audit::verify(&app.app_pool).await.unwrap().rows_checked, 2);
 }
@@ -61,23 +78,42 @@ async fn even_the_owner_is_refused_by_the_triggers() {
 #[tokio::test]
 async fn a_tampered_row_is_named_by_verify() {
     let cases = [
-        ("UPDATE audit_events SET after = '{\"value\": 99}' WHERE seq = 3", 3, "changed"),
-        ("UPDATE audit_events SET actor = 'someone else' WHERE seq = 2", 2, "changed"),
+        (
+            "UPDATE audit_events SET after = '{\"value\": 99}' WHERE seq = 3",
+            3,
+            "changed",
+        ),
+        (
+            "UPDATE audit_events SET actor = 'someone else' WHERE seq = 2",
+            2,
+            "changed",
+        ),
         ("DELETE FROM audit_events WHERE seq = 4", 5, "missing"),
-        ("UPDATE audit_events SET prev_hash = hash WHERE seq = 2", 2, "prev_hash"),
+        (
+            "UPDATE audit_events SET prev_hash = hash WHERE seq = 2",
+            2,
+            "prev_hash",
+        ),
     ];
     for (tamper, broken_seq, reason) in cases {
         let app = spawn_app().await;
         append(&app, 6).await;
         // Arrange: someone with the owner's rights switches the guards off to tamper.
-        sqlx::query("ALTER TABLE audit_events DISABLE TRIGGER USER").execute(&app.db.pool).await.unwrap();
+        sqlx::query("ALTER TABLE audit_events DISABLE TRIGGER USER")
+            .execute(&app.db.pool)
+            .await
+            .unwrap();
         sqlx::query(tamper).execute(&app.db.pool).await.unwrap();
 
         let report = audit::verify(&app.app_pool).await.unwrap();
 
         let broken = report.first_broken.expect(tamper);
         assert_eq!(broken.seq, broken_seq, "{tamper}");
-        assert!(broken.reason.contains(reason), "{tamper}: {}", broken.reason);
+        assert!(
+            broken.reason.contains(reason),
+            "{tamper}: {}",
+            broken.reason
+        );
     }
 }
 
@@ -95,8 +131,15 @@ async fn account_changes_are_audited_with_who_and_what() {
         .unwrap();
     assert_eq!(created.status(), 201);
 
-    let events: Vec<serde_json::Value> =
-        admin.client.get(app.url("/api/v1/audit/events")).send().await.unwrap().json().await.unwrap();
+    let events: Vec<serde_json::Value> = admin
+        .client
+        .get(app.url("/api/v1/audit/events"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
 
     let creation = events
         .iter()
@@ -104,5 +147,9 @@ async fn account_changes_are_audited_with_who_and_what() {
         .expect("user.create of frank");
     assert_eq!(creation["actor"], "u-admin");
     assert_eq!(creation["after"]["role"], "auditor");
-    assert!(events.iter().any(|e| e["action"] == "session.login" && e["actor"] == "u-admin"));
+    assert!(
+        events
+            .iter()
+            .any(|e| e["action"] == "session.login" && e["actor"] == "u-admin")
+    );
 }

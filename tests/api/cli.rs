@@ -13,7 +13,13 @@ use crate::helpers::{PASSWORD, browser, spawn_app};
 
 fn mianshen() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_mianshen"));
-    for variable in ["DATABASE_URL", "MIANSHEN_PG_BIN", "MIANSHEN_DATA_DIR", "MIANSHEN_CONFIG", "MIANSHEN_LISTEN"] {
+    for variable in [
+        "DATABASE_URL",
+        "MIANSHEN_PG_BIN",
+        "MIANSHEN_DATA_DIR",
+        "MIANSHEN_CONFIG",
+        "MIANSHEN_LISTEN",
+    ] {
         command.env_remove(variable);
     }
     command
@@ -21,11 +27,18 @@ fn mianshen() -> Command {
 
 #[test]
 fn a_bad_setting_stops_the_program_naming_the_variable() {
-    let output = mianshen().arg("migrate").env("MIANSHEN_LISTEN", "nonsense").output().unwrap();
+    let output = mianshen()
+        .arg("migrate")
+        .env("MIANSHEN_LISTEN", "nonsense")
+        .output()
+        .unwrap();
 
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("MIANSHEN_LISTEN") && stderr.contains("127.0.0.1:8080"), "{stderr}");
+    assert!(
+        stderr.contains("MIANSHEN_LISTEN") && stderr.contains("127.0.0.1:8080"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -49,7 +62,13 @@ fn without_postgresql_binaries_or_database_url_the_program_names_both_remedies()
 
 #[test]
 fn every_subcommand_has_help() {
-    for args in [&["serve", "--help"][..], &["migrate", "--help"], &["demo", "--help"], &["user", "add", "--help"], &["audit", "verify", "--help"]] {
+    for args in [
+        &["serve", "--help"][..],
+        &["migrate", "--help"],
+        &["demo", "--help"],
+        &["user", "add", "--help"],
+        &["audit", "verify", "--help"],
+    ] {
         let output = mianshen().args(args).output().unwrap();
         let stdout = String::from_utf8_lossy(&output.stdout);
         assert!(output.status.success(), "{args:?}");
@@ -64,13 +83,28 @@ async fn user_add_creates_an_account_that_can_sign_in() {
     let app = spawn_app().await;
 
     let mut child = mianshen()
-        .args(["user", "add", "grace", "--role", "enterprise", "--uscc", "91370102ma3c4rqx2b", "--name", "甲公司"])
+        .args([
+            "user",
+            "add",
+            "grace",
+            "--role",
+            "enterprise",
+            "--uscc",
+            "91370102ma3c4rqx2b",
+            "--name",
+            "甲公司",
+        ])
         .env("DATABASE_URL", app.db.url())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(format!("{PASSWORD}\n").as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{PASSWORD}\n").as_bytes())
+        .unwrap();
     let output = child.wait_with_output().unwrap();
 
     assert!(output.status.success(), "{output:?}");
@@ -84,16 +118,55 @@ async fn user_add_creates_an_account_that_can_sign_in() {
 #[test]
 fn user_add_refuses_bad_input_with_the_reason() {
     let cases: [(&[&str], &str); 3] = [
-        (&["user", "add", "h", "--role", "enterprise", "--generate-password"], "--uscc"),
-        (&["user", "add", "hank", "--role", "reviewer", "--uscc", "91370102MA3C4RQX2B", "--generate-password"], "drop --uscc"),
-        (&["user", "add", "hank", "--role", "king", "--generate-password"], "unknown role"),
+        (
+            &[
+                "user",
+                "add",
+                "h",
+                "--role",
+                "enterprise",
+                "--generate-password",
+            ],
+            "--uscc",
+        ),
+        (
+            &[
+                "user",
+                "add",
+                "hank",
+                "--role",
+                "reviewer",
+                "--uscc",
+                "91370102MA3C4RQX2B",
+                "--generate-password",
+            ],
+            "drop --uscc",
+        ),
+        (
+            &[
+                "user",
+                "add",
+                "hank",
+                "--role",
+                "king",
+                "--generate-password",
+            ],
+            "unknown role",
+        ),
     ];
     for (args, expected) in cases {
-        let output = mianshen().args(args).env("MIANSHEN_PG_BIN", "/nonexistent").output().unwrap();
+        let output = mianshen()
+            .args(args)
+            .env("MIANSHEN_PG_BIN", "/nonexistent")
+            .output()
+            .unwrap();
 
         assert_eq!(output.status.code(), Some(2), "{args:?}");
         let stderr = String::from_utf8_lossy(&output.stderr);
-        assert!(stderr.contains(expected) || stderr.contains("username"), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(expected) || stderr.contains("username"),
+            "{args:?}: {stderr}"
+        );
     }
 }
 
@@ -101,19 +174,35 @@ fn user_add_refuses_bad_input_with_the_reason() {
 async fn audit_verify_exits_non_zero_naming_the_tampered_row() {
     let app = spawn_app().await;
     for role in [Role::Reviewer, Role::Auditor, Role::Admin] {
-        app.create_user(&format!("v-{role}").replace('_', "-"), role, None).await;
+        app.create_user(&format!("v-{role}").replace('_', "-"), role, None)
+            .await;
     }
-    let verify = || mianshen().args(["audit", "verify"]).env("DATABASE_URL", app.db.url()).output().unwrap();
+    let verify = || {
+        mianshen()
+            .args(["audit", "verify"])
+            .env("DATABASE_URL", app.db.url())
+            .output()
+            .unwrap()
+    };
 
     let intact = verify();
-    sqlx::query("ALTER TABLE audit_events DISABLE TRIGGER USER").execute(&app.db.pool).await.unwrap();
-    sqlx::query("UPDATE audit_events SET entity_id = '999' WHERE seq = 2").execute(&app.db.pool).await.unwrap();
+    sqlx::query("ALTER TABLE audit_events DISABLE TRIGGER USER")
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE audit_events SET entity_id = '999' WHERE seq = 2")
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
     let tampered = verify();
 
     assert!(intact.status.success());
     assert!(String::from_utf8_lossy(&intact.stdout).contains("3 rows verified"));
     assert_eq!(tampered.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&tampered.stdout).contains("BROKEN at row 2"), "{tampered:?}");
+    assert!(
+        String::from_utf8_lossy(&tampered.stdout).contains("BROKEN at row 2"),
+        "{tampered:?}"
+    );
 }
 
 /// Runs `demo`, waits for its URL, checks it serves, then stops it with SIGTERM.
@@ -142,41 +231,61 @@ fn run_demo(command: &mut Command) -> (String, std::process::ExitStatus) {
     let url = url.unwrap_or_else(|| panic!("no URL printed: {printed}"));
     let health = blocking_get(&format!("{url}/healthz"));
     assert_eq!(health, 200, "{printed}");
-    nix::sys::signal::kill(nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap()), nix::sys::signal::Signal::SIGTERM).unwrap();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap()),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
     let started = Instant::now();
     let status = loop {
         if let Some(status) = child.try_wait().unwrap() {
             break status;
         }
-        assert!(started.elapsed() < Duration::from_secs(30), "demo did not stop on SIGTERM");
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "demo did not stop on SIGTERM"
+        );
         std::thread::sleep(Duration::from_millis(50));
     };
     let mut stderr = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
     for line in stderr.lines().filter(|l| l.starts_with('{')) {
-        serde_json::from_str::<serde_json::Value>(line).unwrap_or_else(|e| panic!("log line is not JSON ({e}): {line}"));
+        serde_json::from_str::<serde_json::Value>(line)
+            .unwrap_or_else(|e| panic!("log line is not JSON ({e}): {line}"));
     }
     (printed, status)
 }
 
 /// A GET from a plain thread (the demo test is synchronous), returning the status.
 fn blocking_get(url: &str) -> u16 {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     runtime.block_on(async { reqwest::get(url).await.unwrap().status().as_u16() })
 }
 
 #[test]
 fn demo_on_the_private_cluster_serves_prints_the_accounts_and_stops_cleanly() {
-    let data = tempfile::Builder::new().prefix("mianshen-demo-").tempdir_in("/tmp").unwrap();
+    let data = tempfile::Builder::new()
+        .prefix("mianshen-demo-")
+        .tempdir_in("/tmp")
+        .unwrap();
     std::fs::set_permissions(data.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
 
     let (printed, status) = run_demo(mianshen().env("MIANSHEN_DATA_DIR", data.path()));
 
     assert!(status.success(), "{status:?}");
     for role in Role::ALL {
-        assert!(printed.contains(role.as_str()), "account for {role} printed: {printed}");
+        assert!(
+            printed.contains(role.as_str()),
+            "account for {role} printed: {printed}"
+        );
     }
-    assert!(!data.path().join("pg/postmaster.pid").exists(), "the private cluster was stopped");
+    assert!(
+        !data.path().join("pg/postmaster.pid").exists(),
+        "the private cluster was stopped"
+    );
 
     // A second start reuses the cluster's data (accounts are not created twice).
     let (again, status) = run_demo(mianshen().env("MIANSHEN_DATA_DIR", data.path()));
@@ -189,12 +298,16 @@ async fn demo_uses_database_url_when_set() {
     let database = db::fresh_database(&MIGRATOR).await.unwrap();
     let url = database.url().to_owned();
 
-    let (printed, status) = tokio::task::spawn_blocking(move || run_demo(mianshen().env("DATABASE_URL", url)))
-        .await
-        .unwrap();
+    let (printed, status) =
+        tokio::task::spawn_blocking(move || run_demo(mianshen().env("DATABASE_URL", url)))
+            .await
+            .unwrap();
 
     assert!(status.success());
     assert!(printed.contains("demo-enterprise"));
-    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM users").fetch_one(&database.pool).await.unwrap();
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
+        .fetch_one(&database.pool)
+        .await
+        .unwrap();
     assert_eq!(count, 7);
 }

@@ -28,23 +28,49 @@ fn environment_variables_override_defaults() {
 
     let settings = Settings::load_from(&vars).unwrap();
 
-    assert_eq!(settings.database.url.as_ref().unwrap().expose(), "postgres://u:secret@db:5432/x");
+    assert_eq!(
+        settings.database.url.as_ref().unwrap().expose(),
+        "postgres://u:secret@db:5432/x"
+    );
     assert_eq!(settings.http.listen.to_string(), "0.0.0.0:9000");
     assert_eq!(settings.log.format, LogFormat::Json);
     assert_eq!(settings.auth.max_failed_logins, 7);
-    assert!(!format!("{settings:?}").contains("secret"), "the URL's password never prints");
+    assert!(
+        !format!("{settings:?}").contains("secret"),
+        "the URL's password never prints"
+    );
 }
 
 #[test]
 fn bad_values_fail_naming_the_variable_and_what_it_expected() {
     let cases = [
-        ("MIANSHEN_LISTEN", "localhost", "an address such as 127.0.0.1:8080"),
-        ("MIANSHEN_DB_MAX_CONNECTIONS", "0", "a whole number from 1 to 1000"),
-        ("MIANSHEN_DB_MAX_CONNECTIONS", "many", "a whole number from 1 to 1000"),
+        (
+            "MIANSHEN_LISTEN",
+            "localhost",
+            "an address such as 127.0.0.1:8080",
+        ),
+        (
+            "MIANSHEN_DB_MAX_CONNECTIONS",
+            "0",
+            "a whole number from 1 to 1000",
+        ),
+        (
+            "MIANSHEN_DB_MAX_CONNECTIONS",
+            "many",
+            "a whole number from 1 to 1000",
+        ),
         ("MIANSHEN_COOKIE_SECURE", "maybe", "true or false"),
         ("MIANSHEN_LOG_FORMAT", "xml", "`text` or `json`"),
-        ("MIANSHEN_LOGIN_MAX_FAILURES", "-1", "a whole number from 1 to 100"),
-        ("MIANSHEN_SESSION_TTL_MINUTES", "forever", "a whole number of minutes"),
+        (
+            "MIANSHEN_LOGIN_MAX_FAILURES",
+            "-1",
+            "a whole number from 1 to 100",
+        ),
+        (
+            "MIANSHEN_SESSION_TTL_MINUTES",
+            "forever",
+            "a whole number of minutes",
+        ),
         ("DATABASE_URL", "mysql://root@db/x", "a PostgreSQL URL"),
     ];
     for (variable, value, expected) in cases {
@@ -54,7 +80,10 @@ fn bad_values_fail_naming_the_variable_and_what_it_expected() {
         assert!(message.contains(variable), "{variable}: {message}");
         assert!(message.contains(expected), "{variable}: {message}");
         if variable == "DATABASE_URL" {
-            assert!(!message.contains("root@db"), "a URL is never echoed: {message}");
+            assert!(
+                !message.contains("root@db"),
+                "a URL is never echoed: {message}"
+            );
         }
     }
 }
@@ -62,12 +91,19 @@ fn bad_values_fail_naming_the_variable_and_what_it_expected() {
 #[test]
 fn the_toml_file_is_read_and_the_environment_wins_over_it() {
     let mut file = tempfile::NamedTempFile::new().unwrap();
-    writeln!(file, "[http]\nlisten = \"127.0.0.1:7000\"\ncookie_secure = true\n[auth]\nlockout_minutes = 60").unwrap();
+    writeln!(
+        file,
+        "[http]\nlisten = \"127.0.0.1:7000\"\ncookie_secure = true\n[auth]\nlockout_minutes = 60"
+    )
+    .unwrap();
     let path = file.path().to_str().unwrap();
 
     let from_file = Settings::load_from(&HashMap::from([("MIANSHEN_CONFIG", path)])).unwrap();
-    let overridden =
-        Settings::load_from(&HashMap::from([("MIANSHEN_CONFIG", path), ("MIANSHEN_LISTEN", "127.0.0.1:7001")])).unwrap();
+    let overridden = Settings::load_from(&HashMap::from([
+        ("MIANSHEN_CONFIG", path),
+        ("MIANSHEN_LISTEN", "127.0.0.1:7001"),
+    ]))
+    .unwrap();
 
     assert_eq!(from_file.http.listen.to_string(), "127.0.0.1:7000");
     assert!(from_file.http.cookie_secure);
@@ -85,5 +121,8 @@ fn a_bad_toml_file_names_the_file_and_the_key() {
 
     assert!(matches!(error, ConfigError::File { .. }));
     let message = error.to_string();
-    assert!(message.contains(path) && message.contains("lisen"), "{message}");
+    assert!(
+        message.contains(path) && message.contains("lisen"),
+        "{message}"
+    );
 }

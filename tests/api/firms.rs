@@ -13,16 +13,33 @@ async fn an_enterprise_user_asking_for_another_firm_gets_404() {
     app.create_firm(FIRM_B, "乙公司").await;
     let firm_a = app.session_as(Role::Enterprise).await;
 
-    let own = firm_a.client.get(app.url(&format!("/api/v1/firms/{FIRM_A}"))).send().await.unwrap();
-    let other = firm_a.client.get(app.url(&format!("/api/v1/firms/{FIRM_B}"))).send().await.unwrap();
+    let own = firm_a
+        .client
+        .get(app.url(&format!("/api/v1/firms/{FIRM_A}")))
+        .send()
+        .await
+        .unwrap();
+    let other = firm_a
+        .client
+        .get(app.url(&format!("/api/v1/firms/{FIRM_B}")))
+        .send()
+        .await
+        .unwrap();
     let lower_case_other = firm_a
         .client
         .get(app.url(&format!("/api/v1/firms/{}", FIRM_B.to_lowercase())))
         .send()
         .await
         .unwrap();
-    let list: Vec<serde_json::Value> =
-        firm_a.client.get(app.url("/api/v1/firms")).send().await.unwrap().json().await.unwrap();
+    let list: Vec<serde_json::Value> = firm_a
+        .client
+        .get(app.url("/api/v1/firms"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
 
     assert_eq!(own.status(), 200);
     assert_eq!(other.status(), 404);
@@ -39,9 +56,21 @@ async fn staff_see_any_firm() {
     app.create_firm(FIRM_B, "乙公司").await;
     let reviewer = app.session_as(Role::Reviewer).await;
 
-    let other = reviewer.client.get(app.url(&format!("/api/v1/firms/{FIRM_B}"))).send().await.unwrap();
-    let list: Vec<serde_json::Value> =
-        reviewer.client.get(app.url("/api/v1/firms")).send().await.unwrap().json().await.unwrap();
+    let other = reviewer
+        .client
+        .get(app.url(&format!("/api/v1/firms/{FIRM_B}")))
+        .send()
+        .await
+        .unwrap();
+    let list: Vec<serde_json::Value> = reviewer
+        .client
+        .get(app.url("/api/v1/firms"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
 
     assert_eq!(other.status(), 200);
     assert_eq!(list.len(), 2);
@@ -54,11 +83,20 @@ async fn the_scope_is_applied_by_the_query_itself() {
     app.create_firm(FIRM_B, "乙公司").await;
     let own_a = FirmScope::Own(Uscc::parse(FIRM_A).unwrap());
 
-    let found = firms::find_firm(&app.app_pool, &own_a, FIRM_B).await.unwrap();
-    let listed = firms::list_firms(&app.app_pool, &own_a, "", 100).await.unwrap();
-    let nothing = firms::list_firms(&app.app_pool, &FirmScope::Nothing, "", 100).await.unwrap();
+    let found = firms::find_firm(&app.app_pool, &own_a, FIRM_B)
+        .await
+        .unwrap();
+    let listed = firms::list_firms(&app.app_pool, &own_a, "", 100)
+        .await
+        .unwrap();
+    let nothing = firms::list_firms(&app.app_pool, &FirmScope::Nothing, "", 100)
+        .await
+        .unwrap();
 
     assert_eq!(found, None);
-    assert_eq!(listed.iter().map(|f| f.uscc.as_str()).collect::<Vec<_>>(), [FIRM_A]);
+    assert_eq!(
+        listed.iter().map(|f| f.uscc.as_str()).collect::<Vec<_>>(),
+        [FIRM_A]
+    );
     assert!(nothing.is_empty());
 }

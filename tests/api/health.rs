@@ -22,8 +22,18 @@ async fn a_callers_request_id_is_echoed_and_a_bad_one_replaced() {
     let app = spawn_app().await;
     let client = reqwest::Client::new();
 
-    let kept = client.get(app.url("/healthz")).header("x-request-id", "abc-123").send().await.unwrap();
-    let replaced = client.get(app.url("/healthz")).header("x-request-id", "<script>").send().await.unwrap();
+    let kept = client
+        .get(app.url("/healthz"))
+        .header("x-request-id", "abc-123")
+        .send()
+        .await
+        .unwrap();
+    let replaced = client
+        .get(app.url("/healthz"))
+        .header("x-request-id", "<script>")
+        .send()
+        .await
+        .unwrap();
 
     assert_eq!(kept.headers()["x-request-id"], "abc-123");
     let new_id = replaced.headers()["x-request-id"].to_str().unwrap();
@@ -52,7 +62,12 @@ async fn metrics_count_requests_by_route_template() {
     let metrics = reqwest::get(app.url("/metrics")).await.unwrap();
 
     assert_eq!(metrics.status(), 200);
-    assert!(metrics.headers()["content-type"].to_str().unwrap().starts_with("text/plain"));
+    assert!(
+        metrics.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
     let text = metrics.text().await.unwrap();
     assert!(text.contains("mianshen_http_requests_total{"), "{text}");
     assert!(text.contains(r#"route="/healthz""#), "{text}");
@@ -77,14 +92,31 @@ async fn a_server_error_is_logged_not_leaked() {
     let app = spawn_app().await;
     let session = app.session_as(mianshen::accounts::Role::Admin).await;
     // Arrange: take a table away from under the service so the next query fails.
-    sqlx::query("ALTER TABLE users RENAME TO users_gone").execute(&app.db.pool).await.unwrap();
+    sqlx::query("ALTER TABLE users RENAME TO users_gone")
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
 
-    let response = session.client.get(app.url("/api/v1/admin/users")).send().await.unwrap();
+    let response = session
+        .client
+        .get(app.url("/api/v1/admin/users"))
+        .send()
+        .await
+        .unwrap();
 
     assert_eq!(response.status(), 500);
-    let request_id = response.headers()["x-request-id"].to_str().unwrap().to_owned();
+    let request_id = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     let (code, message) = error_of(response).await;
     assert_eq!(code, "internal");
-    assert!(message.contains(&request_id), "the message names the request id: {message}");
-    assert!(!message.contains("users"), "no SQL or table names leak: {message}");
+    assert!(
+        message.contains(&request_id),
+        "the message names the request id: {message}"
+    );
+    assert!(
+        !message.contains("users"),
+        "no SQL or table names leak: {message}"
+    );
 }

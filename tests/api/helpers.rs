@@ -52,13 +52,20 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     settings.http.listen = SocketAddr::from(([127, 0, 0, 1], 0));
     adjust(&mut settings);
     let app_pool = db::app_pool(db.url(), 5).await.expect("app pool");
-    let app = Application::build(settings, app_pool.clone()).await.expect("build");
+    let app = Application::build(settings, app_pool.clone())
+        .await
+        .expect("build");
     let address = format!("http://{}", app.local_addr().expect("address"));
     let (stop, stopped) = oneshot::channel::<()>();
     tokio::spawn(app.run_until(async move {
         let _ = stopped.await;
     }));
-    TestApp { address, db, app_pool, stop: Some(stop) }
+    TestApp {
+        address,
+        db,
+        app_pool,
+        stop: Some(stop),
+    }
 }
 
 /// A client that keeps cookies, like a browser.
@@ -87,17 +94,26 @@ impl TestApp {
     /// Creates an account with [`PASSWORD`].
     pub async fn create_user(&self, username: &str, role: Role, uscc: Option<&str>) -> User {
         let new = NewUser::parse(username, username, role, uscc, PASSWORD).unwrap();
-        accounts::create_user_audited(&self.app_pool, &new, Actor::System("test")).await.unwrap()
+        accounts::create_user_audited(&self.app_pool, &new, Actor::System("test"))
+            .await
+            .unwrap()
     }
 
     /// Registers a firm.
     pub async fn create_firm(&self, uscc: &str, name: &str) {
         let uscc = Uscc::parse(uscc).unwrap();
-        firms::upsert_firm(&self.app_pool, &uscc, name, Some("370102")).await.unwrap();
+        firms::upsert_firm(&self.app_pool, &uscc, name, Some("370102"))
+            .await
+            .unwrap();
     }
 
     /// Posts a login through the JSON API with a fresh browser.
-    pub async fn try_login(&self, client: &reqwest::Client, username: &str, password: &str) -> reqwest::Response {
+    pub async fn try_login(
+        &self,
+        client: &reqwest::Client,
+        username: &str,
+        password: &str,
+    ) -> reqwest::Response {
         client
             .post(self.url("/api/v1/session"))
             .json(&serde_json::json!({ "username": username, "password": password }))
@@ -137,8 +153,14 @@ impl Session {
 /// Reads an error body and returns `(code, message)`, checking the one error shape.
 pub async fn error_of(response: reqwest::Response) -> (String, String) {
     let body: serde_json::Value = response.json().await.expect("error body is JSON");
-    let code = body["error"]["code"].as_str().expect("error.code").to_owned();
-    let message = body["error"]["message"].as_str().expect("error.message").to_owned();
+    let code = body["error"]["code"]
+        .as_str()
+        .expect("error.code")
+        .to_owned();
+    let message = body["error"]["message"]
+        .as_str()
+        .expect("error.message")
+        .to_owned();
     assert!(!message.is_empty());
     (code, message)
 }

@@ -12,16 +12,55 @@ fn families() -> Vec<(Method, String, &'static [Role])> {
     let all: &'static [Role] = &Role::ALL;
     vec![
         (Method::GET, "/api/v1/me".to_owned(), all),
-        (Method::GET, "/api/v1/firms".to_owned(), &[Enterprise, Reviewer, FinanceMaker, FinanceChecker, Auditor, Admin]),
-        (Method::GET, format!("/api/v1/firms/{FIRM_A}"), &[Enterprise, Reviewer, FinanceMaker, FinanceChecker, Auditor, Admin]),
+        (
+            Method::GET,
+            "/api/v1/firms".to_owned(),
+            &[
+                Enterprise,
+                Reviewer,
+                FinanceMaker,
+                FinanceChecker,
+                Auditor,
+                Admin,
+            ],
+        ),
+        (
+            Method::GET,
+            format!("/api/v1/firms/{FIRM_A}"),
+            &[
+                Enterprise,
+                Reviewer,
+                FinanceMaker,
+                FinanceChecker,
+                Auditor,
+                Admin,
+            ],
+        ),
         (Method::GET, "/api/v1/admin/users".to_owned(), &[Admin]),
-        (Method::POST, "/api/v1/admin/users/1/unlock".to_owned(), &[Admin]),
-        (Method::GET, "/api/v1/audit/events".to_owned(), &[Auditor, Admin]),
-        (Method::GET, "/api/v1/audit/verify".to_owned(), &[Auditor, Admin]),
+        (
+            Method::POST,
+            "/api/v1/admin/users/1/unlock".to_owned(),
+            &[Admin],
+        ),
+        (
+            Method::GET,
+            "/api/v1/audit/events".to_owned(),
+            &[Auditor, Admin],
+        ),
+        (
+            Method::GET,
+            "/api/v1/audit/verify".to_owned(),
+            &[Auditor, Admin],
+        ),
     ]
 }
 
-async fn call(app: &crate::helpers::TestApp, session: Option<&Session>, method: &Method, path: &str) -> u16 {
+async fn call(
+    app: &crate::helpers::TestApp,
+    session: Option<&Session>,
+    method: &Method,
+    path: &str,
+) -> u16 {
     let client = session.map_or_else(reqwest::Client::new, |s| s.client.clone());
     let mut request = client.request(method.clone(), app.url(path));
     if let Some(session) = session {
@@ -40,11 +79,18 @@ async fn every_route_family_admits_exactly_its_roles() {
     }
 
     for (method, path, allowed) in families() {
-        assert_eq!(call(&app, None, &method, &path).await, 401, "{method} {path} without credentials");
+        assert_eq!(
+            call(&app, None, &method, &path).await,
+            401,
+            "{method} {path} without credentials"
+        );
         for (role, session) in &sessions {
             let status = call(&app, Some(session), &method, &path).await;
             if allowed.contains(role) {
-                assert!(status != 401 && status != 403, "{method} {path} as {role}: {status}");
+                assert!(
+                    status != 401 && status != 403,
+                    "{method} {path} as {role}: {status}"
+                );
             } else {
                 assert_eq!(status, 403, "{method} {path} as {role}");
             }
