@@ -1,6 +1,7 @@
 //! The command line: one subcommand per operator task, each with its own `--help`.
 
 mod audit;
+mod cluster;
 mod demo;
 mod rules;
 mod serve;
@@ -44,6 +45,9 @@ pub enum Command {
     /// Inspect the audit log.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// The private PostgreSQL cluster used when DATABASE_URL is not set.
+    #[command(subcommand)]
+    Cluster(cluster::ClusterCommand),
     /// Policy rules: static checks and rule tests.
     #[command(subcommand)]
     Rules(rules::RulesCommand),
@@ -60,6 +64,7 @@ pub fn main() -> ExitCode {
         Command::Demo { listen } => with_settings(listen, demo::demo),
         Command::User(cmd) => with_settings(None, |s| user::run(s, cmd)),
         Command::Audit(cmd) => with_settings(None, |s| audit::run(s, cmd)),
+        Command::Cluster(cmd) => with_settings(None, |s| cluster::run(s, cmd)),
         Command::Rules(cmd) => rules::run(cmd),
         Command::Eval(args) => rules::eval(args),
     }
