@@ -248,6 +248,12 @@ pub(crate) fn register(engine: &mut Engine) {
         "grant",
         |x: Dynamic, t: &str, a: Dynamic, b: Dynamic, c: Dynamic| grant(&x, t, &[a, b, c]),
     );
+    engine.register_fn(
+        "grant",
+        |x: Dynamic, t: &str, a: Dynamic, b: Dynamic, c: Dynamic, d: Dynamic| {
+            grant(&x, t, &[a, b, c, d])
+        },
+    );
     engine.register_fn("item", |k: &str, d: Day| open_item(k, d));
     engine.register_fn("grant_item", |x: Dynamic, t: &str| grant_item(&x, t, &[]));
     engine.register_fn("grant_item", |x: Dynamic, t: &str, a: Dynamic| {

@@ -233,7 +233,13 @@ fn describe(e: &EvalAltResult, limits: &Limits) -> String {
             format!("规则调用层数超过上限 {}", limits.max_call_levels)
         }
         EvalAltResult::ErrorDataTooLarge(what, ..) => format!("规则数据超出上限: {what}"),
-        other => format!("规则运行错误: {other}"),
+        other => {
+            let full = other.to_string();
+            let bare = full
+                .rsplit_once(" (line ")
+                .map_or(full.as_str(), |(msg, _)| msg);
+            format!("规则运行错误: {bare}")
+        }
     };
     format!("{what}{at}")
 }
