@@ -132,15 +132,14 @@ pub(crate) fn lint(src: &str, params: &[&str]) -> Vec<(usize, usize, String)> {
             Tok::Ident(name)
                 if name == "require"
                     && next == Some(&Tok::Punct('('))
-                    && prev != Some(&Tok::Punct('.')) =>
+                    && prev != Some(&Tok::Punct('.'))
+                    && top_level_args(&toks[k + 1..]) < 2 =>
             {
-                if top_level_args(&toks[k + 1..]) < 2 {
-                    errors.push((
-                        *line,
-                        *col,
-                        "require 缺少原因: 应为 require(条件, \"原因\")".into(),
-                    ));
-                }
+                errors.push((
+                    *line,
+                    *col,
+                    "require 缺少原因: 应为 require(条件, \"原因\")".into(),
+                ));
             }
             _ => {}
         }
