@@ -1,0 +1,196 @@
+//! Static checks of a rule's source before anything runs: unknown fields, unknown parameters,
+//! `require` without a reason. Compile errors come from rhai itself (see [`super::RuleSet::load`]).
+
+use std::fmt;
+use std::path::PathBuf;
+
+use super::view::KNOWN_FIELDS;
+
+/// One problem in a policy folder, located as precisely as it can be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckError {
+    pub file: PathBuf,
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    pub message: String,
+}
+
+impl fmt::Display for CheckError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if let Some(l) = self.line {
+            write!(f, ":{l}")?;
+            if let Some(c) = self.column {
+                write!(f, ":{c}")?;
+            }
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Tok {
+    Ident(String),
+    Str,
+    Punct(char),
+}
+
+/// Tokens with their 1-based line and column; strings and comments are skipped as units.
+fn lex(src: &str) -> Vec<(Tok, usize, usize)> {
+    let chars: Vec<char> = src.chars().collect();
+    let (mut i, mut line, mut col) = (0, 1, 1);
+    let mut out = Vec::new();
+    let advance = |i: &mut usize, line: &mut usize, col: &mut usize| {
+        if chars[*i] == '\n' {
+            *line += 1;
+            *col = 1;
+        } else {
+            *col += 1;
+        }
+        *i += 1;
+    };
+    while i < chars.len() {
+        let c = chars[i];
+        let (l0, c0) = (line, col);
+        if c == '/' && chars.get(i + 1) == Some(&'/') {
+            while i < chars.len() && chars[i] != '\n' {
+                advance(&mut i, &mut line, &mut col);
+            }
+        } else if c == '/' && chars.get(i + 1) == Some(&'*') {
+            while i < chars.len() && !(chars[i] == '*' && chars.get(i + 1) == Some(&'/')) {
+                advance(&mut i, &mut line, &mut col);
+            }
+            for _ in 0..2 {
+                if i < chars.len() {
+                    advance(&mut i, &mut line, &mut col);
+                }
+            }
+        } else if c == '"' || c == '`' || c == '\'' {
+            advance(&mut i, &mut line, &mut col);
+            while i < chars.len() && chars[i] != c {
+                if chars[i] == '\\' {
+                    advance(&mut i, &mut line, &mut col);
+                }
+                if i < chars.len() {
+                    advance(&mut i, &mut line, &mut col);
+                }
+            }
+            if i < chars.len() {
+                advance(&mut i, &mut line, &mut col);
+            }
+            out.push((Tok::Str, l0, c0));
+        } else if c.is_alphabetic() || c == '_' {
+            let mut s = String::new();
+            while i < chars.len() && (chars[i].is_alphanumeric() || chars[i] == '_') {
+                s.push(chars[i]);
+                advance(&mut i, &mut line, &mut col);
+            }
+            out.push((Tok::Ident(s), l0, c0));
+        } else if c.is_ascii_digit() {
+            // Numbers, including decimals such as 0.055, are one token.
+            while i < chars.len()
+                && (chars[i].is_ascii_alphanumeric() || chars[i] == '.' || chars[i] == '_')
+            {
+                advance(&mut i, &mut line, &mut col);
+            }
+            out.push((Tok::Str, l0, c0));
+        } else {
+            if !c.is_whitespace() {
+                out.push((Tok::Punct(c), l0, c0));
+            }
+            advance(&mut i, &mut line, &mut col);
+        }
+    }
+    out
+}
+
+/// `(line, column, message)` for every problem found in `src`.
+pub(crate) fn lint(src: &str, params: &[&str]) -> Vec<(usize, usize, String)> {
+    let toks = lex(src);
+    let mut errors = Vec::new();
+    for (k, (tok, line, col)) in toks.iter().enumerate() {
+        let next = toks.get(k + 1).map(|t| &t.0);
+        let prev = k.checked_sub(1).and_then(|p| toks.get(p)).map(|t| &t.0);
+        match tok {
+            // `.name` not followed by `(`: a property read.
+            Tok::Punct('.') => {
+                let Some(Tok::Ident(name)) = next else {
+                    continue;
+                };
+                if toks.get(k + 2).map(|t| &t.0) == Some(&Tok::Punct('(')) {
+                    continue;
+                }
+                let (l, c) = (toks[k + 1].1, toks[k + 1].2);
+                if prev == Some(&Tok::Ident("params".into())) {
+                    if !params.contains(&name.as_str()) {
+                        errors.push((l, c, format!("未知参数 '{name}' (policy.toml 未声明)")));
+                    }
+                } else if !KNOWN_FIELDS.contains(&name.as_str()) {
+                    errors.push((l, c, format!("未知的档案字段 '{name}'")));
+                }
+            }
+            Tok::Ident(name)
+                if name == "require"
+                    && next == Some(&Tok::Punct('('))
+                    && prev != Some(&Tok::Punct('.'))
+                    && top_level_args(&toks[k + 1..]) < 2 =>
+            {
+                errors.push((
+                    *line,
+                    *col,
+                    "require 缺少原因: 应为 require(条件, \"原因\")".into(),
+                ));
+            }
+            _ => {}
+        }
+    }
+    errors
+}
+
+/// The number of top-level arguments of the call whose `(` starts `toks`.
+fn top_level_args(toks: &[(Tok, usize, usize)]) -> usize {
+    let (mut depth, mut commas, mut any) = (0_i32, 0, false);
+    for (t, ..) in toks {
+        match t {
+            Tok::Punct('(' | '[' | '{') => depth += 1,
+            Tok::Punct(')' | ']' | '}') => {
+                depth -= 1;
+                if depth == 0 {
+                    break;
+                }
+            }
+            Tok::Punct(',') if depth == 1 => commas += 1,
+            _ if depth >= 1 => any = true,
+            _ => {}
+        }
+    }
+    if any { commas + 1 } else { 0 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lint_finds_typos_unknown_params_and_missing_reasons() {
+        let src = "let y = annual(2025);\n// y.nope in a comment\nrequire(y.layofs == 0, \"a.b\");\nrequire(params.rat > 0);\n";
+        let errors = lint(src, &["rate"]);
+        let msgs: Vec<String> = errors
+            .iter()
+            .map(|(l, c, m)| format!("{l}:{c} {m}"))
+            .collect();
+        assert_eq!(msgs.len(), 3, "{msgs:?}");
+        assert!(
+            msgs[0].starts_with("3:11 ") && msgs[0].contains("layofs"),
+            "{msgs:?}"
+        );
+        assert!(
+            msgs[1].starts_with("4:1 ") && msgs[1].contains("require"),
+            "{msgs:?}"
+        );
+        assert!(
+            msgs[2].starts_with("4:16 ") && msgs[2].contains("rat"),
+            "{msgs:?}"
+        );
+    }
+}

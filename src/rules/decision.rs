@@ -1,0 +1,93 @@
+//! The outcome of one (firm, policy) evaluation: eligibility, exact amount and the explanation.
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::{Serialize, Serializer};
+
+/// One condition, passed or failed, with the values it read (Chinese).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Reason {
+    pub text: String,
+    pub passed: bool,
+}
+
+/// One counted unit of a per-item grant (e.g. a hire), with its own conditions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Item {
+    /// The item's identity, e.g. the hire's person hash.
+    pub key: String,
+    /// The date that decides between firms (e.g. `hired_on`).
+    pub date: NaiveDate,
+    #[serde(serialize_with = "money")]
+    pub amount: Decimal,
+    pub passed: bool,
+    pub reasons: Vec<Reason>,
+}
+
+/// How much explanation to build. Both give the identical eligibility and amount.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Explain {
+    /// Every condition's text with the values read, and the amount's computation.
+    Full,
+    /// Only the outcome: no reason strings are formatted.
+    DecisionOnly,
+}
+
+/// The decision for one (firm, policy).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Decision {
+    pub uscc: String,
+    pub policy: String,
+    pub policy_version: String,
+    pub eligible: bool,
+    /// Two decimals; zero when not eligible.
+    #[serde(serialize_with = "money")]
+    pub amount: Decimal,
+    pub reasons: Vec<Reason>,
+    pub items: Vec<Item>,
+    /// Set when the rule erred or ran out of budget; the decision is then not eligible.
+    pub error: Option<String>,
+}
+
+/// Money in output: a decimal string with exactly two decimals.
+pub fn money_string(d: Decimal) -> String {
+    format!(
+        "{:.2}",
+        d.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+    )
+}
+
+fn money<S: Serializer>(d: &Decimal, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&money_string(*d))
+}
+
+impl Decision {
+    /// The failed conditions' texts, firm-level first.
+    pub fn failing(&self) -> Vec<&str> {
+        self.reasons
+            .iter()
+            .filter(|r| !r.passed)
+            .map(|r| r.text.as_str())
+            .collect()
+    }
+
+    /// Recomputes the amount from passed items (for per-item grants) and sets eligibility.
+    pub(crate) fn settle_items(&mut self, explain: Explain) {
+        let total: Decimal = self
+            .items
+            .iter()
+            .filter(|i| i.passed)
+            .map(|i| i.amount)
+            .sum();
+        self.amount = total;
+        if total.is_zero() && self.eligible {
+            self.eligible = false;
+            if explain == Explain::Full {
+                self.reasons.push(Reason {
+                    text: "无符合条件的项目, 金额为0".into(),
+                    passed: false,
+                });
+            }
+        }
+    }
+}

@@ -1,0 +1,245 @@
+//! The one sandboxed rhai engine: decimal only, strict variables, limits and a wall-clock deadline.
+
+use std::cell::{Cell, RefCell};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use chrono::NaiveDate;
+use rhai::{Dynamic, Engine, EvalAltResult, OptimizationLevel, Scope};
+use rust_decimal::Decimal;
+
+use super::api::{self, Day, STATE, State};
+use super::decision::{Decision, Explain, Reason};
+use super::policy::Policy;
+use super::view::{self, FirmView};
+
+/// The sandbox's budgets for one evaluation.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_operations: u64,
+    pub max_call_levels: usize,
+    pub max_expr_depth: usize,
+    pub max_string_size: usize,
+    pub max_array_size: usize,
+    pub max_map_size: usize,
+    pub deadline: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_operations: 2_000_000,
+            max_call_levels: 16,
+            max_expr_depth: 64,
+            max_string_size: 16 * 1024,
+            max_array_size: 10_000,
+            max_map_size: 1_000,
+            deadline: Duration::from_millis(200),
+        }
+    }
+}
+
+thread_local! {
+    static DEADLINE: Cell<Option<Instant>> = const { Cell::new(None) };
+    static SCOPE: RefCell<Scope<'static>> = RefCell::new(Scope::new());
+}
+
+/// The rules engine, built once and shared (`RuleEngine::shared()`); evaluations run on any thread.
+pub struct RuleEngine {
+    engine: Engine,
+    limits: Limits,
+}
+
+impl std::fmt::Debug for RuleEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RuleEngine")
+            .field("limits", &self.limits)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The variables every rule sees: `profile`, `params`, `as_of`.
+pub(crate) fn rule_scope(
+    params: rhai::Map,
+    as_of: NaiveDate,
+    firm: Option<FirmView>,
+) -> Scope<'static> {
+    let mut scope = Scope::new();
+    // Variables, never constants: constants would be folded into the AST at compile time.
+    match firm {
+        Some(f) => scope.push("profile", f),
+        None => scope.push("profile", ()),
+    };
+    scope.push("params", params).push("as_of", Day(as_of));
+    scope
+}
+
+impl RuleEngine {
+    /// The engine with default limits, built on first use.
+    pub fn shared() -> &'static Self {
+        static ENGINE: OnceLock<RuleEngine> = OnceLock::new();
+        ENGINE.get_or_init(|| Self::new(Limits::default()))
+    }
+
+    pub fn new(limits: Limits) -> Self {
+        let mut engine = Engine::new_raw();
+        engine.register_global_module(rhai::packages::Package::as_shared_module(
+            &rhai::packages::StandardPackage::new(),
+        ));
+        engine
+            .set_strict_variables(true)
+            .set_fail_on_invalid_map_property(true)
+            .set_fast_operators(false)
+            .set_optimization_level(OptimizationLevel::Simple)
+            .set_max_operations(limits.max_operations)
+            .set_max_call_levels(limits.max_call_levels)
+            .set_max_expr_depths(limits.max_expr_depth, limits.max_expr_depth)
+            .set_max_string_size(limits.max_string_size)
+            .set_max_array_size(limits.max_array_size)
+            .set_max_map_size(limits.max_map_size)
+            .set_max_modules(0)
+            .set_max_variables(256)
+            .set_max_functions(64)
+            .on_print(|_| {})
+            .on_debug(|_, _, _| {});
+        for symbol in ["eval", "import", "export", "print", "debug"] {
+            engine.disable_symbol(symbol);
+        }
+        engine.on_progress(|ops| {
+            // Reading the clock every 256 operations keeps the deadline cheap.
+            if ops & 0xff != 0 {
+                return None;
+            }
+            let late = DEADLINE.get().is_some_and(|d| Instant::now() > d);
+            late.then(|| Dynamic::from("deadline"))
+        });
+        view::register(&mut engine);
+        api::register(&mut engine);
+        Self { engine, limits }
+    }
+
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    /// Compiles a rule against the variables rules see (strict variables need them declared).
+    pub fn compile(&self, source: &str) -> Result<rhai::AST, rhai::ParseError> {
+        let scope = rule_scope(rhai::Map::new(), NaiveDate::MIN, None);
+        self.engine.compile_with_scope(&scope, source)
+    }
+
+    /// Evaluates one policy for one firm. Never panics and never fails the caller: a rule that
+    /// errs or runs out of budget yields a decision with `error` set.
+    pub fn evaluate(
+        &self,
+        policy: &Policy,
+        params: &rhai::Map,
+        firm: &FirmView,
+        as_of: NaiveDate,
+        explain: Explain,
+    ) -> Decision {
+        STATE.with_borrow_mut(|s| {
+            *s = State {
+                explain: explain == Explain::Full,
+                firm: Some(firm.clone()),
+                ..State::default()
+            };
+        });
+        DEADLINE.set(Some(Instant::now() + self.limits.deadline));
+        let result = SCOPE.with_borrow_mut(|scope| {
+            scope.clear();
+            scope
+                .push("profile", firm.clone())
+                .push("params", params.clone())
+                .push("as_of", Day(as_of));
+            self.engine.run_ast_with_scope(scope, &policy.ast)
+        });
+        DEADLINE.set(None);
+        let state = STATE.with_borrow_mut(std::mem::take);
+        let mut d = Decision {
+            uscc: firm.uscc().to_owned(),
+            policy: policy.id.clone(),
+            policy_version: policy.version_hash.clone(),
+            eligible: false,
+            amount: Decimal::ZERO,
+            reasons: state.reasons,
+            items: state.items,
+            error: None,
+        };
+        if let Err(e) = result {
+            d.error = Some(describe(&e, &self.limits));
+            d.items.clear();
+            return d;
+        }
+        if state.open.is_some() {
+            d.error = Some("规则结束时 item 未以 grant_item 结束".into());
+            return d;
+        }
+        let mut failed = state.failed;
+        if let Some(m) = state.missing {
+            failed = true;
+            if explain == Explain::Full {
+                d.reasons.push(Reason {
+                    text: format!("规则读取了缺失的数据: {m}"),
+                    passed: false,
+                });
+            }
+        }
+        d.eligible = !failed;
+        match state.amount {
+            Some(a) if d.items.is_empty() => {
+                d.amount = a;
+                if a <= Decimal::ZERO && d.eligible {
+                    d.eligible = false;
+                    if explain == Explain::Full {
+                        d.reasons.push(Reason {
+                            text: "金额为0, 不予享受".into(),
+                            passed: false,
+                        });
+                    }
+                }
+            }
+            None if !d.items.is_empty() => d.settle_items(explain),
+            None if d.eligible => {
+                d.eligible = false;
+                d.error = Some("规则未给出金额 (grant 或 grant_item)".into());
+            }
+            _ if !d.items.is_empty() => d.error = Some("规则同时使用了 grant 与 grant_item".into()),
+            _ => {}
+        }
+        if !d.eligible {
+            d.amount = Decimal::ZERO;
+        }
+        d
+    }
+}
+
+/// A rule error in words an operator can act on.
+fn describe(e: &EvalAltResult, limits: &Limits) -> String {
+    let pos = e.position();
+    let at = if pos.is_none() {
+        String::new()
+    } else {
+        format!(" (rule.rhai:{})", pos)
+    };
+    let what = match e {
+        EvalAltResult::ErrorTooManyOperations(..) => {
+            format!("规则超出运算步数上限 {}", limits.max_operations)
+        }
+        EvalAltResult::ErrorTerminated(..) => {
+            format!("规则超时 (超过 {} ms)", limits.deadline.as_millis())
+        }
+        EvalAltResult::ErrorStackOverflow(..) => {
+            format!("规则调用层数超过上限 {}", limits.max_call_levels)
+        }
+        EvalAltResult::ErrorDataTooLarge(what, ..) => format!("规则数据超出上限: {what}"),
+        other => {
+            let full = other.to_string();
+            let bare = full
+                .rsplit_once(" (line ")
+                .map_or(full.as_str(), |(msg, _)| msg);
+            format!("规则运行错误: {bare}")
+        }
+    };
+    format!("{what}{at}")
+}

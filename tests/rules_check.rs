@@ -1,0 +1,150 @@
+//! `rules check`: a table of broken policy folders, each row with the message it must produce.
+
+use std::path::Path;
+use std::process::Command;
+
+use mianshen::rules::RuleSet;
+
+const GOOD_TOML: &str = "rules/sd-2026-stable-jobs-refund/policy.toml";
+
+/// Writes a policy folder `name` with the good policy.toml (id adjusted) unless `toml` is given.
+fn folder(dir: &Path, name: &str, rule: &str, toml: Option<&str>) {
+    let f = dir.join(name);
+    std::fs::create_dir_all(&f).expect("mkdir");
+    let good = std::fs::read_to_string(GOOD_TOML)
+        .expect("policy.toml")
+        .replace(
+            "id = \"sd-2026-stable-jobs-refund\"",
+            &format!("id = \"{name}\""),
+        );
+    std::fs::write(f.join("policy.toml"), toml.unwrap_or(&good)).expect("write");
+    std::fs::write(f.join("rule.rhai"), rule).expect("write");
+}
+
+/// (folder, rule.rhai, policy.toml override, expected message)
+const TABLE: &[(&str, &str, Option<&str>, &str)] = &[
+    (
+        "typo-field",
+        "require(annual(2025).layofs == 0, \"未裁员\");\ngrant(1, \"x\");",
+        None,
+        "typo-field/rule.rhai:1:22: 未知的档案字段 'layofs'",
+    ),
+    (
+        "typo-profile-field",
+        "require(true, \"x\");\nrequire(profile.regoin_code == \"370102\", \"x\");",
+        None,
+        "typo-profile-field/rule.rhai:2:17: 未知的档案字段 'regoin_code'",
+    ),
+    (
+        "no-reason",
+        "require(true);\ngrant(1, \"x\");",
+        None,
+        "no-reason/rule.rhai:1:1: require 缺少原因",
+    ),
+    (
+        "unknown-param",
+        "require(params.nope > 0, \"x\");",
+        None,
+        "unknown-param/rule.rhai:1:16: 未知参数 'nope'",
+    ),
+    (
+        "compile-error",
+        "let x = ;",
+        None,
+        "compile-error/rule.rhai:1:9: 编译错误",
+    ),
+    (
+        "bad-mode",
+        "grant(1, \"x\");",
+        Some(
+            "id = \"bad-mode\"\ntitle = \"t\"\nissuer = \"i\"\nsource = \"s\"\nmode = \"自动\"\nperiod = \"per_year\"\nnotice_days = 5\nnotice_template = \"n\"\nwindow = { from = \"2026-01-01\", to = \"2026-12-31\" }\n",
+        ),
+        "bad-mode/policy.toml:5:8: policy.toml 格式错误",
+    ),
+    (
+        "missing-window",
+        "grant(1, \"x\");",
+        Some(
+            "id = \"missing-window\"\ntitle = \"t\"\nissuer = \"i\"\nsource = \"s\"\nmode = \"免申即享\"\nperiod = \"per_year\"\nnotice_days = 5\nnotice_template = \"n\"\n",
+        ),
+        "missing-window/policy.toml:1:1: policy.toml 格式错误: missing field `window`",
+    ),
+    (
+        "wrong-id",
+        "grant(1, \"x\");",
+        Some(
+            "id = \"other\"\ntitle = \"t\"\nissuer = \"i\"\nsource = \"s\"\nmode = \"免申即享\"\nperiod = \"per_year\"\nnotice_days = 5\nnotice_template = \"n\"\nwindow = { from = \"2026-01-01\", to = \"2026-12-31\" }\n",
+        ),
+        "wrong-id/policy.toml: id 'other' 与目录名 'wrong-id' 不一致",
+    ),
+    (
+        "pro-rata-without-budget",
+        "grant(1, \"x\");",
+        Some(
+            "id = \"pro-rata-without-budget\"\ntitle = \"t\"\nissuer = \"i\"\nsource = \"s\"\nmode = \"免申即享\"\nperiod = \"per_year\"\nnotice_days = 5\nnotice_template = \"n\"\nwindow = { from = \"2026-01-01\", to = \"2026-12-31\" }\nallocation = \"pro_rata\"\n",
+        ),
+        "allocation = \"pro_rata\" 需要 budget",
+    ),
+];
+
+#[test]
+fn every_broken_folder_is_reported_with_file_line_column() {
+    // Arrange
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (name, rule, toml, _) in TABLE {
+        folder(dir.path(), name, rule, *toml);
+    }
+
+    // Act
+    let errors = RuleSet::load(dir.path()).expect_err("every folder is broken");
+    let listed: Vec<String> = errors.iter().map(ToString::to_string).collect();
+
+    // Assert: every row's error is listed, in one run.
+    for (name, _, _, expected) in TABLE {
+        assert!(
+            listed.iter().any(|e| e.contains(expected)),
+            "{name}: '{expected}' not in {listed:#?}"
+        );
+    }
+}
+
+#[test]
+fn the_cli_fails_on_a_typo_and_passes_on_the_sample_rules() {
+    // Arrange
+    let dir = tempfile::tempdir().expect("tempdir");
+    folder(dir.path(), "typo-field", TABLE[0].1, None);
+    let bin = env!("CARGO_BIN_EXE_mianshen");
+
+    // Act
+    let bad = Command::new(bin)
+        .args(["rules", "check"])
+        .arg(dir.path())
+        .output()
+        .expect("run");
+    let good = Command::new(bin)
+        .args(["rules", "check", "rules"])
+        .output()
+        .expect("run");
+    let tests = Command::new(bin)
+        .args(["rules", "test", "rules"])
+        .output()
+        .expect("run");
+
+    // Assert
+    assert!(!bad.status.success());
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        stderr.contains("rule.rhai:1:22") && stderr.contains("layofs"),
+        "{stderr}"
+    );
+    assert!(
+        good.status.success(),
+        "{}",
+        String::from_utf8_lossy(&good.stderr)
+    );
+    assert!(
+        tests.status.success(),
+        "{}",
+        String::from_utf8_lossy(&tests.stdout)
+    );
+}
