@@ -22,14 +22,26 @@ pub async fn run(settings: Settings, command: ClusterCommand) -> anyhow::Result<
     let database = &settings.database;
     match command {
         ClusterCommand::Start => {
-            let cluster = PrivateCluster::ensure_running(database.pg_bin.as_deref(), &database.data_dir).await?;
+            let cluster =
+                PrivateCluster::ensure_running(database.pg_bin.as_deref(), &database.data_dir)
+                    .await?;
             println!("{}", cluster.url("mianshen"));
         }
         ClusterCommand::Stop => {
             let pg_bin = database.pg_bin.clone();
             let data_dir = database.data_dir.clone();
-            let stopped = tokio::task::spawn_blocking(move || cluster::stop_if_running(pg_bin.as_deref(), &data_dir)).await??;
-            eprintln!("{}", if stopped { "private cluster stopped" } else { "private cluster was not running" });
+            let stopped = tokio::task::spawn_blocking(move || {
+                cluster::stop_if_running(pg_bin.as_deref(), &data_dir)
+            })
+            .await??;
+            eprintln!(
+                "{}",
+                if stopped {
+                    "private cluster stopped"
+                } else {
+                    "private cluster was not running"
+                }
+            );
         }
     }
     Ok(ExitCode::SUCCESS)

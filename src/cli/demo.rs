@@ -39,18 +39,23 @@ pub const DEMO_PASSWORD: &str = "mianshen-demo-2026";
 
 /// Seeds the sample data and serves until Ctrl-C.
 pub async fn demo(settings: Settings) -> anyhow::Result<ExitCode> {
+    let shutdown = shutdown_signal()?;
     let database = Database::open(&settings.database).await?;
-    let outcome = run(settings, &database).await;
+    let outcome = run(settings, &database, shutdown).await;
     database.close().await;
     outcome
 }
 
-async fn run(settings: Settings, database: &Database) -> anyhow::Result<ExitCode> {
+async fn run(
+    settings: Settings,
+    database: &Database,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<ExitCode> {
     seed(database).await?;
     let app = Application::build(settings, database.pool.clone()).await?;
     let address = app.local_addr()?;
     print_welcome(address);
-    app.run_until(shutdown_signal()).await?;
+    app.run_until(shutdown).await?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -8,10 +8,11 @@ use crate::db::Database;
 
 /// Runs the service until Ctrl-C or SIGTERM.
 pub async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
+    let shutdown = shutdown_signal()?;
     let database = Database::open(&settings.database).await?;
     let app = Application::build(settings, database.pool.clone()).await?;
     tracing::info!(address = %app.local_addr()?, "serving");
-    let served = app.run_until(shutdown_signal()).await;
+    let served = app.run_until(shutdown).await;
     database.close().await;
     served?;
     Ok(ExitCode::SUCCESS)
