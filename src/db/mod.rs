@@ -59,9 +59,16 @@ impl Database {
     /// Closes the pool and stops the private cluster if this process started it.
     pub async fn close(self) {
         self.pool.close().await;
-        if let Some(cluster) = self.cluster.filter(|c| c.started_by_us()) {
-            if let Err(error) = tokio::task::spawn_blocking(move || cluster.stop()).await {
-                tracing::warn!(%error, "stopping the private PostgreSQL cluster failed");
+        let Some(cluster) = self.cluster.filter(PrivateCluster::started_by_us) else {
+            return;
+        };
+        match tokio::task::spawn_blocking(move || cluster.stop()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => {
+                tracing::warn!(%error, "stopping the private PostgreSQL cluster failed")
+            }
+            Err(error) => {
+                tracing::warn!(%error, "stopping the private PostgreSQL cluster panicked")
             }
         }
     }

@@ -29,16 +29,12 @@ struct LoginRequest {
 
 /// The client address login throttling counts against.
 pub(crate) fn client_address(state: &AppState, headers: &HeaderMap, peer: SocketAddr) -> String {
-    if state.settings.http.trust_forwarded_for {
-        if let Some(first) = headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-        {
-            return first.trim().to_owned();
-        }
-    }
-    peer.ip().to_string()
+    let forwarded = headers
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .filter(|_| state.settings.http.trust_forwarded_for);
+    forwarded.map_or_else(|| peer.ip().to_string(), |first| first.trim().to_owned())
 }
 
 /// Checks the credentials and starts a session; used by the API and the login page.
