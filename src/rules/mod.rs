@@ -6,11 +6,13 @@
 //!   (each person once across firms, pro rata within budget), for `eval` and the nightly run alike.
 
 mod api;
+pub mod bench;
 pub mod cases;
 mod check;
 mod cross_firm;
 mod decision;
 mod engine;
+pub mod native;
 mod policy;
 mod ruleset;
 mod view;
