@@ -33,6 +33,7 @@ impl Rng {
 }
 
 const CHARSET: &[u8] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
+const REGIONS: [&str; 6] = ["370102", "370112", "370212", "370211", "370602", "110105"];
 
 fn uscc(n: u64) -> Uscc {
     let body = format!("91370100MA{n:07}");
@@ -66,7 +67,7 @@ pub fn synthetic_profiles(n: u64) -> Vec<Profile> {
                 Status::Suspended,
             ]));
             p.region_code = RegionCode::parse(
-                rng.pick(&["370102", "370112", "370212", "370211", "370602", "110105"]),
+                rng.pick::<&str>(&REGIONS),
             )
             .ok();
             p.industry_code = Some(
