@@ -66,10 +66,7 @@ pub fn synthetic_profiles(n: u64) -> Vec<Profile> {
                 Status::Active,
                 Status::Suspended,
             ]));
-            p.region_code = RegionCode::parse(
-                rng.pick::<&str>(&REGIONS),
-            )
-            .ok();
+            p.region_code = RegionCode::parse(rng.pick::<&str>(&REGIONS)).ok();
             p.industry_code = Some(
                 (*rng.pick(&["C3484", "F5121", "F5211", "I6510", "E4710", "M7310"])).to_owned(),
             );

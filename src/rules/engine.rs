@@ -10,7 +10,7 @@ use rust_decimal::Decimal;
 
 use super::api::{self, Day, STATE, State};
 use super::decision::{Decision, Explain, Reason};
-use super::policy::Policy;
+use super::policy::{Params, Policy};
 use super::view::{self, FirmView};
 
 /// The sandbox's budgets for one evaluation.
@@ -133,7 +133,7 @@ impl RuleEngine {
     pub fn evaluate(
         &self,
         policy: &Policy,
-        params: &rhai::Map,
+        params: &Params,
         firm: &FirmView,
         as_of: NaiveDate,
         explain: Explain,
@@ -148,10 +148,12 @@ impl RuleEngine {
         DEADLINE.set(Some(Instant::now() + self.limits.deadline));
         let result = SCOPE.with_borrow_mut(|scope| {
             scope.clear();
+            // Constants at run time only: the AST was compiled against variables, so nothing
+            // is folded, and a rule cannot modify the shared parameters.
             scope
                 .push("profile", firm.clone())
-                .push("params", params.clone())
-                .push("as_of", Day(as_of));
+                .push_constant_dynamic("params", params.0.clone())
+                .push_constant("as_of", Day(as_of));
             self.engine.run_ast_with_scope(scope, &policy.ast)
         });
         DEADLINE.set(None);

@@ -22,6 +22,6 @@ pub use check::CheckError;
 pub use cross_firm::{GRANTED_ELSEWHERE, SCALED, apply_cross_firm, per_person_once, pro_rata};
 pub use decision::{Decision, Explain, Item, Reason, money_string};
 pub use engine::{Limits, RuleEngine};
-pub use policy::{Allocation, Mode, Param, Period, Policy, PolicyMeta, Window};
+pub use policy::{Allocation, Mode, Param, Params, Period, Policy, PolicyMeta, Window};
 pub use ruleset::RuleSet;
 pub use view::{FirmView, KNOWN_FIELDS};
