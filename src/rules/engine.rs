@@ -149,7 +149,7 @@ impl RuleEngine {
         let result = SCOPE.with_borrow_mut(|scope| {
             scope.clear();
             // Constants at run time only: the AST was compiled against variables, so nothing
-            // is folded, and a rule cannot modify the shared parameters.
+            // is folded, and a rule cannot modify its parameters ("Cannot modify constant").
             scope
                 .push("profile", firm.clone())
                 .push_constant_dynamic("params", params.0.clone())
@@ -219,10 +219,9 @@ impl RuleEngine {
 /// A rule error in words an operator can act on.
 fn describe(e: &EvalAltResult, limits: &Limits) -> String {
     let pos = e.position();
-    let at = if pos.is_none() {
-        String::new()
-    } else {
-        format!(" (rule.rhai:{})", pos)
+    let at = match (pos.line(), pos.position()) {
+        (Some(l), Some(c)) => format!(" (rule.rhai:{l}:{c})"),
+        _ => String::new(),
     };
     let what = match e {
         EvalAltResult::ErrorTooManyOperations(..) => {

@@ -105,7 +105,7 @@ impl Policy {
 
     /// The parameters in effect on `date`, as the rule sees them (`params.name`).
     pub fn params_at(&self, date: NaiveDate) -> Params {
-        Params(rhai::Dynamic::from_map(self.params_map(date)).into_shared())
+        Params(rhai::Dynamic::from_map(self.params_map(date)))
     }
 
     pub(crate) fn params_map(&self, date: NaiveDate) -> rhai::Map {
@@ -123,8 +123,8 @@ impl Policy {
     }
 }
 
-/// A policy's parameters on one date: built once, shared read-only by every evaluation
-/// (cloning it is a reference count, and rules see it as a constant they cannot modify).
+/// A policy's parameters on one date, built once per run. Each evaluation gets a copy (one small
+/// map) as a constant: a rule cannot modify it, and nothing leaks from one firm to the next.
 #[derive(Debug, Clone)]
 pub struct Params(pub(crate) rhai::Dynamic);
 
