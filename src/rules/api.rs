@@ -163,7 +163,16 @@ fn open_item(key: &str, date: Day) -> Res<()> {
         if s.open.is_some() {
             return Err("上一个 item 尚未以 grant_item 结束".into());
         }
-        s.missing = None;
+        // Missing data read before the item belongs to the firm, not to the item.
+        if let Some(m) = s.missing.take() {
+            s.failed = true;
+            if s.explain {
+                s.reasons.push(Reason {
+                    text: format!("规则读取了缺失的数据: {m}"),
+                    passed: false,
+                });
+            }
+        }
         s.open = Some(Item {
             key: key.into(),
             date: date.0,
