@@ -36,6 +36,12 @@ const TABLE: &[(&str, &str, Option<&str>, &str)] = &[
         "typo-profile-field/rule.rhai:2:17: 未知的档案字段 'regoin_code'",
     ),
     (
+        "typo-function",
+        "requir(true, \"x\");",
+        None,
+        "typo-function/rule.rhai:1:1: 未知函数 'requir'",
+    ),
+    (
         "no-reason",
         "require(true);\ngrant(1, \"x\");",
         None,

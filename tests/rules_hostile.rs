@@ -50,7 +50,7 @@ fn hostile_rules_are_stopped_and_the_run_goes_on() {
         ),
         (
             "undefined-function",
-            "no_such_function(1);",
+            "let f = Fn(\"no_such_function\"); f.call(1);",
             "Function not found",
         ),
         (

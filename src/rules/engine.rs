@@ -48,6 +48,8 @@ thread_local! {
 pub struct RuleEngine {
     engine: Engine,
     limits: Limits,
+    /// Names of every function and method the engine provides, for `rules check`.
+    functions: std::collections::HashSet<String>,
 }
 
 impl std::fmt::Debug for RuleEngine {
@@ -115,7 +117,22 @@ impl RuleEngine {
         });
         view::register(&mut engine);
         api::register(&mut engine);
-        Self { engine, limits }
+        let functions = engine
+            .gen_fn_signatures(true)
+            .iter()
+            .filter_map(|sig| sig.split('(').next())
+            .map(|name| name.trim_start_matches("get$").to_owned())
+            .collect();
+        Self {
+            engine,
+            limits,
+            functions,
+        }
+    }
+
+    /// True when the engine provides a function or method of this name.
+    pub fn has_function(&self, name: &str) -> bool {
+        self.functions.contains(name)
     }
 
     pub fn limits(&self) -> Limits {
