@@ -325,7 +325,7 @@ pub(crate) fn register(engine: &mut Engine) {
         .register_fn("industry_section", || -> Res<ImmutableString> {
             let f = current_firm()?;
             Ok(match f.0.profile.industry_code.as_deref() {
-                Some(code) => code[..1].into(),
+                Some(code) => code.get(..1).unwrap_or_default().into(),
                 None => missing(|| "缺少行业代码数据".into(), ImmutableString::new()),
             })
         })

@@ -145,6 +145,24 @@ impl RuleEngine {
         self.engine.compile_with_scope(&scope, source)
     }
 
+    /// Convenience for one-off calls: builds the firm's view and the policy's parameters first.
+    /// Batches should build each [`FirmView`] once and each policy's [`Params`] once instead.
+    pub fn evaluate_profile(
+        &self,
+        policy: &Policy,
+        profile: &crate::profiles::Profile,
+        as_of: NaiveDate,
+        explain: Explain,
+    ) -> Decision {
+        self.evaluate(
+            policy,
+            &policy.params_at(as_of),
+            &FirmView::new(profile),
+            as_of,
+            explain,
+        )
+    }
+
     /// Evaluates one policy for one firm. Never panics and never fails the caller: a rule that
     /// errs or runs out of budget yields a decision with `error` set.
     pub fn evaluate(

@@ -147,7 +147,7 @@ fn above_scale(p: &Profile) -> (bool, Decimal) {
     let Some(code) = p.industry_code.as_deref() else {
         return NO;
     };
-    let (threshold, reward) = match (Sector::of(code), &code[..1]) {
+    let (threshold, reward) = match (Sector::of(code), code.get(..1).unwrap_or_default()) {
         (Sector::Industry, _) => (dec!(20000000.00), dec!(200000.00)),
         (Sector::Wholesale, _) => (dec!(20000000.00), dec!(100000.00)),
         (Sector::Retail, _) => (dec!(5000000.00), dec!(100000.00)),
