@@ -15,6 +15,7 @@ mod engine;
 pub mod native;
 mod policy;
 mod ruleset;
+mod state;
 mod view;
 
 pub use api::Day;
