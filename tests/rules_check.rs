@@ -21,7 +21,7 @@ fn folder(dir: &Path, name: &str, rule: &str, toml: Option<&str>) {
     std::fs::write(f.join("rule.rhai"), rule).expect("write");
 }
 
-/// (folder, rule.rhai, policy.toml override, expected message)
+/// (folder, rule.rhai, policy.toml override, expected message); the sandbox's refusals included.
 const TABLE: &[(&str, &str, Option<&str>, &str)] = &[
     (
         "typo-field",
@@ -34,6 +34,12 @@ const TABLE: &[(&str, &str, Option<&str>, &str)] = &[
         "require(true, \"x\");\nrequire(profile.regoin_code == \"370102\", \"x\");",
         None,
         "typo-profile-field/rule.rhai:2:17: 未知的档案字段 'regoin_code'",
+    ),
+    (
+        "typo-function",
+        "requir(true, \"x\");",
+        None,
+        "typo-function/rule.rhai:1:1: 未知函数 'requir'",
     ),
     (
         "no-reason",
@@ -87,11 +93,32 @@ const TABLE: &[(&str, &str, Option<&str>, &str)] = &[
     ),
 ];
 
+const SANDBOX: &[(&str, &str, Option<&str>, &str)] = &[
+    (
+        "uses-eval",
+        "eval(\"1\");",
+        None,
+        "uses-eval/rule.rhai:1:1: 编译错误: reserved keyword 'eval' is disabled",
+    ),
+    (
+        "uses-import",
+        "import \"x\" as y;",
+        None,
+        "uses-import/rule.rhai:1:1: 编译错误",
+    ),
+    (
+        "uses-print",
+        "print(\"x\");",
+        None,
+        "uses-print/rule.rhai:1:1: 编译错误: reserved keyword 'print' is disabled",
+    ),
+];
+
 #[test]
 fn every_broken_folder_is_reported_with_file_line_column() {
     // Arrange
     let dir = tempfile::tempdir().expect("tempdir");
-    for (name, rule, toml, _) in TABLE {
+    for (name, rule, toml, _) in TABLE.iter().chain(SANDBOX) {
         folder(dir.path(), name, rule, *toml);
     }
 
@@ -100,7 +127,7 @@ fn every_broken_folder_is_reported_with_file_line_column() {
     let listed: Vec<String> = errors.iter().map(ToString::to_string).collect();
 
     // Assert: every row's error is listed, in one run.
-    for (name, _, _, expected) in TABLE {
+    for (name, _, _, expected) in TABLE.iter().chain(SANDBOX) {
         assert!(
             listed.iter().any(|e| e.contains(expected)),
             "{name}: '{expected}' not in {listed:#?}"

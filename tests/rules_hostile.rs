@@ -50,7 +50,7 @@ fn hostile_rules_are_stopped_and_the_run_goes_on() {
         ),
         (
             "undefined-function",
-            "no_such_function(1);",
+            "let f = Fn(\"no_such_function\"); f.call(1);",
             "Function not found",
         ),
         (
@@ -58,6 +58,7 @@ fn hostile_rules_are_stopped_and_the_run_goes_on() {
             "require(profile.region_code == 370102, \"x\");",
             "类型不匹配",
         ),
+        ("params-read-only", "params.rate_large = 1;", "constant"),
         (
             "unit-compare",
             "let u = (); require(u >= 10, \"x\");",
@@ -98,6 +99,7 @@ fn hostile_rules_are_stopped_and_the_run_goes_on() {
         }
         let (_, _, expected) = corpus.iter().find(|(n, ..)| *n == policy.id).expect("row");
         let error = d.error.as_deref().unwrap_or_default();
+        eprintln!("{:<22} stopped after {took:>10.2?}: {error}", policy.id);
         assert!(
             error.contains(expected),
             "{}: expected '{expected}' in {error:?}",

@@ -53,6 +53,8 @@ pub enum Command {
     Rules(rules::RulesCommand),
     /// Evaluate every policy in force over a file of profiles, without a database.
     Eval(rules::EvalArgs),
+    /// Benchmark the rules engine on synthetic firms (decision, full explanations, native Rust).
+    Bench(rules::BenchArgs),
 }
 
 /// Parses the command line and runs the chosen subcommand.
@@ -67,6 +69,7 @@ pub fn main() -> ExitCode {
         Command::Cluster(cmd) => with_settings(None, |s| cluster::run(s, cmd)),
         Command::Rules(cmd) => rules::run(cmd),
         Command::Eval(args) => rules::eval(args),
+        Command::Bench(args) => rules::bench(args),
     }
 }
 

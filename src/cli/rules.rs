@@ -226,3 +226,65 @@ fn write_table(out: &mut impl Write, decisions: &[Decision]) -> std::io::Result<
     }
     Ok(())
 }
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// The folder of policies.
+    #[arg(long, default_value = "rules")]
+    pub rules: PathBuf,
+    /// Number of synthetic firms.
+    #[arg(long, default_value_t = 20_000)]
+    pub firms: u64,
+    /// Passes over the firms per path.
+    #[arg(long, default_value_t = 3)]
+    pub rounds: usize,
+    /// The evaluation date (the six sample policies are in force in 2026).
+    #[arg(long, default_value = "2026-06-01")]
+    pub as_of: String,
+}
+
+/// Prints evaluations per second per core on the three paths; build with `--release`.
+pub fn bench(args: BenchArgs) -> ExitCode {
+    let Ok(as_of) = NaiveDate::parse_from_str(&args.as_of, "%Y-%m-%d") else {
+        eprintln!("--as-of 应为 YYYY-MM-DD: '{}'", args.as_of);
+        return ExitCode::from(2);
+    };
+    let Some(set) = load(&args.rules) else {
+        return ExitCode::from(2);
+    };
+    if cfg!(debug_assertions) {
+        eprintln!("warning: a debug build; run `cargo run --release -- bench` for real figures");
+    }
+    let r = crate::rules::bench::run(&set, args.firms, args.rounds, as_of);
+    #[allow(clippy::float_arithmetic)] // timing ratios, never money
+    let (explain_ratio, native_ratio) = (
+        r.decision_per_sec / r.full_per_sec,
+        r.native_per_sec / r.decision_per_sec,
+    );
+    println!(
+        "firms {} × policies {} × rounds {} on one thread",
+        r.firms, r.policies, args.rounds
+    );
+    println!(
+        "decision path          {:>12.0} evaluations/s/core",
+        r.decision_per_sec
+    );
+    println!(
+        "full explanations      {:>12.0} evaluations/s/core  ({explain_ratio:.2}× the decision path's time)",
+        r.full_per_sec
+    );
+    println!(
+        "native Rust            {:>12.0} evaluations/s/core  (rhai decision path is {native_ratio:.1}× slower)",
+        r.native_per_sec
+    );
+    println!("eligible decisions     {:>12}", r.eligible);
+    println!(
+        "mismatches             {:>12}  (decision vs full vs native, or errors)",
+        r.mismatches
+    );
+    if r.mismatches == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}

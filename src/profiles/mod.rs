@@ -6,6 +6,7 @@
 
 mod industry;
 mod model;
+mod records;
 mod region;
 mod size;
 mod uscc;

@@ -13,20 +13,34 @@ use super::{RegionCode, Uscc};
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Profile {
     pub uscc: Uscc,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<Status>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub region_code: Option<RegionCode>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub industry_code: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub established_on: Option<NaiveDate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub registered_capital: Option<Decimal>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub size_class: Option<SizeClass>,
     /// `(year, month)` first counted as 规模以上; `None` when absent or null.
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "year_month")]
     pub above_scale_since: Option<(i32, u32)>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub tax_credit_grade: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub serious_dishonesty: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub abnormal_operation: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub annual: Option<Vec<Annual>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub certifications: Option<Vec<Certification>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub hires: Option<Vec<Hire>>,
 }
 
@@ -65,12 +79,19 @@ impl SizeClass {
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Annual {
     pub year: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub revenue: Option<Decimal>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub total_assets: Option<Decimal>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub rd_expense: Option<Decimal>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub employees_avg: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub layoffs: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub unemployment_premium_paid: Option<Decimal>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub ui_paid_months: Option<i64>,
 }
 
@@ -95,10 +116,14 @@ pub enum CertLevel {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Certification {
     pub kind: CertKind,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub level: Option<CertLevel>,
     pub recognized_on: NaiveDate,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub expires_on: Option<NaiveDate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub first_time: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub certificate_no: Option<String>,
 }
 
@@ -116,10 +141,21 @@ pub enum HireCategory {
 pub struct Hire {
     pub person: String,
     pub category: HireCategory,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub age_at_hire: Option<i64>,
     pub hired_on: NaiveDate,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub contract_signed: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub insured_months: Option<i64>,
+}
+
+/// `(2025, 6)` as the schema's `"2025-06"`.
+fn year_month<S: serde::Serializer>(v: &Option<(i32, u32)>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some((y, m)) => s.serialize_str(&format!("{y:04}-{m:02}")),
+        None => s.serialize_none(),
+    }
 }
 
 impl Profile {

@@ -147,6 +147,57 @@ pub(crate) fn lint(src: &str, params: &[&str]) -> Vec<(usize, usize, String)> {
     errors
 }
 
+/// Words followed by `(` that are syntax or rhai built-ins rather than registered functions.
+const NOT_FUNCTIONS: &[&str] = &[
+    "if",
+    "while",
+    "for",
+    "switch",
+    "return",
+    "throw",
+    "loop",
+    "do",
+    "until",
+    "in",
+    "catch",
+    "try",
+    "fn",
+    "let",
+    "const",
+    "Fn",
+    "call",
+    "curry",
+    "type_of",
+    "is_def_var",
+    "is_def_fn",
+    "is_shared",
+    "print",
+    "debug",
+    "eval",
+    "import",
+    "export",
+    "private",
+    "this",
+    "global",
+];
+
+/// `(line, column, message)` for every call of a function that neither the engine nor the
+/// script defines: a typo such as `requir(...)` is found before anything runs.
+pub(crate) fn lint_calls(src: &str, known: &dyn Fn(&str) -> bool) -> Vec<(usize, usize, String)> {
+    let toks = lex(src);
+    let mut errors = Vec::new();
+    for (k, (tok, line, col)) in toks.iter().enumerate() {
+        let Tok::Ident(name) = tok else { continue };
+        let called = toks.get(k + 1).map(|t| &t.0) == Some(&Tok::Punct('('));
+        let prev_fn = k.checked_sub(1).and_then(|p| toks.get(p)).map(|t| &t.0)
+            == Some(&Tok::Ident("fn".into()));
+        if called && !prev_fn && !NOT_FUNCTIONS.contains(&name.as_str()) && !known(name) {
+            errors.push((*line, *col, format!("未知函数 '{name}'")));
+        }
+    }
+    errors
+}
+
 /// The number of top-level arguments of the call whose `(` starts `toks`.
 fn top_level_args(toks: &[(Tok, usize, usize)]) -> usize {
     let (mut depth, mut commas, mut any) = (0_i32, 0, false);

@@ -10,7 +10,7 @@ use rust_decimal::Decimal;
 
 use super::api::{self, Day, STATE, State};
 use super::decision::{Decision, Explain, Reason};
-use super::policy::Policy;
+use super::policy::{Params, Policy};
 use super::view::{self, FirmView};
 
 /// The sandbox's budgets for one evaluation.
@@ -48,6 +48,8 @@ thread_local! {
 pub struct RuleEngine {
     engine: Engine,
     limits: Limits,
+    /// Names of every function and method the engine provides, for `rules check`.
+    functions: std::collections::HashSet<String>,
 }
 
 impl std::fmt::Debug for RuleEngine {
@@ -115,7 +117,22 @@ impl RuleEngine {
         });
         view::register(&mut engine);
         api::register(&mut engine);
-        Self { engine, limits }
+        let functions = engine
+            .gen_fn_signatures(true)
+            .iter()
+            .filter_map(|sig| sig.split('(').next())
+            .map(|name| name.trim_start_matches("get$").to_owned())
+            .collect();
+        Self {
+            engine,
+            limits,
+            functions,
+        }
+    }
+
+    /// True when the engine provides a function or method of this name.
+    pub fn has_function(&self, name: &str) -> bool {
+        self.functions.contains(name)
     }
 
     pub fn limits(&self) -> Limits {
@@ -128,12 +145,30 @@ impl RuleEngine {
         self.engine.compile_with_scope(&scope, source)
     }
 
+    /// Convenience for one-off calls: builds the firm's view and the policy's parameters first.
+    /// Batches should build each [`FirmView`] once and each policy's [`Params`] once instead.
+    pub fn evaluate_profile(
+        &self,
+        policy: &Policy,
+        profile: &crate::profiles::Profile,
+        as_of: NaiveDate,
+        explain: Explain,
+    ) -> Decision {
+        self.evaluate(
+            policy,
+            &policy.params_at(as_of),
+            &FirmView::new(profile),
+            as_of,
+            explain,
+        )
+    }
+
     /// Evaluates one policy for one firm. Never panics and never fails the caller: a rule that
     /// errs or runs out of budget yields a decision with `error` set.
     pub fn evaluate(
         &self,
         policy: &Policy,
-        params: &rhai::Map,
+        params: &Params,
         firm: &FirmView,
         as_of: NaiveDate,
         explain: Explain,
@@ -148,10 +183,12 @@ impl RuleEngine {
         DEADLINE.set(Some(Instant::now() + self.limits.deadline));
         let result = SCOPE.with_borrow_mut(|scope| {
             scope.clear();
+            // Constants at run time only: the AST was compiled against variables, so nothing
+            // is folded, and a rule cannot modify its parameters ("Cannot modify constant").
             scope
                 .push("profile", firm.clone())
-                .push("params", params.clone())
-                .push("as_of", Day(as_of));
+                .push_constant_dynamic("params", params.0.clone())
+                .push_constant("as_of", Day(as_of));
             self.engine.run_ast_with_scope(scope, &policy.ast)
         });
         DEADLINE.set(None);
@@ -217,10 +254,9 @@ impl RuleEngine {
 /// A rule error in words an operator can act on.
 fn describe(e: &EvalAltResult, limits: &Limits) -> String {
     let pos = e.position();
-    let at = if pos.is_none() {
-        String::new()
-    } else {
-        format!(" (rule.rhai:{})", pos)
+    let at = match (pos.line(), pos.position()) {
+        (Some(l), Some(c)) => format!(" (rule.rhai:{l}:{c})"),
+        _ => String::new(),
     };
     let what = match e {
         EvalAltResult::ErrorTooManyOperations(..) => {

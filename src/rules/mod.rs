@@ -6,13 +6,16 @@
 //!   (each person once across firms, pro rata within budget), for `eval` and the nightly run alike.
 
 mod api;
+pub mod bench;
 pub mod cases;
 mod check;
 mod cross_firm;
 mod decision;
 mod engine;
+pub mod native;
 mod policy;
 mod ruleset;
+mod state;
 mod view;
 
 pub use api::Day;
@@ -20,6 +23,6 @@ pub use check::CheckError;
 pub use cross_firm::{GRANTED_ELSEWHERE, SCALED, apply_cross_firm, per_person_once, pro_rata};
 pub use decision::{Decision, Explain, Item, Reason, money_string};
 pub use engine::{Limits, RuleEngine};
-pub use policy::{Allocation, Mode, Param, Period, Policy, PolicyMeta, Window};
+pub use policy::{Allocation, Mode, Param, Params, Period, Policy, PolicyMeta, Window};
 pub use ruleset::RuleSet;
 pub use view::{FirmView, KNOWN_FIELDS};

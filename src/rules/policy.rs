@@ -104,7 +104,11 @@ impl Policy {
     }
 
     /// The parameters in effect on `date`, as the rule sees them (`params.name`).
-    pub fn params_at(&self, date: NaiveDate) -> rhai::Map {
+    pub fn params_at(&self, date: NaiveDate) -> Params {
+        Params(rhai::Dynamic::from_map(self.params_map(date)))
+    }
+
+    pub(crate) fn params_map(&self, date: NaiveDate) -> rhai::Map {
         let mut map = rhai::Map::new();
         for p in &self.meta.params {
             let effective = p.from.is_none_or(|f| f <= date) && p.to.is_none_or(|t| date <= t);
@@ -118,6 +122,11 @@ impl Policy {
         map
     }
 }
+
+/// A policy's parameters on one date, built once per run. Each evaluation gets a copy (one small
+/// map) as a constant: a rule cannot modify it, and nothing leaks from one firm to the next.
+#[derive(Debug, Clone)]
+pub struct Params(pub(crate) rhai::Dynamic);
 
 /// The rhai value of a parameter, or why it has none.
 pub(crate) fn param_value(p: &Param) -> Result<rhai::Dynamic, String> {

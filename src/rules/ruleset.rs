@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 
 use super::cases;
-use super::check::{CheckError, lint};
+use super::check::{CheckError, lint, lint_calls};
 use super::engine::RuleEngine;
 use super::policy::{Policy, PolicyMeta, meta_errors, read_folder, version_hash};
 use crate::profiles::parse_money;
@@ -122,6 +122,13 @@ pub(crate) fn load_policy(engine: &RuleEngine, folder: &Path) -> Result<Policy, 
         .collect();
     for (l, c, m) in lint(source, &params) {
         errors.push(err(&rule_path, Some((l, c)), m));
+    }
+    if let Some(ast) = &ast {
+        let own: Vec<String> = ast.iter_functions().map(|f| f.name.to_owned()).collect();
+        let known = |name: &str| engine.has_function(name) || own.iter().any(|f| f == name);
+        for (l, c, m) in lint_calls(source, &known) {
+            errors.push(err(&rule_path, Some((l, c)), m));
+        }
     }
     if let Some(src) = files.get("cases.toml")
         && let Err(e) = cases::parse(src)

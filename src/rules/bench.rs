@@ -1,0 +1,207 @@
+//! `mianshen bench`: synthetic firms × the six policies on three paths (decision only, full
+//! explanations, native Rust), timed on one thread, with a check that all three decide alike.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+use super::native::native_rule;
+use super::{Explain, FirmView, RuleEngine, RuleSet};
+use crate::profiles::{
+    Annual, CertKind, CertLevel, Certification, Hire, HireCategory, Profile, RegionCode, Status,
+    Uscc,
+};
+
+/// Deterministic xorshift, so every run measures the same firms.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: u64) -> i64 {
+        i64::try_from(self.next() % n).unwrap_or(0)
+    }
+    fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
+        &xs[usize::try_from(self.next() % xs.len() as u64).unwrap_or(0)]
+    }
+}
+
+const CHARSET: &[u8] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
+const REGIONS: [&str; 6] = ["370102", "370112", "370212", "370211", "370602", "110105"];
+
+fn uscc(n: u64) -> Uscc {
+    let body = format!("91370100MA{n:07}");
+    let weights = [
+        1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
+    ];
+    let sum: usize = body
+        .bytes()
+        .zip(weights)
+        .map(|(c, w)| CHARSET.iter().position(|&x| x == c).unwrap_or(0) * w)
+        .sum();
+    let full = format!("{body}{}", char::from(CHARSET[(31 - sum % 31) % 31]));
+    Uscc::parse(&full).unwrap_or_else(|e| unreachable!("generated USCC is valid: {e}"))
+}
+
+fn day(rng: &mut Rng, year: i32) -> NaiveDate {
+    let base = NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or(NaiveDate::MIN);
+    base + chrono::Days::new(rng.next() % 365)
+}
+
+/// `n` synthetic firms spread over the boundaries of the six policies.
+pub fn synthetic_profiles(n: u64) -> Vec<Profile> {
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    (0..n)
+        .map(|i| {
+            let mut p = Profile::new(uscc(i));
+            p.status = Some(*rng.pick(&[
+                Status::Active,
+                Status::Active,
+                Status::Active,
+                Status::Suspended,
+            ]));
+            p.region_code = RegionCode::parse(rng.pick::<&str>(&REGIONS)).ok();
+            p.industry_code = Some(
+                (*rng.pick(&["C3484", "F5121", "F5211", "I6510", "E4710", "M7310"])).to_owned(),
+            );
+            p.serious_dishonesty = Some(rng.below(20) == 0);
+            p.abnormal_operation = Some(rng.below(20) == 0);
+            p.tax_credit_grade = Some((*rng.pick(&["A", "B", "M", "C"])).to_owned());
+            p.above_scale_since = Some((
+                *rng.pick(&[2024, 2025, 2025]),
+                1 + u32::try_from(rng.below(12)).unwrap_or(0),
+            ));
+            let staff = 5 + rng.below(600);
+            p.annual = Some(vec![
+                Annual {
+                    year: 2024,
+                    rd_expense: Some(Decimal::new(rng.below(900_000_000), 2)),
+                    ..Annual::default()
+                },
+                Annual {
+                    year: 2025,
+                    revenue: Some(Decimal::new(rng.below(6_000_000_000), 2)),
+                    rd_expense: Some(Decimal::new(rng.below(900_000_000), 2)),
+                    employees_avg: Some(staff),
+                    layoffs: Some(rng.below(u64::try_from(staff / 10 + 2).unwrap_or(1))),
+                    unemployment_premium_paid: Some(Decimal::new(rng.below(50_000_000), 2)),
+                    ui_paid_months: Some(10 + rng.below(3)),
+                    ..Annual::default()
+                },
+            ]);
+            let kinds = [CertKind::HighTech, CertKind::LittleGiant, CertKind::TechSme];
+            p.certifications = Some(
+                (0..rng.below(3))
+                    .map(|_| Certification {
+                        kind: *rng.pick(&kinds),
+                        level: Some(*rng.pick(&[CertLevel::National, CertLevel::Provincial])),
+                        recognized_on: {
+                            let year = 2023 + i32::try_from(rng.below(3)).unwrap_or(0);
+                            day(&mut rng, year)
+                        },
+                        expires_on: None,
+                        first_time: Some(rng.below(2) == 0),
+                        certificate_no: None,
+                    })
+                    .collect(),
+            );
+            let categories = [
+                HireCategory::GraduateCurrent,
+                HireCategory::YouthUnemployed,
+                HireCategory::Other,
+            ];
+            p.hires = Some(
+                (0..rng.below(4))
+                    .map(|_| Hire {
+                        person: format!("{:064x}", rng.next()),
+                        category: *rng.pick(&categories),
+                        age_at_hire: Some(16 + rng.below(12)),
+                        hired_on: day(&mut rng, 2025),
+                        contract_signed: Some(rng.below(5) != 0),
+                        insured_months: Some(rng.below(8)),
+                    })
+                    .collect(),
+            );
+            p
+        })
+        .collect()
+}
+
+/// Evaluations per second on one thread for each path, and how many outcomes disagreed.
+#[derive(Debug, Clone)]
+pub struct BenchReport {
+    pub firms: usize,
+    pub policies: usize,
+    pub decision_per_sec: f64,
+    pub full_per_sec: f64,
+    pub native_per_sec: f64,
+    pub mismatches: usize,
+    pub eligible: usize,
+}
+
+fn rate(evals: usize, took: Duration) -> f64 {
+    #[allow(clippy::cast_precision_loss, clippy::float_arithmetic)] // a timing figure, never money
+    let r = evals as f64 / took.as_secs_f64().max(1e-9);
+    r
+}
+
+/// Runs the three paths over `firms` synthetic firms, `rounds` times each, on this thread.
+pub fn run(set: &RuleSet, firms: u64, rounds: usize, as_of: NaiveDate) -> BenchReport {
+    let engine = RuleEngine::shared();
+    let profiles = synthetic_profiles(firms);
+    let views: Vec<FirmView> = profiles.iter().map(FirmView::new).collect();
+    let policies: Vec<_> = set.in_force(as_of).collect();
+    let params: Vec<_> = policies.iter().map(|p| p.params_at(as_of)).collect();
+    let natives: Vec<_> = policies.iter().map(|p| native_rule(&p.id)).collect();
+    let evals = views.len() * policies.len() * rounds;
+
+    let timed = |explain| {
+        let started = Instant::now();
+        for _ in 0..rounds {
+            for v in &views {
+                for (p, params) in policies.iter().zip(&params) {
+                    black_box(engine.evaluate(p, params, v, as_of, explain));
+                }
+            }
+        }
+        started.elapsed()
+    };
+    let decision = timed(Explain::DecisionOnly);
+    let full = timed(Explain::Full);
+    let started = Instant::now();
+    for _ in 0..rounds {
+        for prof in &profiles {
+            for f in natives.iter().flatten() {
+                black_box(f(black_box(prof)));
+            }
+        }
+    }
+    let native = started.elapsed();
+
+    let (mut mismatches, mut eligible) = (0, 0);
+    for (v, prof) in views.iter().zip(&profiles) {
+        for ((p, params), f) in policies.iter().zip(&params).zip(&natives) {
+            let d = engine.evaluate(p, params, v, as_of, Explain::DecisionOnly);
+            let full = engine.evaluate(p, params, v, as_of, Explain::Full);
+            let same_paths = (d.eligible, d.amount) == (full.eligible, full.amount);
+            let same_native = f.is_none_or(|f| f(prof) == (d.eligible, d.amount));
+            mismatches += usize::from(!(same_paths && same_native && d.error.is_none()));
+            eligible += usize::from(d.eligible);
+        }
+    }
+    BenchReport {
+        firms: views.len(),
+        policies: policies.len(),
+        decision_per_sec: rate(evals, decision),
+        full_per_sec: rate(evals, full),
+        native_per_sec: rate(evals, native),
+        mismatches,
+        eligible,
+    }
+}

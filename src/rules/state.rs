@@ -1,0 +1,231 @@
+//! Per-evaluation state: what `require`, `grant` and `item`/`grant_item` record, one evaluation
+//! at a time per thread, and the formatting of reasons (only on the full-explanation path).
+
+use std::cell::RefCell;
+
+use rhai::{Dynamic, EvalAltResult};
+use rust_decimal::{Decimal, RoundingStrategy};
+
+use super::api::Day;
+use super::decision::{Item, Reason};
+use super::view::FirmView;
+
+type Res<T> = Result<T, Box<EvalAltResult>>;
+
+/// What one evaluation has recorded so far.
+#[derive(Debug, Default)]
+pub(crate) struct State {
+    pub(crate) explain: bool,
+    pub(crate) failed: bool,
+    /// Missing data read since the last condition; it fails the next condition.
+    pub(crate) missing: Option<String>,
+    pub(crate) reasons: Vec<Reason>,
+    pub(crate) amount: Option<Decimal>,
+    pub(crate) items: Vec<Item>,
+    pub(crate) open: Option<Item>,
+    pub(crate) firm: Option<FirmView>,
+}
+
+thread_local! {
+    pub(crate) static STATE: RefCell<State> = RefCell::new(State::default());
+}
+
+/// Marks missing data for the current condition and returns the typed placeholder.
+pub(crate) fn missing<T>(what: impl FnOnce() -> String, placeholder: T) -> T {
+    STATE.with_borrow_mut(|s| {
+        if s.missing.is_none() {
+            s.missing = Some(if s.explain { what() } else { String::new() });
+        }
+    });
+    placeholder
+}
+
+/// Renders `{}` (as is), `{%}` (a rate as a percentage, 2 decimals) and `{元}` (money, 2 decimals).
+pub(crate) fn render(text: &str, args: &[Dynamic]) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut rest = text;
+    let mut args = args.iter();
+    while let Some(i) = rest.find('{') {
+        out.push_str(&rest[..i]);
+        let tail = &rest[i..];
+        let (spec, len) = if tail.starts_with("{}") {
+            ("", 2)
+        } else if tail.starts_with("{%}") {
+            ("%", 3)
+        } else if tail.starts_with("{元}") {
+            ("元", "{元}".len())
+        } else {
+            out.push('{');
+            rest = &tail[1..];
+            continue;
+        };
+        out.push_str(&args.next().map_or_else(|| "?".into(), |a| show(a, spec)));
+        rest = &tail[len..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn show(v: &Dynamic, spec: &str) -> String {
+    if let Some(d) = v.clone().try_cast::<Decimal>() {
+        return match spec {
+            "%" => format!(
+                "{:.2}%",
+                (d * Decimal::ONE_HUNDRED)
+                    .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
+            ),
+            "元" => format!(
+                "{:.2}",
+                d.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
+            ),
+            _ => d.normalize().to_string(),
+        };
+    }
+    if let Some(Day(d)) = v.clone().try_cast::<Day>() {
+        return d.to_string();
+    }
+    if let Ok(b) = v.as_bool() {
+        return if b { "是" } else { "否" }.into();
+    }
+    if v.is_unit() {
+        return "(无)".into();
+    }
+    v.to_string()
+}
+
+pub(crate) fn record(passed: bool, text: &str, args: &[Dynamic]) {
+    STATE.with_borrow_mut(|s| {
+        let missing = s.missing.take();
+        let passed = passed && missing.is_none();
+        let reason = s.explain.then(|| {
+            let t = render(text, args);
+            Reason {
+                text: missing.map_or(t.clone(), |m| format!("{t}: {m}")),
+                passed,
+            }
+        });
+        match s.open.as_mut() {
+            Some(item) => {
+                item.passed &= passed;
+                item.reasons.extend(reason);
+            }
+            None => {
+                s.failed |= !passed;
+                s.reasons.extend(reason);
+            }
+        }
+    });
+}
+
+fn to_decimal(v: &Dynamic) -> Res<Decimal> {
+    if let Ok(i) = v.as_int() {
+        return Ok(Decimal::from(i));
+    }
+    v.clone()
+        .try_cast::<Decimal>()
+        .ok_or_else(|| format!("金额应为数值, 实为 {}", v.type_name()).into())
+}
+
+pub(crate) fn grant(amount: &Dynamic, text: &str, args: &[Dynamic]) -> Res<()> {
+    let amount = half_up(to_decimal(amount)?);
+    STATE.with_borrow_mut(|s| {
+        if s.open.is_some() {
+            return Err("grant 不能在 item 内使用, 请用 grant_item".into());
+        }
+        let missing = s.missing.take();
+        if s.explain {
+            let t = render(text, args);
+            let (text, passed) = match &missing {
+                Some(m) => (format!("金额 {t}: {m}"), false),
+                None => (format!("金额 {t} = {amount:.2} 元"), true),
+            };
+            s.reasons.push(Reason { text, passed });
+        }
+        match missing {
+            Some(_) => s.failed = true,
+            None => s.amount = Some(amount),
+        }
+        Ok(())
+    })
+}
+
+pub(crate) fn open_item(key: &str, date: Day) -> Res<()> {
+    STATE.with_borrow_mut(|s| {
+        if s.open.is_some() {
+            return Err("上一个 item 尚未以 grant_item 结束".into());
+        }
+        // Missing data read before the item belongs to the firm, not to the item.
+        if let Some(m) = s.missing.take() {
+            s.failed = true;
+            if s.explain {
+                s.reasons.push(Reason {
+                    text: format!("规则读取了缺失的数据: {m}"),
+                    passed: false,
+                });
+            }
+        }
+        s.open = Some(Item {
+            key: key.into(),
+            date: date.0,
+            amount: Decimal::ZERO,
+            passed: true,
+            reasons: Vec::new(),
+        });
+        Ok(())
+    })
+}
+
+pub(crate) fn grant_item(amount: &Dynamic, text: &str, args: &[Dynamic]) -> Res<()> {
+    let amount = half_up(to_decimal(amount)?);
+    STATE.with_borrow_mut(|s| {
+        let mut item = s.open.take().ok_or("grant_item 之前没有 item(...)")?;
+        let missing = s.missing.take();
+        item.passed &= missing.is_none();
+        if item.passed {
+            item.amount = amount;
+        }
+        if s.explain {
+            let t = render(text, args);
+            let text = match missing {
+                Some(m) => format!("金额 {t}: {m}"),
+                None if item.passed => format!("金额 {t} = {amount:.2} 元"),
+                None => format!("金额 {t}: 条件未满足, 不计"),
+            };
+            item.reasons.push(Reason {
+                text,
+                passed: item.passed,
+            });
+        }
+        s.items.push(item);
+        Ok(())
+    })
+}
+
+pub(crate) fn half_up(d: Decimal) -> Decimal {
+    d.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_render_values_rates_and_money() {
+        let args = [
+            Dynamic::from_int(11),
+            Dynamic::from_decimal(Decimal::new(55, 3)),
+            Dynamic::from_decimal(Decimal::new(300045, 4)),
+        ];
+        assert_eq!(
+            render("裁员 {} 人, 裁员率 {%}, 金额 {元} 元 {}", &args),
+            "裁员 11 人, 裁员率 5.50%, 金额 30.00 元 ?"
+        );
+        assert_eq!(render("{ 不是占位符 }", &[]), "{ 不是占位符 }");
+    }
+
+    #[test]
+    fn half_up_is_not_bankers_rounding() {
+        assert_eq!(half_up(Decimal::new(30045, 3)), Decimal::new(3005, 2));
+        assert_eq!(half_up(Decimal::new(-30045, 3)), Decimal::new(-3005, 2));
+    }
+}
