@@ -241,15 +241,16 @@ pub fn stop_if_running(pg_bin: Option<&Path>, data_dir: &Path) -> Result<bool, C
 /// for the same `data_dir` every time, so it is still reused and stopped like any other.
 fn cluster_home(data_dir: &Path, run_as: Option<&RunAs>) -> Result<PathBuf, ClusterError> {
     fs::create_dir_all(data_dir).map_err(io_err("create", data_dir))?;
+    // Absolute, because the PostgreSQL tools run from `/`.
+    let canonical = data_dir
+        .canonicalize()
+        .map_err(io_err("resolve", data_dir))?;
     let Some(user) = run_as else {
-        return Ok(data_dir.to_path_buf());
+        return Ok(canonical);
     };
-    match user.check_reachable(data_dir) {
-        Ok(()) => Ok(data_dir.to_path_buf()),
+    match user.check_reachable(&canonical) {
+        Ok(()) => Ok(canonical),
         Err(ClusterError::Unreachable { folder }) => {
-            let canonical = data_dir
-                .canonicalize()
-                .map_err(io_err("resolve", data_dir))?;
             let digest = Sha256::digest(canonical.as_os_str().as_encoded_bytes());
             let parent = Path::new("/var/tmp/mianshen-pg");
             let home = parent.join(&hex::encode(digest)[..16]);

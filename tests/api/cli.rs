@@ -311,3 +311,33 @@ async fn demo_uses_database_url_when_set() {
         .unwrap();
     assert_eq!(count, 7);
 }
+
+#[test]
+fn the_default_relative_data_dir_works_from_any_working_directory() {
+    // Arrange: a fresh working directory, as a newcomer's checkout would be.
+    let work = tempfile::Builder::new()
+        .prefix("mianshen-cwd-")
+        .tempdir_in("/tmp")
+        .unwrap();
+    std::fs::set_permissions(work.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+
+    let output = mianshen()
+        .arg("migrate")
+        .current_dir(work.path())
+        .output()
+        .unwrap();
+
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        work.path().join(".mianshen/pg/PG_VERSION").exists(),
+        "cluster under ./.mianshen"
+    );
+    assert!(
+        !work.path().join(".mianshen/pg/postmaster.pid").exists(),
+        "and stopped on exit"
+    );
+}
