@@ -3,7 +3,11 @@
 mod audit;
 mod cluster;
 mod demo;
+// `gen` is a reserved word in Rust 2024: the file keeps the command's name.
+#[path = "gen.rs"]
+mod generate;
 mod rules;
+mod sandbox;
 mod serve;
 mod user;
 
@@ -53,6 +57,12 @@ pub enum Command {
     Rules(rules::RulesCommand),
     /// Evaluate every policy in force over a file of profiles, without a database.
     Eval(rules::EvalArgs),
+    /// The sandbox data-sharing platform: synthetic enterprise feeds over HTTP.
+    #[command(subcommand)]
+    Sandbox(sandbox::SandboxCommand),
+    /// Generate synthetic data files.
+    #[command(subcommand)]
+    Gen(generate::GenCommand),
 }
 
 /// Parses the command line and runs the chosen subcommand.
@@ -67,6 +77,8 @@ pub fn main() -> ExitCode {
         Command::Cluster(cmd) => with_settings(None, |s| cluster::run(s, cmd)),
         Command::Rules(cmd) => rules::run(cmd),
         Command::Eval(args) => rules::eval(args),
+        Command::Sandbox(cmd) => sandbox::run(cmd),
+        Command::Gen(cmd) => generate::run(cmd),
     }
 }
 
