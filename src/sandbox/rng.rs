@@ -49,6 +49,11 @@ impl Draws {
         self.below(1000) < permille
     }
 
+    /// Picks a copy of an item of a weighted table.
+    pub fn pick<T: Copy>(&mut self, table: &[(T, u64)]) -> T {
+        *self.weighted(table)
+    }
+
     /// Picks an item of a weighted table.
     pub fn weighted<'a, T>(&mut self, table: &'a [(T, u64)]) -> &'a T {
         let total: u64 = table.iter().map(|(_, w)| w).sum();

@@ -122,8 +122,7 @@ pub(super) fn firm(seed: u64, index: u64, born: u32) -> FirmRecord {
         catalog::TRADE_NAMES[r.below(catalog::TRADE_NAMES.len() as u64) as usize],
         catalog::business_word(industry)
     );
-    let grade: &'static str =
-        *r.weighted(&[("A", 300), ("B", 400), ("M", 150), ("C", 100), ("D", 50)]);
+    let grade = r.pick(&[("A", 300), ("B", 400), ("M", 150), ("C", 100), ("D", 50)]);
     FirmRecord {
         index,
         uscc: uscc_of(seed, index, region),
