@@ -164,6 +164,13 @@ async fn a_cursor_saved_on_day_zero_returns_only_the_firms_changed_since() {
         let (items, next) = sandbox.drain(source, Some(cursor.clone()), 1_000).await;
         let expected = sandbox.feeds.changed(source, 1);
         assert_eq!(items.len(), expected.len(), "{source}");
+        for item in &items {
+            assert_eq!(
+                faults(source, item),
+                Vec::<String>::new(),
+                "{source}: {item}"
+            );
+        }
         assert_ne!(next, cursor);
         changed_existing.extend(expected.into_iter().filter(|i| *i < 20_000));
         let page = sandbox.page(source, Some(&next), 10).await;

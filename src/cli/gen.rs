@@ -1,15 +1,14 @@
 //! `mianshen gen profiles`: writes merged synthetic profiles as JSONL, streaming.
 
 use std::fs::File;
-use std::io::{BufWriter, IsTerminal, Write};
+use std::io::{BufWriter, IsTerminal};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::sandbox::synth::{Population, firm};
-use crate::sandbox::write_profile;
+use crate::sandbox::write_jsonl;
 
 #[derive(Debug, Subcommand)]
 pub enum GenCommand {
@@ -58,7 +57,7 @@ pub fn run(cmd: GenCommand) -> ExitCode {
 }
 
 /// Streams `count` merged profiles of `seed` as of `day` into `path` (constant memory).
-pub fn write_profiles(
+fn write_profiles(
     path: &Path,
     count: u64,
     seed: u64,
@@ -66,16 +65,5 @@ pub fn write_profiles(
     progress: &ProgressBar,
 ) -> std::io::Result<()> {
     let mut out = BufWriter::with_capacity(1 << 20, File::create(path)?);
-    let population = Population { firms: count };
-    let mut line = String::with_capacity(4096);
-    for index in 0..count {
-        line.clear();
-        write_profile(&mut line, &firm(seed, population, index, day), None);
-        line.push('\n');
-        out.write_all(line.as_bytes())?;
-        if index % 4096 == 0 {
-            progress.set_position(index);
-        }
-    }
-    out.flush()
+    write_jsonl(&mut out, count, seed, day, |n| progress.set_position(n))
 }

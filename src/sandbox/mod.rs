@@ -6,6 +6,7 @@
 //! - [`Feeds`]: the change log and its pages; [`DataExchange`]: the HTTP server.
 
 mod defects;
+mod export;
 mod feed;
 mod json;
 pub mod rng;
@@ -14,6 +15,7 @@ mod sources;
 pub mod synth;
 
 pub use defects::Defect;
+pub use export::write_jsonl;
 pub use feed::{Cursor, FeedConfig, Feeds, Page};
 pub use json::write_profile;
 pub use server::{DataExchange, ExchangeConfig, router};

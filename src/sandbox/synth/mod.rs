@@ -127,6 +127,34 @@ mod tests {
     }
 
     #[test]
+    fn merged_profiles_stay_valid_as_days_pass() {
+        let population = Population { firms: 400 };
+        for day in [0, 1, 5, 30] {
+            for index in 0..population.total(day) {
+                let f = firm(9, population, index, day);
+                let mut line = String::new();
+                crate::sandbox::write_profile(&mut line, &f, None);
+                let parsed = crate::profiles::validate_line(&line);
+                assert!(parsed.is_ok(), "day {day} firm {index}: {parsed:?}\n{line}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_same_person_is_hired_by_two_firms_sometimes() {
+        let population = Population { firms: 2000 };
+        let mut seen = std::collections::HashMap::new();
+        for index in 0..2000 {
+            for h in firm(1, population, index, 0).hires {
+                seen.entry(h.person)
+                    .or_insert_with(std::collections::HashSet::new)
+                    .insert(index);
+            }
+        }
+        assert!(seen.values().any(|firms| firms.len() > 1));
+    }
+
+    #[test]
     fn money_has_two_decimals() {
         for (fen, s) in [
             (0, "0.00"),
