@@ -120,11 +120,9 @@ impl Defect {
         if h % 1000 >= u64::from(permille) {
             return None;
         }
-        let kinds: Vec<Self> = Self::ALL
-            .into_iter()
-            .filter(|k| k.applies_to(source))
-            .collect();
-        Some(kinds[((h >> 16) % kinds.len() as u64) as usize])
+        let mut kinds = Self::ALL.into_iter().filter(|k| k.applies_to(source));
+        let n = kinds.clone().count() as u64;
+        kinds.nth(((h >> 16) % n) as usize)
     }
 
     /// Breaks a well-formed partial profile in this way.

@@ -91,9 +91,11 @@ impl Feeds {
         u32::try_from(days.len()).unwrap_or(u32::MAX)
     }
 
-    /// Moves the data forward one day; returns the new day.
+    /// Moves the data forward one day; returns the new day. The write lock is held while the
+    /// day's lists are sampled so that two concurrent calls make two distinct days.
     pub fn advance_day(&self) -> u32 {
-        let day = self.day() + 1;
+        let mut days = self.changes.write().unwrap_or_else(|e| e.into_inner());
+        let day = u32::try_from(days.len() + 1).unwrap_or(u32::MAX);
         let (seed, pop) = (self.config.seed, self.population);
         let mut lists: [Vec<u64>; 5] = Default::default();
         for index in 0..pop.total(day - 1) {
@@ -106,9 +108,8 @@ impl Feeds {
         for list in &mut lists {
             list.extend(pop.total(day - 1)..pop.total(day));
         }
-        let mut days = self.changes.write().unwrap_or_else(|e| e.into_inner());
         days.push(lists);
-        u32::try_from(days.len()).unwrap_or(u32::MAX)
+        day
     }
 
     /// Indices changed in `source` on `day` ≥ 1 (for tests and tools).
