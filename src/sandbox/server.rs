@@ -1,6 +1,16 @@
 //! The sandbox exchange over HTTP: `GET /feeds/{source}` and `POST /admin/advance-day`.
 //!
-//! Every request needs `Authorization: Bearer {token}`. Errors are `{"error":{"code","message"}}`.
+//! Protocol:
+//! - Every request needs `Authorization: Bearer {token}`, else `401 unauthorized`.
+//!   Errors are `{"error":{"code":"…","message":"…"}}`; codes `unauthorized` (401),
+//!   `unknown_source` (404), `bad_request` (400: limit outside 1..=10000, a cursor we did not
+//!   write or one past today, an unknown query parameter).
+//! - `GET /feeds/{source}?since={cursor}&limit={n}` (limit default 1000) answers
+//!   `{"items":[…],"next_cursor":"…","as_of":"YYYY-MM-DD"}`. Items are partial profiles ordered
+//!   by (change day, firm index); day 0 lists every firm. `next_cursor` is the position after
+//!   the last item (equal to `since` when nothing is left: empty `items` means caught up). An
+//!   item shows the firm as it stood on its change day, so a page never changes once served.
+//! - `POST /admin/advance-day` moves the data one day on and answers `{"day":K,"as_of":"…"}`.
 
 use std::future::Future;
 use std::net::SocketAddr;
