@@ -13,8 +13,11 @@
 
 use serde_json::Value;
 
-/// A data source of the sandbox exchange (and of ingest).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// A data source of the sandbox exchange (and of ingest); serialised as its URL name.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
 pub enum Source {
     /// 市场监管 (enterprise registry).
     MarketRegulation,
@@ -135,6 +138,14 @@ impl Source {
     }
 }
 
+impl std::str::FromStr for Source {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::from_name(s).ok_or_else(|| format!("未知数据源: {s}"))
+    }
+}
+
 impl std::fmt::Display for Source {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())
@@ -175,6 +186,8 @@ mod tests {
     fn names_round_trip() {
         for s in Source::ALL {
             assert_eq!(Source::from_name(s.name()), Some(s));
+            assert_eq!(serde_json::to_value(s).ok(), Some(s.name().into()));
+            assert_eq!(s.name().parse::<Source>(), Ok(s));
         }
         assert_eq!(Source::from_name("police"), None);
     }
