@@ -19,16 +19,16 @@ pub enum GenCommand {
 #[derive(Debug, Args)]
 pub struct ProfilesArgs {
     /// Number of firms (lines).
-    #[arg(long)]
+    #[arg(long, value_name = "N")]
     pub count: u64,
     /// Seed of every draw (the same as the sandbox's gives the same firms).
-    #[arg(long)]
+    #[arg(long, value_name = "S")]
     pub seed: u64,
     /// Output file.
-    #[arg(long)]
+    #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
     /// The day whose data to write (day 0 is 2026-11-23).
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, value_name = "K", default_value_t = 0)]
     pub day: u32,
 }
 

@@ -16,22 +16,22 @@ pub enum SandboxCommand {
 #[derive(Debug, Args)]
 pub struct ExchangeArgs {
     /// Firms on day 0.
-    #[arg(long)]
+    #[arg(long, value_name = "N")]
     pub firms: u64,
     /// Seed of every draw: the same seed serves the same bytes.
-    #[arg(long)]
+    #[arg(long, value_name = "S")]
     pub seed: u64,
     /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1:8090")]
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8090")]
     pub listen: SocketAddr,
     /// Day to start at (day 0 is 2026-11-23).
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, value_name = "K", default_value_t = 0)]
     pub day: u32,
     /// Defective items per thousand.
-    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(0..=1000))]
+    #[arg(long, value_name = "PERMILLE", default_value_t = 5, value_parser = clap::value_parser!(u32).range(0..=1000))]
     pub bad_share: u32,
     /// Bearer token clients must send.
-    #[arg(long, default_value = "sandbox-token")]
+    #[arg(long, value_name = "TOKEN", default_value = "sandbox-token")]
     pub token: String,
 }
 
