@@ -3,10 +3,12 @@
 //! revenue just under the threshold, 11 months of insurance, 2 insured months on a hire…).
 
 use chrono::{Datelike, Days, NaiveDate};
+use rust_decimal::Decimal;
 use sha2::{Digest, Sha256};
 
 use super::catalog::{self, Tier};
 use super::{AnnualRecord, CertRecord, FirmRecord, HireRecord, as_of, uscc_of};
+use crate::profiles::{Annual, Sector, SizeClass, size_from_record};
 use crate::sandbox::rng::Draws;
 
 const BASE_SALT: u64 = 0xBA5E;
@@ -28,6 +30,18 @@ pub fn person(seed: u64, firm: u64, slot: u64) -> String {
     h.update(firm.to_le_bytes());
     h.update(slot.to_le_bytes());
     hex::encode(h.finalize())
+}
+
+/// The size the statistical rules give to a record (data-rules §4).
+fn derived_size(industry: &str, a: &AnnualRecord) -> &'static str {
+    let record = Annual {
+        year: a.year,
+        revenue: Some(Decimal::new(a.revenue, 2)),
+        total_assets: Some(Decimal::new(a.total_assets, 2)),
+        employees_avg: Some(a.employees_avg),
+        ..Annual::default()
+    };
+    size_from_record(Sector::of(industry), &record).map_or("micro", SizeClass::as_str)
 }
 
 /// The above-scale revenue threshold of the Jinan reward's groups, in yuan.
@@ -105,6 +119,14 @@ pub(super) fn firm(seed: u64, index: u64, born: u32) -> FirmRecord {
         unemployment_premium_paid: employees * r.range(600, 1000) * 100,
         ui_paid_months: if r.chance(900) { 12 } else { r.range(3, 11) },
     };
+    // A delivered size is mostly what the 2017 rules derive from the 2025 record; one in ten
+    // is the source's own (possibly different) class, which then wins over the derived one.
+    let size_class = if r.chance(300) {
+        let derived = derived_size(industry, &y2025);
+        Some(if r.chance(900) { derived } else { tier.class })
+    } else {
+        None
+    };
     let annual = match established_on.year() {
         ..2024 => vec![y2024, y2025],
         2024 => vec![y2025],
@@ -132,7 +154,7 @@ pub(super) fn firm(seed: u64, index: u64, born: u32) -> FirmRecord {
         industry_code: industry,
         established_on,
         registered_capital: r.range(1, 1000) * 10_000_000,
-        size_class: r.chance(300).then_some(tier.class),
+        size_class,
         above_scale_since,
         tax_credit_grade: grade,
         serious_dishonesty: r.chance(20),
