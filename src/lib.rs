@@ -13,5 +13,6 @@ pub mod firms;
 pub mod http;
 pub mod profiles;
 pub mod rules;
+pub mod sandbox;
 pub mod telemetry;
 pub mod web;

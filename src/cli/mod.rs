@@ -3,7 +3,11 @@
 mod audit;
 mod cluster;
 mod demo;
+// `gen` is a reserved word in Rust 2024: the file keeps the command's name.
+#[path = "gen.rs"]
+mod generate;
 mod rules;
+mod sandbox;
 mod serve;
 mod user;
 
@@ -55,6 +59,12 @@ pub enum Command {
     Eval(rules::EvalArgs),
     /// Benchmark the rules engine on synthetic firms (decision, full explanations, native Rust).
     Bench(rules::BenchArgs),
+    /// The sandbox data-sharing platform: synthetic enterprise feeds over HTTP.
+    #[command(subcommand)]
+    Sandbox(sandbox::SandboxCommand),
+    /// Generate synthetic data files.
+    #[command(subcommand)]
+    Gen(generate::GenCommand),
 }
 
 /// Parses the command line and runs the chosen subcommand.
@@ -70,6 +80,8 @@ pub fn main() -> ExitCode {
         Command::Rules(cmd) => rules::run(cmd),
         Command::Eval(args) => rules::eval(args),
         Command::Bench(args) => rules::bench(args),
+        Command::Sandbox(cmd) => sandbox::run(cmd),
+        Command::Gen(cmd) => generate::run(cmd),
     }
 }
 

@@ -67,6 +67,26 @@ impl Uscc {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// Completes the first 17 characters with their check character; `None` when `body` is
+    /// not 17 characters of the charset with a numeric region (positions 3-8).
+    pub fn from_body(body: &str) -> Option<Self> {
+        let check = check_char(body)?;
+        Self::parse(&format!("{body}{check}")).ok()
+    }
+}
+
+/// The check character of a 17-character body, or `None` when a character is outside the set.
+fn check_char(body: &str) -> Option<char> {
+    let bytes = body.as_bytes();
+    if bytes.len() != 17 {
+        return None;
+    }
+    let mut sum = 0_u32;
+    for (b, w) in bytes.iter().zip(WEIGHTS) {
+        sum += value_of(*b)? * w;
+    }
+    Some(char::from(CHARSET[((31 - sum % 31) % 31) as usize]))
 }
 
 impl fmt::Display for Uscc {
@@ -88,6 +108,25 @@ mod tests {
             " 91350203ma31ndf85f ",
         ] {
             assert!(Uscc::parse(s).is_ok(), "{s}");
+        }
+    }
+
+    #[test]
+    fn from_body_completes_the_check_character() {
+        assert_eq!(
+            Uscc::from_body("91350203M0001QAY9").map(|u| u.0),
+            Some("91350203M0001QAY99".to_owned())
+        );
+        assert_eq!(
+            Uscc::from_body("91350200776049653").map(|u| u.0),
+            Some("91350200776049653A".to_owned())
+        );
+        for bad in [
+            "9135020077604965",
+            "9135020077604965I",
+            "91A502007760496533",
+        ] {
+            assert_eq!(Uscc::from_body(bad), None, "{bad}");
         }
     }
 

@@ -1,0 +1,79 @@
+//! `mianshen sandbox data-exchange`: the synthetic data-sharing platform as a real HTTP server.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+use clap::{Args, Subcommand};
+
+use crate::sandbox::{DataExchange, ExchangeConfig, FeedConfig};
+
+#[derive(Debug, Subcommand)]
+pub enum SandboxCommand {
+    /// Serve five source feeds of synthetic enterprises (GET /feeds/{source}, POST /admin/advance-day).
+    DataExchange(ExchangeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExchangeArgs {
+    /// Firms on day 0.
+    #[arg(long, value_name = "N")]
+    pub firms: u64,
+    /// Seed of every draw: the same seed serves the same bytes.
+    #[arg(long, value_name = "S")]
+    pub seed: u64,
+    /// Address to listen on.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8090")]
+    pub listen: SocketAddr,
+    /// Day to start at (day 0 is 2026-11-23).
+    #[arg(long, value_name = "K", default_value_t = 0)]
+    pub day: u32,
+    /// Defective items per thousand.
+    #[arg(long, value_name = "PERMILLE", default_value_t = 5, value_parser = clap::value_parser!(u32).range(0..=1000))]
+    pub bad_share: u32,
+    /// Bearer token clients must send.
+    #[arg(long, value_name = "TOKEN", default_value = "sandbox-token")]
+    pub token: String,
+}
+
+/// Runs a sandbox subcommand until Ctrl-C.
+pub fn run(cmd: SandboxCommand) -> ExitCode {
+    let SandboxCommand::DataExchange(args) = cmd;
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("mianshen: 无法启动异步运行时: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let served = runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(args.listen).await?;
+        let config = ExchangeConfig {
+            feeds: FeedConfig {
+                firms: args.firms,
+                seed: args.seed,
+                day: args.day,
+                bad_permille: args.bad_share,
+            },
+            token: args.token,
+        };
+        let exchange = DataExchange::bind(config, listener);
+        eprintln!(
+            "沙箱数据交换平台已启动: http://{} ({} 家企业, 第 {} 天)",
+            exchange.local_addr()?,
+            args.firms,
+            args.day
+        );
+        exchange
+            .serve_until(async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await
+    });
+    match served {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("mianshen: 沙箱服务失败: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

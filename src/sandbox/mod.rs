@@ -1,0 +1,22 @@
+//! The sandbox data-sharing platform: synthetic enterprises served as five source feeds.
+//!
+//! - [`synth`]: `firm(seed, index, day)`, a deterministic full profile, nothing stored;
+//! - [`Source`] and [`OWNERSHIP`]: which source owns which field (ingest's default map);
+//! - [`Defect`]: the kinds of bad record the feeds inject, each with the field it breaks;
+//! - [`Feeds`]: the change log and its pages; [`DataExchange`]: the HTTP server.
+
+mod defects;
+mod export;
+mod feed;
+mod json;
+pub mod rng;
+mod server;
+mod sources;
+pub mod synth;
+
+pub use defects::Defect;
+pub use export::write_jsonl;
+pub use feed::{Cursor, FeedConfig, Feeds, Page};
+pub use json::write_profile;
+pub use server::{DataExchange, ExchangeConfig, router};
+pub use sources::{OWNERSHIP, Source};
