@@ -3,6 +3,7 @@
 mod audit;
 mod cluster;
 mod demo;
+mod nightly;
 mod rules;
 mod serve;
 mod user;
@@ -53,6 +54,8 @@ pub enum Command {
     Rules(rules::RulesCommand),
     /// Evaluate every policy in force over a file of profiles, without a database.
     Eval(rules::EvalArgs),
+    /// The nightly job (ingest of enterprise profiles): `--now` runs it at once.
+    Nightly(nightly::NightlyArgs),
 }
 
 /// Parses the command line and runs the chosen subcommand.
@@ -67,6 +70,7 @@ pub fn main() -> ExitCode {
         Command::Cluster(cmd) => with_settings(None, |s| cluster::run(s, cmd)),
         Command::Rules(cmd) => rules::run(cmd),
         Command::Eval(args) => rules::eval(args),
+        Command::Nightly(args) => with_settings(None, |s| nightly::run(s, args)),
     }
 }
 

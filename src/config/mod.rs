@@ -13,7 +13,7 @@ pub use env::ConfigError;
 pub use secret::Secret;
 
 /// Everything the service can be told at start.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
     /// Where the data lives.
@@ -24,6 +24,10 @@ pub struct Settings {
     pub auth: AuthSettings,
     /// Logging.
     pub log: LogSettings,
+    /// The nightly ingest's data sources (`[ingest]`, sources as `[[ingest.sources]]`).
+    pub ingest: crate::ingest::IngestSettings,
+    /// When scheduled jobs run (`[scheduler]`).
+    pub scheduler: crate::scheduler::SchedulerSettings,
 }
 
 /// Where the data lives.
@@ -129,17 +133,6 @@ impl Default for LogSettings {
         Self {
             format: LogFormat::Text,
             filter: "info,sqlx=warn".to_owned(),
-        }
-    }
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Self {
-            database: DatabaseSettings::default(),
-            http: HttpSettings::default(),
-            auth: AuthSettings::default(),
-            log: LogSettings::default(),
         }
     }
 }
