@@ -7,16 +7,20 @@
 mod check;
 mod config;
 mod file_feed;
+mod history;
 mod http_feed;
 mod merge;
+mod objection_repo;
 mod read_repo;
 mod repo;
 mod run;
 
 pub use check::{Accepted, Rejected, check_record, content_hash};
 pub use config::{DEFAULT_OWNERSHIP, IngestSettings, SourceKind, SourceSettings, default_sources};
+pub use history::changed_fields;
 pub use http_feed::{FeedPage, HttpFeed};
 pub use merge::{Merged, SourceRecord, merge};
+pub use objection_repo::{Objection, answer_objection, list_objections, raise_objection};
 pub use read_repo::{
     ChangedFirm, QuarantineEntry, Snapshot, StoredProfile, changed_since, find_profile,
     list_quarantine, list_snapshots,
