@@ -1,6 +1,7 @@
 //! The command line: one subcommand per operator task, each with its own `--help`.
 
 mod audit;
+mod bench;
 mod cluster;
 mod demo;
 mod nightly;
@@ -56,6 +57,9 @@ pub enum Command {
     Eval(rules::EvalArgs),
     /// The nightly job (ingest of enterprise profiles): `--now` runs it at once.
     Nightly(nightly::NightlyArgs),
+    /// Benchmarks (print figures; see docs/PERFORMANCE.md).
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
 }
 
 /// Parses the command line and runs the chosen subcommand.
@@ -71,6 +75,7 @@ pub fn main() -> ExitCode {
         Command::Rules(cmd) => rules::run(cmd),
         Command::Eval(args) => rules::eval(args),
         Command::Nightly(args) => with_settings(None, |s| nightly::run(s, args)),
+        Command::Bench(cmd) => with_settings(None, |s| bench::run(s, cmd)),
     }
 }
 
