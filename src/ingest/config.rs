@@ -123,3 +123,60 @@ impl Default for IngestSettings {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+    use crate::config::Settings;
+
+    #[test]
+    fn sources_read_from_toml_and_overrides_from_the_environment() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("m.toml");
+        let toml = r#"
+[ingest]
+page_size = 50
+[[ingest.sources]]
+name = "credit"
+kind = "file"
+dir = "/srv/drop/credit"
+fields = ["serious_dishonesty"]
+[scheduler]
+nightly_cron = "0 30 1 * * *"
+"#;
+        std::fs::write(&path, toml).unwrap_or_else(|e| panic!("{e}"));
+        let file = path.to_string_lossy().into_owned();
+        let vars = HashMap::from([
+            ("MIANSHEN_CONFIG", file.as_str()),
+            ("MIANSHEN_INGEST_BASE_URL", "http://feeds.example:8090"),
+        ]);
+        let s = Settings::load_from(&vars).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(s.ingest.page_size, 50);
+        assert_eq!(s.ingest.base_url, "http://feeds.example:8090");
+        assert_eq!(
+            s.ingest.sources[0].kind,
+            SourceKind::File {
+                dir: "/srv/drop/credit".into()
+            }
+        );
+        assert_eq!(s.scheduler.nightly_cron, "0 30 1 * * *");
+    }
+
+    #[test]
+    fn bad_overrides_name_the_variable() {
+        let table = [
+            ("MIANSHEN_NIGHTLY_CRON", "at two"),
+            ("MIANSHEN_NIGHTLY_TIMEZONE", "Mars/Olympus"),
+            ("MIANSHEN_INGEST_BASE_URL", "ftp://x"),
+            ("MIANSHEN_INGEST_PAGE_SIZE", "0"),
+            ("MIANSHEN_SCHEDULER_ENABLED", "perhaps"),
+        ];
+        for (variable, value) in table {
+            let vars = HashMap::from([(variable, value)]);
+            let error = Settings::load_from(&vars).expect_err(variable);
+            assert!(error.to_string().contains(variable), "{error}");
+        }
+    }
+}
