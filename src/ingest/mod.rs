@@ -10,6 +10,7 @@ mod file_feed;
 mod history;
 mod http_feed;
 mod merge;
+mod merge_run;
 mod objection_repo;
 mod read_repo;
 mod repo;

@@ -15,11 +15,10 @@ use chrono::{NaiveDate, Utc};
 use serde_json::{Value, json};
 use sqlx::PgPool;
 
-use super::check::{Accepted, Rejected, check_record, content_hash, not_json};
+use super::check::{Accepted, Rejected, check_record, not_json};
 use super::config::{IngestSettings, SourceKind, SourceSettings};
 use super::file_feed::{FileReader, pending_files};
 use super::http_feed::{HttpFeed, check_progress};
-use super::merge::{SourceRecord, merge};
 use super::repo::{self, Position, QuarantineRow};
 
 /// What a run did; stored in `job_runs.counts`.
@@ -103,7 +102,7 @@ pub async fn run_ingest(
         }
         .with_context(|| format!("ingesting source {}", source.name))?;
     }
-    merge_dirty(pool, settings, &mut counts, progress).await?;
+    super::merge_run::merge_dirty(pool, settings, &mut counts, progress).await?;
     Ok(counts)
 }
 
@@ -257,62 +256,6 @@ fn quarantine_row(raw: String, r: Rejected) -> QuarantineRow {
         field,
         reason,
         errors: json!(r.errors),
-    }
-}
-
-/// Phase 2: merges dirty firms batch by batch until none is left.
-async fn merge_dirty(
-    pool: &PgPool,
-    settings: &IngestSettings,
-    counts: &mut Counts,
-    progress: &dyn Progress,
-) -> anyhow::Result<()> {
-    let order = |s: &str| {
-        settings
-            .sources
-            .iter()
-            .position(|c| c.name == s)
-            .unwrap_or(usize::MAX)
-    };
-    loop {
-        let mut tx = pool.begin().await?;
-        let batch = repo::claim_dirty(&mut tx, i64::from(settings.merge_batch)).await?;
-        if batch.is_empty() {
-            tx.commit().await?;
-            return Ok(());
-        }
-        let mut by_firm: HashMap<String, Vec<SourceRecord>> = HashMap::new();
-        for (uscc, rec) in repo::records_of(&mut tx, &batch).await? {
-            by_firm.entry(uscc).or_default().push(rec);
-        }
-        let old: HashMap<String, Vec<u8>> = repo::profile_hashes(&mut tx, &batch)
-            .await?
-            .into_iter()
-            .collect();
-        let (mut usccs, mut docs, mut hashes, mut provs) = (vec![], vec![], vec![], vec![]);
-        for uscc in &batch {
-            let Some(records) = by_firm.get_mut(uscc) else {
-                continue;
-            };
-            records
-                .sort_by(|a, b| (order(&a.source), &a.source).cmp(&(order(&b.source), &b.source)));
-            let merged = merge(uscc, records);
-            let hash = content_hash(&merged.doc);
-            if old.get(uscc) != Some(&hash) {
-                usccs.push(uscc.clone());
-                docs.push(merged.doc);
-                hashes.push(hash);
-                provs.push(merged.provenance);
-            }
-        }
-        if !usccs.is_empty() {
-            repo::write_profiles(&mut tx, &usccs, &docs, &hashes, &provs).await?;
-        }
-        repo::clear_dirty(&mut tx, &batch).await?;
-        tx.commit().await?;
-        counts.merged += batch.len() as u64;
-        counts.snapshots += usccs.len() as u64;
-        progress.merged(counts);
     }
 }
 
