@@ -1,11 +1,13 @@
 //! The command line: one subcommand per operator task, each with its own `--help`.
 
 mod audit;
+mod bench;
 mod cluster;
 mod demo;
 // `gen` is a reserved word in Rust 2024: the file keeps the command's name.
 #[path = "gen.rs"]
 mod generate;
+mod nightly;
 mod rules;
 mod sandbox;
 mod serve;
@@ -57,14 +59,17 @@ pub enum Command {
     Rules(rules::RulesCommand),
     /// Evaluate every policy in force over a file of profiles, without a database.
     Eval(rules::EvalArgs),
-    /// Benchmark the rules engine on synthetic firms (decision, full explanations, native Rust).
-    Bench(rules::BenchArgs),
     /// The sandbox data-sharing platform: synthetic enterprise feeds over HTTP.
     #[command(subcommand)]
     Sandbox(sandbox::SandboxCommand),
     /// Generate synthetic data files.
     #[command(subcommand)]
     Gen(generate::GenCommand),
+    /// The nightly job (ingest of enterprise profiles): `--now` runs it at once.
+    Nightly(nightly::NightlyArgs),
+    /// Benchmarks (print figures; see docs/PERFORMANCE.md).
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
 }
 
 /// Parses the command line and runs the chosen subcommand.
@@ -79,9 +84,13 @@ pub fn main() -> ExitCode {
         Command::Cluster(cmd) => with_settings(None, |s| cluster::run(s, cmd)),
         Command::Rules(cmd) => rules::run(cmd),
         Command::Eval(args) => rules::eval(args),
-        Command::Bench(args) => rules::bench(args),
         Command::Sandbox(cmd) => sandbox::run(cmd),
         Command::Gen(cmd) => generate::run(cmd),
+        Command::Nightly(args) => with_settings(None, |s| nightly::run(s, args)),
+        Command::Bench(bench::BenchCommand::Rules(args)) => rules::bench(args),
+        Command::Bench(bench::BenchCommand::Ingest { firms }) => {
+            with_settings(None, |s| bench::ingest(s, firms))
+        }
     }
 }
 

@@ -10,9 +10,33 @@ use crate::db::Database;
 pub async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
     let shutdown = shutdown_signal()?;
     let database = Database::open(&settings.database).await?;
+    // One shutdown signal, seen by the web server and the scheduler alike.
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = stop_tx.send(true);
+    });
+    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|stop| *stop).await;
+    };
+    let scheduler = settings.scheduler.enabled.then(|| {
+        let (pool, settings) = (database.pool.clone(), settings.clone());
+        tokio::spawn(crate::scheduler::run_scheduler(
+            pool,
+            settings,
+            stopped(stop_rx.clone()),
+        ))
+    });
     let app = Application::build(settings, database.pool.clone()).await?;
     tracing::info!(address = %app.local_addr()?, "serving");
-    let served = app.run_until(shutdown).await;
+    let served = app.run_until(stopped(stop_rx)).await;
+    if let Some(task) = scheduler {
+        match task.await {
+            Ok(Err(error)) => tracing::error!(error = %format!("{error:#}"), "scheduler stopped"),
+            Err(error) => tracing::error!(%error, "scheduler task failed"),
+            Ok(Ok(())) => {}
+        }
+    }
     database.close().await;
     served?;
     Ok(ExitCode::SUCCESS)

@@ -130,6 +130,7 @@ pub(super) fn apply(vars: &dyn Vars, settings: &mut Settings) -> Result<(), Conf
         &mut settings.auth.attempts_per_minute,
         |n| (1..=10_000).contains(n),
     )?;
+    apply_ingest(vars, settings)?;
     if let Some(format) = vars.get("MIANSHEN_LOG_FORMAT") {
         settings.log.format = match format.as_str() {
             "text" => LogFormat::Text,
@@ -147,6 +148,75 @@ pub(super) fn apply(vars: &dyn Vars, settings: &mut Settings) -> Result<(), Conf
         }
         settings.log.filter = filter;
     }
+    Ok(())
+}
+
+/// The `[ingest]` and `[scheduler]` overrides.
+fn apply_ingest(vars: &dyn Vars, settings: &mut Settings) -> Result<(), ConfigError> {
+    if let Some(url) = vars.get("MIANSHEN_INGEST_BASE_URL") {
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return Err(invalid(
+                "MIANSHEN_INGEST_BASE_URL",
+                url,
+                "an http:// or https:// URL",
+            ));
+        }
+        settings.ingest.base_url = url;
+    }
+    if let Some(token) = vars.get("MIANSHEN_INGEST_TOKEN") {
+        settings.ingest.token = Some(Secret::new(token));
+    }
+    let ingest = &mut settings.ingest;
+    parse_into(
+        vars,
+        "MIANSHEN_INGEST_PAGE_SIZE",
+        "a whole number from 1 to 100000",
+        &mut ingest.page_size,
+        |n| (1..=100_000).contains(n),
+    )?;
+    parse_into(
+        vars,
+        "MIANSHEN_INGEST_TIMEOUT_SECS",
+        "a whole number of seconds from 1 to 3600",
+        &mut ingest.timeout_secs,
+        |n| (1..=3600).contains(n),
+    )?;
+    parse_into(
+        vars,
+        "MIANSHEN_INGEST_RETRIES",
+        "a whole number from 0 to 20",
+        &mut ingest.retries,
+        |n| *n <= 20,
+    )?;
+    parse_into(
+        vars,
+        "MIANSHEN_INGEST_MERGE_BATCH",
+        "a whole number from 1 to 100000",
+        &mut ingest.merge_batch,
+        |n| (1..=100_000).contains(n),
+    )?;
+    let scheduler = &mut settings.scheduler;
+    if let Some(cron) = vars.get("MIANSHEN_NIGHTLY_CRON") {
+        if crate::scheduler::parse_cron(&cron).is_err() {
+            return Err(invalid(
+                "MIANSHEN_NIGHTLY_CRON",
+                cron,
+                "a cron expression with seconds, such as `0 0 2 * * *`",
+            ));
+        }
+        scheduler.nightly_cron = cron;
+    }
+    if let Some(tz) = vars.get("MIANSHEN_NIGHTLY_TIMEZONE") {
+        if tz.parse::<chrono_tz::Tz>().is_err() {
+            return Err(invalid(
+                "MIANSHEN_NIGHTLY_TIMEZONE",
+                tz,
+                "an IANA time zone such as Asia/Shanghai",
+            ));
+        }
+        scheduler.timezone = tz;
+    }
+    parse_bool(vars, "MIANSHEN_SCHEDULER_ENABLED", &mut scheduler.enabled)?;
     Ok(())
 }
 

@@ -24,6 +24,10 @@ pub struct Settings {
     pub auth: AuthSettings,
     /// Logging.
     pub log: LogSettings,
+    /// The nightly ingest's data sources (`[ingest]`, sources as `[[ingest.sources]]`).
+    pub ingest: crate::ingest::IngestSettings,
+    /// When scheduled jobs run (`[scheduler]`).
+    pub scheduler: crate::scheduler::SchedulerSettings,
 }
 
 /// Where the data lives.

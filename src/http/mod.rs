@@ -8,6 +8,7 @@ mod error;
 mod firms;
 mod health;
 pub mod observability;
+pub(crate) mod profiles;
 mod session;
 
 use std::sync::Arc;
@@ -44,6 +45,7 @@ pub fn router(state: AppState) -> Router {
         .merge(firms::router())
         .merge(admin::router())
         .merge(audit::router())
+        .merge(profiles::router())
         .merge(crate::web::router())
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)

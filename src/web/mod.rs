@@ -2,6 +2,7 @@
 //! Later issues add the enterprise, author and finance workspaces here.
 
 mod page;
+mod profiles;
 
 use std::net::SocketAddr;
 
@@ -28,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .route("/", get(home))
         .route("/login", get(login_form).post(login_submit))
         .route("/logout", post(logout))
+        .merge(profiles::router())
 }
 
 async fn home(current: Option<CurrentUser>) -> Response {

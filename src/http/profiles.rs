@@ -1,0 +1,193 @@
+//! Profiles (一企一档) over the API: a firm's profile with each field's source and dates,
+//! its history, the quarantine, and data objections (数据异议). Enterprise accounts see
+//! only their own firm (the scope is in every query); staff see all.
+
+use axum::extract::State;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::auth::{Authorized, FirmReaders, RoleSet};
+use super::{ApiError, ApiJson, ApiPath, ApiQuery, AppState};
+use crate::accounts::Role;
+use crate::audit::{self, Actor, AuditEntry};
+use crate::firms::FirmScope;
+use crate::ingest::{self, Objection, QuarantineEntry, StoredProfile};
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/profiles/{uscc}", get(show))
+        .route("/api/v1/profiles/{uscc}/snapshots", get(history))
+        .route("/api/v1/profiles/{uscc}/objections", post(raise))
+        .route("/api/v1/quarantine", get(quarantine))
+        .route("/api/v1/objections", get(objections))
+        .route("/api/v1/objections/{id}/answer", post(answer))
+}
+
+/// Staff who may see every firm's profile and the quarantine.
+#[derive(Debug)]
+pub struct Staff;
+impl RoleSet for Staff {
+    const ROLES: &'static [Role] = &[
+        Role::Reviewer,
+        Role::FinanceMaker,
+        Role::FinanceChecker,
+        Role::Auditor,
+        Role::Admin,
+    ];
+}
+
+/// Staff who answer objections (auditors only read).
+#[derive(Debug)]
+pub struct Answerers;
+impl RoleSet for Answerers {
+    const ROLES: &'static [Role] = &[Role::Reviewer, Role::Admin];
+}
+
+/// Only enterprise accounts raise objections, on their own profile.
+#[derive(Debug)]
+pub struct Enterprises;
+impl RoleSet for Enterprises {
+    const ROLES: &'static [Role] = &[Role::Enterprise];
+}
+
+/// The profile of `uscc` if the scope may see it, else 404.
+pub(crate) async fn load(
+    state: &AppState,
+    scope: &FirmScope,
+    uscc: &str,
+) -> Result<StoredProfile, ApiError> {
+    let code = uscc.trim().to_uppercase();
+    ingest::find_profile(&state.pool, scope, &code)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("未找到企业档案 {code}")))
+}
+
+async fn show(
+    State(state): State<AppState>,
+    Authorized(current, ..): Authorized<FirmReaders>,
+    ApiPath(uscc): ApiPath<String>,
+) -> Result<Json<StoredProfile>, ApiError> {
+    Ok(Json(
+        load(&state, &FirmScope::of(&current.user), &uscc).await?,
+    ))
+}
+
+/// A snapshot with the fields that changed from the one before it.
+#[derive(Debug, Serialize)]
+struct HistoryEntry {
+    #[serde(flatten)]
+    snapshot: ingest::Snapshot,
+    changed: Vec<String>,
+}
+
+async fn history(
+    State(state): State<AppState>,
+    Authorized(current, ..): Authorized<FirmReaders>,
+    ApiPath(uscc): ApiPath<String>,
+) -> Result<Json<Vec<HistoryEntry>>, ApiError> {
+    let scope = FirmScope::of(&current.user);
+    let profile = load(&state, &scope, &uscc).await?;
+    let snaps = ingest::list_snapshots(&state.pool, &scope, &profile.uscc).await?;
+    let entries = (0..snaps.len())
+        .map(|i| HistoryEntry {
+            changed: ingest::changed_fields(snaps.get(i + 1).map(|s| &s.doc), &snaps[i].doc),
+            snapshot: snaps[i].clone(),
+        })
+        .collect();
+    Ok(Json(entries))
+}
+
+#[derive(Debug, Deserialize)]
+struct QuarantineQuery {
+    source: Option<String>,
+    #[serde(default = "default_limit")]
+    limit: i64,
+}
+
+fn default_limit() -> i64 {
+    100
+}
+
+async fn quarantine(
+    State(state): State<AppState>,
+    Authorized(..): Authorized<Staff>,
+    ApiQuery(q): ApiQuery<QuarantineQuery>,
+) -> Result<Json<Vec<QuarantineEntry>>, ApiError> {
+    let limit = q.limit.clamp(1, 1000);
+    Ok(Json(
+        ingest::list_quarantine(&state.pool, q.source.as_deref(), limit).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+struct NewObjection {
+    field: String,
+    message: String,
+}
+
+async fn raise(
+    State(state): State<AppState>,
+    Authorized(current, ..): Authorized<Enterprises>,
+    ApiPath(uscc): ApiPath<String>,
+    ApiJson(body): ApiJson<NewObjection>,
+) -> Result<(axum::http::StatusCode, Json<Objection>), ApiError> {
+    let (field, message) = (body.field.trim(), body.message.trim());
+    if !(1..=200).contains(&field.chars().count()) || !(1..=2000).contains(&message.chars().count())
+    {
+        return Err(ApiError::Unprocessable(
+            "字段名和异议说明均不能为空（说明不超过2000字）".to_owned(),
+        ));
+    }
+    let scope = FirmScope::of(&current.user);
+    let code = uscc.trim().to_uppercase();
+    let user = &current.user.username;
+    let raised = ingest::raise_objection(&state.pool, &scope, &code, field, message, user)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("未找到企业档案 {code}")))?;
+    Ok((axum::http::StatusCode::CREATED, Json(raised)))
+}
+
+async fn objections(
+    State(state): State<AppState>,
+    Authorized(current, ..): Authorized<FirmReaders>,
+) -> Result<Json<Vec<Objection>>, ApiError> {
+    let scope = FirmScope::of(&current.user);
+    Ok(Json(
+        ingest::list_objections(&state.pool, &scope, 200).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+struct AnswerBody {
+    answer: String,
+}
+
+async fn answer(
+    State(state): State<AppState>,
+    Authorized(current, ..): Authorized<Answerers>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<AnswerBody>,
+) -> Result<Json<Objection>, ApiError> {
+    let text = body.answer.trim();
+    if text.is_empty() {
+        return Err(ApiError::Unprocessable("答复不能为空".to_owned()));
+    }
+    let user = &current.user.username;
+    let mut tx = state.pool.begin().await?;
+    let answered = ingest::answer_objection(&mut *tx, id, text, user)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("未找到数据异议 {id}")))?;
+    let after: Value = json!({"uscc": answered.uscc, "field": answered.field, "answer": text});
+    let entry = AuditEntry::new(
+        Actor::User(user),
+        "objection.answer",
+        "data_objection",
+        id.to_string(),
+    )
+    .after(after);
+    audit::record(&mut *tx, &entry).await?;
+    tx.commit().await?;
+    Ok(Json(answered))
+}

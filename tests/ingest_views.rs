@@ -1,0 +1,205 @@
+//! Who sees which profile: staff see any firm's profile, history and the quarantine; an
+//! enterprise sees only its own (另一企业的档案 → 404) and raises data objections, which
+//! staff answer (audited).
+#![allow(clippy::unwrap_used)]
+// `entry()` cannot hold the `.await` of a sign-in.
+#![allow(clippy::map_entry)]
+
+#[path = "api/helpers.rs"]
+#[allow(dead_code)]
+mod helpers;
+mod ingest_support;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use helpers::{FIRM_A, FIRM_B, TestApp, spawn_app};
+use ingest_support::{settings_for, start_platform};
+use mianshen::accounts::Role;
+use mianshen::ingest::{NoProgress, run_ingest};
+use serde_json::{Value, json};
+
+async fn app_with_profiles() -> TestApp {
+    let app = spawn_app().await;
+    let mut feeds: HashMap<String, Vec<Value>> = HashMap::new();
+    feeds.insert(
+        "market_regulation".into(),
+        vec![
+            json!({"uscc": FIRM_A, "name": "甲公司", "region_code": "370181"}),
+            json!({"uscc": FIRM_B, "name": "乙公司"}),
+            json!({"uscc": FIRM_B, "colour": "red"}),
+        ],
+    );
+    for s in ["tax", "hrss", "science", "credit"] {
+        feeds.insert(s.into(), vec![]);
+    }
+    let base = start_platform(Arc::new(Mutex::new(feeds)), Duration::ZERO).await;
+    let settings = settings_for(&base, app.db.url(), 10);
+    run_ingest(&app.app_pool, &settings.ingest, None, &NoProgress)
+        .await
+        .unwrap();
+    app
+}
+
+#[tokio::test]
+async fn each_role_sees_what_it_may_and_no_more() {
+    let app = app_with_profiles().await;
+    // (role, path, expected status)
+    let table = [
+        (Role::Reviewer, format!("/api/v1/profiles/{FIRM_B}"), 200),
+        (
+            Role::FinanceMaker,
+            format!("/api/v1/profiles/{FIRM_B}/snapshots"),
+            200,
+        ),
+        (Role::FinanceChecker, "/api/v1/quarantine".to_owned(), 200),
+        (Role::Auditor, format!("/profiles/{FIRM_B}"), 200),
+        (Role::Admin, "/quarantine".to_owned(), 200),
+        (
+            Role::PolicyAuthor,
+            format!("/api/v1/profiles/{FIRM_B}"),
+            403,
+        ),
+        (Role::Enterprise, format!("/api/v1/profiles/{FIRM_A}"), 200),
+        (Role::Enterprise, format!("/api/v1/profiles/{FIRM_B}"), 404),
+        (
+            Role::Enterprise,
+            format!("/api/v1/profiles/{FIRM_B}/snapshots"),
+            404,
+        ),
+        (Role::Enterprise, "/api/v1/quarantine".to_owned(), 403),
+        (Role::Enterprise, "/my/profile".to_owned(), 200),
+        (Role::Reviewer, "/my/profile".to_owned(), 403),
+    ];
+    let mut sessions = HashMap::new();
+    for (role, path, status) in table {
+        if !sessions.contains_key(&role) {
+            sessions.insert(role, app.session_as(role).await);
+        }
+        let response = sessions[&role]
+            .client
+            .get(app.url(&path))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), status, "{role:?} GET {path}");
+    }
+    let mine: Value = sessions[&Role::Enterprise]
+        .client
+        .get(app.url(&format!("/api/v1/profiles/{FIRM_A}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(mine["doc"]["region_code"], "370114");
+    assert_eq!(mine["provenance"]["region_code"]["original"], "370181");
+    let page = sessions[&Role::Enterprise]
+        .client
+        .get(app.url("/my/profile"))
+        .send()
+        .await
+        .unwrap();
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains("我的企业档案") && html.contains("market_regulation"),
+        "{html}"
+    );
+    let q: Value = sessions[&Role::Reviewer]
+        .client
+        .get(app.url("/api/v1/quarantine"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(q[0]["field"], "colour");
+}
+
+#[tokio::test]
+async fn an_objection_is_raised_on_the_own_profile_only_and_answered_by_staff() {
+    let app = app_with_profiles().await;
+    let firm = app.session_as(Role::Enterprise).await;
+    let reviewer = app.session_as(Role::Reviewer).await;
+    let auditor = app.session_as(Role::Auditor).await;
+    let body = json!({"field": "name", "message": "名称已变更为甲科技公司"});
+
+    let other = firm
+        .client
+        .post(app.url(&format!("/api/v1/profiles/{FIRM_B}/objections")))
+        .headers(firm.csrf_headers())
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let own = firm
+        .client
+        .post(app.url(&format!("/api/v1/profiles/{FIRM_A}/objections")))
+        .headers(firm.csrf_headers())
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let empty = firm
+        .client
+        .post(app.url(&format!("/api/v1/profiles/{FIRM_A}/objections")))
+        .headers(firm.csrf_headers())
+        .json(&json!({"field": "name", "message": " "}))
+        .send()
+        .await
+        .unwrap();
+
+    assert_eq!(other.status(), 404);
+    assert_eq!(own.status(), 201);
+    assert_eq!(empty.status(), 422);
+    let id = own.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let listed: Value = reviewer
+        .client
+        .get(app.url("/api/v1/objections"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed[0]["message"], "名称已变更为甲科技公司");
+    let answer = json!({"answer": "已转市场监管部门核实"});
+    let path = format!("/api/v1/objections/{id}/answer");
+    let refused = auditor
+        .client
+        .post(app.url(&path))
+        .headers(auditor.csrf_headers())
+        .json(&answer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+    let done = reviewer
+        .client
+        .post(app.url(&path))
+        .headers(reviewer.csrf_headers())
+        .json(&answer)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status(), 200);
+    let seen: Value = firm
+        .client
+        .get(app.url("/api/v1/objections"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(seen[0]["answer"], "已转市场监管部门核实");
+    let audited: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM audit_events WHERE action = 'objection.answer'")
+            .fetch_one(&app.app_pool)
+            .await
+            .unwrap();
+    assert_eq!(audited, 1);
+}
