@@ -1,22 +1,14 @@
-//! `mianshen bench ingest --firms N`: the ingest benchmark. Serves a synthetic feed of N
-//! firms (generated on the fly, never held in memory) from an in-process HTTP server that
-//! speaks the data-sharing protocol, ingests it into a fresh database (first night), then
-//! changes 1% of firms and ingests again (second night). Prints both times and peak RSS.
+//! `mianshen bench …`: benchmarks that print figures (see docs/PERFORMANCE.md). `rules`
+//! times the rules engine; `ingest` runs two nights of ingest from the sandbox
+//! data-sharing platform into a fresh database and prints both times and peak RSS.
 
 use std::process::ExitCode;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
-
-use axum::extract::{Path, Query, State};
-use axum::routing::get;
-use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::{Value, json};
 
 use crate::config::{Secret, Settings};
 use crate::db::{MIGRATOR, app_pool, fresh_database};
 use crate::ingest::{NoProgress, run_ingest};
+use crate::sandbox::{DataExchange, ExchangeConfig, FeedConfig};
 
 /// What to benchmark.
 #[derive(Debug, clap::Subcommand)]
@@ -31,98 +23,6 @@ pub enum BenchCommand {
     },
 }
 
-#[derive(Clone)]
-struct Feed {
-    firms: u32,
-    second_night: Arc<AtomicBool>,
-}
-
-#[derive(Deserialize)]
-struct PageQuery {
-    since: Option<u32>,
-    limit: u32,
-}
-
-const CHARS: &[u8] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
-const WEIGHTS: [u32; 17] = [
-    1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
-];
-
-fn uscc(n: u32) -> String {
-    let base = format!("91370212MA{n:07}");
-    let sum: u32 = base
-        .bytes()
-        .zip(WEIGHTS)
-        .map(|(b, w)| {
-            let v = CHARS.iter().position(|c| *c == b).unwrap_or_default();
-            u32::try_from(v).unwrap_or_default() * w
-        })
-        .sum();
-    format!("{base}{}", char::from(CHARS[(31 - sum % 31) as usize % 31]))
-}
-
-/// Record `i` of `source`; positions past `firms` are the second night's changes (1%).
-fn record(source: &str, firms: u32, i: u32) -> Value {
-    let (firm, changed) = if i < firms {
-        (i, false)
-    } else {
-        ((i - firms) * 100, true)
-    };
-    let u = uscc(firm);
-    match source {
-        "market_regulation" => {
-            json!({"uscc": u, "name": format!("基准企业{firm}"), "status": "active",
-            "region_code": if firm % 7 == 0 { "370282" } else { "370212" }, "industry_code": "C3484",
-            "established_on": "2015-06-01", "registered_capital": "1000000.00"})
-        }
-        "tax" => json!({"uscc": u, "tax_credit_grade": if changed { "B" } else { "A" },
-            "annual": [{"year": 2025, "revenue": format!("{}.00", 3_000_000 + firm), "total_assets": "8000000.00", "rd_expense": "120000.50"}]}),
-        "hrss" => {
-            json!({"uscc": u, "annual": [{"year": 2025, "employees_avg": 10 + firm % 500, "layoffs": 0,
-            "unemployment_premium_paid": "3600.00", "ui_paid_months": 12}]})
-        }
-        "science" if firm % 10 == 0 => {
-            json!({"uscc": u, "certifications": [{"kind": "high_tech", "level": "national", "recognized_on": "2024-12-01"}]})
-        }
-        "credit" if firm % 10 == 0 => json!({"uscc": u, "serious_dishonesty": false}),
-        _ => json!({"uscc": u}),
-    }
-}
-
-async fn page(
-    State(f): State<Feed>,
-    Path(source): Path<String>,
-    Query(q): Query<PageQuery>,
-) -> Json<Value> {
-    let extra = if f.second_night.load(Ordering::Relaxed) && source == "tax" {
-        f.firms / 100
-    } else {
-        0
-    };
-    // Science and credit know only one firm in ten.
-    let len = if matches!(source.as_str(), "science" | "credit") {
-        f.firms / 10
-    } else {
-        f.firms
-    };
-    let end_all = len + extra;
-    let start = q.since.unwrap_or(0).min(end_all);
-    let end = (start + q.limit).min(end_all);
-    let items: Vec<Value> = (start..end)
-        .map(|i| {
-            let i = if i < len && len != f.firms {
-                i * 10
-            } else if i >= len {
-                f.firms + (i - len)
-            } else {
-                i
-            };
-            record(&source, f.firms, i)
-        })
-        .collect();
-    Json(json!({"items": items, "next_cursor": end.to_string(), "as_of": "2026-11-23"}))
-}
-
 /// Peak resident set of this process (VmHWM), in MiB.
 fn peak_rss_mib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
@@ -135,45 +35,61 @@ fn peak_rss_mib() -> u64 {
         .map_or(0, |kib| kib / 1024)
 }
 
-/// Runs the benchmark.
+/// Runs the ingest benchmark against the sandbox data-sharing platform, served in-process
+/// on a loopback port: the first night takes every firm, then the sandbox moves one day
+/// forward (about 1% of firms change) and the second night takes only the changes.
 pub async fn ingest(settings: Settings, firms: u32) -> anyhow::Result<ExitCode> {
-    let feed = Feed {
-        firms,
-        second_night: Arc::new(AtomicBool::new(false)),
+    let token = "bench-token";
+    let config = ExchangeConfig {
+        feeds: FeedConfig {
+            firms: u64::from(firms),
+            seed: 1,
+            day: 0,
+            bad_permille: 5,
+        },
+        token: token.to_owned(),
     };
-    let app = Router::new()
-        .route("/feeds/{source}", get(page))
-        .with_state(feed.clone());
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
-    let base = format!("http://{}", listener.local_addr()?);
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let exchange = DataExchange::bind(
+        config,
+        tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?,
+    );
+    let base = format!("http://{}", exchange.local_addr()?);
+    let feeds = exchange.feeds();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(exchange.serve_until(async move {
+        let _ = stopped.await;
+    }));
     let db = fresh_database(&MIGRATOR).await?;
     let pool = app_pool(db.url(), 8).await?;
     let mut ingest = settings.ingest.clone();
     ingest.base_url = base;
-    ingest.token = Some(Secret::new("bench"));
+    ingest.token = Some(Secret::new(token));
     ingest.sources = crate::ingest::default_sources();
 
-    let t = Instant::now();
+    let started = Instant::now();
     let first = run_ingest(&pool, &ingest, None, &NoProgress).await?;
-    let first_time = t.elapsed();
+    let first_time = started.elapsed();
     println!(
-        "first night:  {firms} firms in {:.1} s  {first:?}",
+        "first night:  {firms} firms from the sandbox in {:.1} s  {first:?}",
         first_time.as_secs_f64()
     );
-    feed.second_night.store(true, Ordering::Relaxed);
-    let t = Instant::now();
+    feeds.advance_day();
+    let started = Instant::now();
     let second = run_ingest(&pool, &ingest, None, &NoProgress).await?;
-    let second_time = t.elapsed();
-    let share = second_time.as_millis() * 1000 / first_time.as_millis().max(1);
+    let second_time = started.elapsed();
+    let permille = second_time.as_millis() * 1000 / first_time.as_millis().max(1);
     println!(
-        "second night: {} changed in {:.1} s = {}.{}% of the first  {second:?}",
-        firms / 100,
+        "second night: one sandbox day later in {:.1} s = {}.{}% of the first  {second:?}",
         second_time.as_secs_f64(),
-        share / 10,
-        share % 10
+        permille / 10,
+        permille % 10
     );
-    println!("peak RSS of this process (VmHWM): {} MiB", peak_rss_mib());
+    println!(
+        "peak RSS of this process (VmHWM, sandbox included): {} MiB",
+        peak_rss_mib()
+    );
     pool.close().await;
+    let _ = stop.send(());
+    server.await??;
     Ok(ExitCode::SUCCESS)
 }

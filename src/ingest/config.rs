@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use serde::Deserialize;
 
 use crate::config::Secret;
+use crate::sandbox::Source;
 
 /// How the nightly ingest reaches its data sources.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -58,54 +59,27 @@ pub enum SourceKind {
     },
 }
 
-/// The default ownership of fields (the sandbox platform's table; deduplicate with
-/// `mianshen::sandbox::sources` when that lands).
-pub const DEFAULT_OWNERSHIP: [(&str, &[&str]); 5] = [
-    (
-        "market_regulation",
-        &[
-            "name",
-            "status",
-            "region_code",
-            "industry_code",
-            "established_on",
-            "registered_capital",
-            "size_class",
-            "above_scale_since",
-            "abnormal_operation",
-        ],
-    ),
-    (
-        "tax",
-        &[
-            "tax_credit_grade",
-            "annual[].revenue",
-            "annual[].total_assets",
-            "annual[].rd_expense",
-        ],
-    ),
-    (
-        "hrss",
-        &[
-            "annual[].employees_avg",
-            "annual[].layoffs",
-            "annual[].unemployment_premium_paid",
-            "annual[].ui_paid_months",
-            "hires",
-        ],
-    ),
-    ("science", &["certifications"]),
-    ("credit", &["serious_dishonesty"]),
-];
-
-/// The five default sources, all over HTTP from `base_url`.
+/// The five default sources, all over HTTP from `base_url`, each owning the fields the
+/// data-sharing platform's table gives it (`mianshen::sandbox::sources`, the one place
+/// that table is written); annual figures are owned as `annual[].<field>`.
 pub fn default_sources() -> Vec<SourceSettings> {
-    DEFAULT_OWNERSHIP
+    Source::ALL
         .iter()
-        .map(|(name, fields)| SourceSettings {
-            name: (*name).to_owned(),
-            fields: fields.iter().map(|f| (*f).to_owned()).collect(),
-            kind: SourceKind::Http { base_url: None },
+        .map(|source| {
+            let top = source
+                .fields()
+                .iter()
+                .filter(|f| **f != "annual")
+                .map(|f| (*f).to_owned());
+            let annual = source
+                .annual_fields()
+                .iter()
+                .map(|f| format!("annual[].{f}"));
+            SourceSettings {
+                name: source.name().to_owned(),
+                fields: top.chain(annual).collect(),
+                kind: SourceKind::Http { base_url: None },
+            }
         })
         .collect()
 }

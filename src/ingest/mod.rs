@@ -17,7 +17,7 @@ mod repo;
 mod run;
 
 pub use check::{Accepted, Rejected, check_record, content_hash};
-pub use config::{DEFAULT_OWNERSHIP, IngestSettings, SourceKind, SourceSettings, default_sources};
+pub use config::{IngestSettings, SourceKind, SourceSettings, default_sources};
 pub use history::changed_fields;
 pub use http_feed::{FeedPage, HttpFeed};
 pub use merge::{Merged, SourceRecord, merge};
