@@ -145,6 +145,19 @@ impl RuleEngine {
         self.engine.compile_with_scope(&scope, source)
     }
 
+    /// Compiles a rule with its parameters as the constant `params`: every `params.name` is
+    /// folded to its value (rhai's constant propagation, `OptimizationLevel::Simple`). `profile`
+    /// and `as_of` stay variables. `None` when that compilation fails (e.g. a rule assigns to
+    /// `params`): the caller then runs the generic AST, which reports the error at run time.
+    pub(crate) fn compile_with_params(&self, source: &str, params: &Dynamic) -> Option<rhai::AST> {
+        let mut scope = Scope::new();
+        scope
+            .push("profile", ())
+            .push_constant_dynamic("params", params.clone())
+            .push("as_of", Day(NaiveDate::MIN));
+        self.engine.compile_with_scope(&scope, source).ok()
+    }
+
     /// Convenience for one-off calls: builds the firm's view and the policy's parameters first.
     /// Batches should build each [`FirmView`] once and each policy's [`Params`] once instead.
     pub fn evaluate_profile(
@@ -187,9 +200,10 @@ impl RuleEngine {
             // is folded, and a rule cannot modify its parameters ("Cannot modify constant").
             scope
                 .push("profile", firm.clone())
-                .push_constant_dynamic("params", params.0.clone())
+                .push_constant_dynamic("params", params.value.clone())
                 .push_constant("as_of", Day(as_of));
-            self.engine.run_ast_with_scope(scope, &policy.ast)
+            let ast = params.folded.as_deref().unwrap_or(&policy.ast);
+            self.engine.run_ast_with_scope(scope, ast)
         });
         DEADLINE.set(None);
         let state = STATE.with_borrow_mut(std::mem::take);
