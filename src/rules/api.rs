@@ -49,7 +49,7 @@ pub(crate) fn register(engine: &mut Engine) {
     engine.register_fn(
         "require",
         |c: bool, t: &str, a: Dynamic, b: Dynamic, d: Dynamic, e: Dynamic| {
-            record(c, t, &[a, b, d, e]);
+            record(c, t, &[a, b, d, e])
         },
     );
     engine.register_fn("grant", |x: Dynamic, t: &str| grant(&x, t, &[]));

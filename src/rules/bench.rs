@@ -287,7 +287,11 @@ pub fn province_profiles(n: u64) -> Vec<Profile> {
 pub struct BenchReport {
     pub firms: usize,
     pub policies: usize,
+    /// Decision path, stopping at the first failed firm-level condition.
     pub decision_per_sec: f64,
+    /// Decision only but every condition evaluated: the cost of explanations alone is
+    /// `full` against this.
+    pub every_condition_per_sec: f64,
     pub full_per_sec: f64,
     pub native_per_sec: f64,
     pub mismatches: usize,
@@ -329,6 +333,11 @@ fn decision_pass(v: &[FirmView], p: &[&super::Policy], ps: &[super::Params], d: 
 }
 
 #[inline(never)]
+fn every_condition_pass(v: &[FirmView], p: &[&super::Policy], ps: &[super::Params], d: NaiveDate) {
+    rhai_pass(v, p, ps, d, Explain::DecisionEveryCondition);
+}
+
+#[inline(never)]
 fn full_pass(v: &[FirmView], p: &[&super::Policy], ps: &[super::Params], d: NaiveDate) {
     rhai_pass(v, p, ps, d, Explain::Full);
 }
@@ -366,6 +375,7 @@ pub fn run_population(
         started.elapsed()
     };
     let decision = timed(decision_pass);
+    let every = timed(every_condition_pass);
     let full = timed(full_pass);
     let started = Instant::now();
     for _ in 0..rounds {
@@ -377,8 +387,10 @@ pub fn run_population(
     for (v, prof) in views.iter().zip(&profiles) {
         for ((p, params), f) in policies.iter().zip(&params).zip(&natives) {
             let d = engine.evaluate(p, params, v, as_of, Explain::DecisionOnly);
+            let every = engine.evaluate(p, params, v, as_of, Explain::DecisionEveryCondition);
             let full = engine.evaluate(p, params, v, as_of, Explain::Full);
-            let same_paths = (d.eligible, d.amount) == (full.eligible, full.amount);
+            let outcome = |d: &super::Decision| (d.eligible, d.amount, d.error.clone());
+            let same_paths = outcome(&d) == outcome(&full) && outcome(&every) == outcome(&full);
             let same_native = f.is_none_or(|f| f(prof) == (d.eligible, d.amount));
             mismatches += usize::from(!(same_paths && same_native && d.error.is_none()));
             eligible += usize::from(d.eligible);
@@ -388,6 +400,7 @@ pub fn run_population(
         firms: views.len(),
         policies: policies.len(),
         decision_per_sec: rate(evals, decision),
+        every_condition_per_sec: rate(evals, every),
         full_per_sec: rate(evals, full),
         native_per_sec: rate(evals, native),
         mismatches,

@@ -11,6 +11,7 @@ use rust_decimal::Decimal;
 use super::api::{self, Day, STATE, State};
 use super::decision::{Decision, Explain, Reason};
 use super::policy::{Params, Policy};
+use super::state::DECIDED;
 use super::view::{self, FirmView};
 
 /// The sandbox's budgets for one evaluation.
@@ -186,9 +187,11 @@ impl RuleEngine {
         as_of: NaiveDate,
         explain: Explain,
     ) -> Decision {
+        let full = explain == Explain::Full;
         STATE.with_borrow_mut(|s| {
             *s = State {
-                explain: explain == Explain::Full,
+                explain: full,
+                stop_when_decided: explain == Explain::DecisionOnly,
                 firm: Some(firm.clone()),
                 ..State::default()
             };
@@ -217,32 +220,61 @@ impl RuleEngine {
             items: state.items,
             error: None,
         };
-        if let Err(e) = result {
-            d.error = Some(describe(&e, &self.limits));
-            d.items.clear();
-            return d;
-        }
-        if state.open.is_some() {
-            d.error = Some("规则结束时 item 未以 grant_item 结束".into());
-            return d;
-        }
-        let mut failed = state.failed;
-        if let Some(m) = state.missing {
-            failed = true;
-            if explain == Explain::Full {
+        // Once a firm-level condition has failed the outcome is decided ("not eligible"): what
+        // happens after it (the decision path's early stop, an error, an unfinished item) is
+        // recorded on the full path but does not change the result.
+        let decided = state.failed;
+        let late = |d: &mut Decision, what: String| {
+            if full {
                 d.reasons.push(Reason {
-                    text: format!("规则读取了缺失的数据: {m}"),
+                    text: format!("已不符合条件后规则出错 (不影响结果): {what}"),
                     passed: false,
                 });
             }
+        };
+        if let Err(e) = result {
+            let early_stop = matches!(&*e, EvalAltResult::ErrorTerminated(t, _)
+                if t.clone().into_immutable_string().is_ok_and(|t| t == DECIDED));
+            if !decided {
+                d.error = Some(describe(&e, &self.limits));
+                d.items.clear();
+                return d;
+            }
+            if !early_stop {
+                late(&mut d, describe(&e, &self.limits));
+            }
+            return d;
         }
-        d.eligible = !failed;
+        if state.open.is_some() {
+            let what = "规则结束时 item 未以 grant_item 结束".to_owned();
+            if decided {
+                late(&mut d, what);
+            } else {
+                d.error = Some(what);
+            }
+            return d;
+        }
+        if let Some(m) = &state.missing
+            && full
+        {
+            d.reasons.push(Reason {
+                text: format!("规则读取了缺失的数据: {m}"),
+                passed: false,
+            });
+        }
+        if decided {
+            if state.amount.is_some() && !d.items.is_empty() {
+                late(&mut d, "规则同时使用了 grant 与 grant_item".into());
+            }
+            return d;
+        }
+        d.eligible = state.missing.is_none();
         match state.amount {
             Some(a) if d.items.is_empty() => {
                 d.amount = a;
                 if a <= Decimal::ZERO && d.eligible {
                     d.eligible = false;
-                    if explain == Explain::Full {
+                    if full {
                         d.reasons.push(Reason {
                             text: "金额为0, 不予享受".into(),
                             passed: false,

@@ -16,6 +16,10 @@ type Res<T> = Result<T, Box<EvalAltResult>>;
 #[derive(Debug, Default)]
 pub(crate) struct State {
     pub(crate) explain: bool,
+    /// Stop the rule as soon as the outcome is decided (`failed`): the decision path.
+    pub(crate) stop_when_decided: bool,
+    /// A firm-level condition failed (a `require` outside an item, a `grant` or an `item` after
+    /// missing data). Never reset: from here on the outcome is "not eligible", whatever follows.
     pub(crate) failed: bool,
     /// Missing data read since the last condition; it fails the next condition.
     pub(crate) missing: Option<String>,
@@ -29,6 +33,20 @@ pub(crate) struct State {
 thread_local! {
     pub(crate) static STATE: RefCell<State> = RefCell::new(State::default());
 }
+
+/// Ends the rule once its outcome is decided on the decision path. `ErrorTerminated` is not
+/// catchable by `try`/`catch`; even if it were caught (e.g. wrapped by a script function), every
+/// later condition stops again, and the outcome is read from `failed` alone.
+fn decided(s: &State) -> Res<()> {
+    if s.failed && s.stop_when_decided {
+        Err(EvalAltResult::ErrorTerminated(DECIDED.into(), rhai::Position::NONE).into())
+    } else {
+        Ok(())
+    }
+}
+
+/// The token of the early stop (see [`decided`]).
+pub(crate) const DECIDED: &str = "decided";
 
 /// Marks missing data for the current condition and returns the typed placeholder.
 pub(crate) fn missing<T>(what: impl FnOnce() -> String, placeholder: T) -> T {
@@ -93,7 +111,7 @@ fn show(v: &Dynamic, spec: &str) -> String {
     v.to_string()
 }
 
-pub(crate) fn record(passed: bool, text: &str, args: &[Dynamic]) {
+pub(crate) fn record(passed: bool, text: &str, args: &[Dynamic]) -> Res<()> {
     STATE.with_borrow_mut(|s| {
         let missing = s.missing.take();
         let passed = passed && missing.is_none();
@@ -114,7 +132,8 @@ pub(crate) fn record(passed: bool, text: &str, args: &[Dynamic]) {
                 s.reasons.extend(reason);
             }
         }
-    });
+        decided(s)
+    })
 }
 
 fn to_decimal(v: &Dynamic) -> Res<Decimal> {
@@ -145,7 +164,7 @@ pub(crate) fn grant(amount: &Dynamic, text: &str, args: &[Dynamic]) -> Res<()> {
             Some(_) => s.failed = true,
             None => s.amount = Some(amount),
         }
-        Ok(())
+        decided(s)
     })
 }
 
@@ -163,6 +182,7 @@ pub(crate) fn open_item(key: &str, date: Day) -> Res<()> {
                     passed: false,
                 });
             }
+            decided(s)?;
         }
         s.open = Some(Item {
             key: key.into(),
