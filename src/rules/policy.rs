@@ -124,6 +124,14 @@ impl Policy {
             .then(|| super::RuleEngine::shared().compile_with_params(&self.source, &value))
             .flatten()
             .map(std::sync::Arc::new);
+        // When folded, the rule only reads `params.name` (checked above), so the run-time copy
+        // left for any read the optimiser did not fold can be one shared map: no per-evaluation
+        // copy, and no rule can reach it to write. Otherwise each evaluation gets its own copy.
+        let value = if folded.is_some() {
+            value.into_shared()
+        } else {
+            value
+        };
         Params { value, folded }
     }
 
