@@ -199,8 +199,8 @@ impl RuleEngine {
         DEADLINE.set(Some(Instant::now() + self.limits.deadline));
         let result = SCOPE.with_borrow_mut(|scope| {
             scope.clear();
-            // Constants at run time only: the AST was compiled against variables, so nothing
-            // is folded, and a rule cannot modify its parameters ("Cannot modify constant").
+            // `params` is a run-time constant: a rule cannot modify it ("Cannot modify
+            // constant"). The folded AST (see `Policy::params_at`) has its reads as literals.
             scope
                 .push("profile", firm.clone())
                 .push_constant_dynamic("params", params.value.clone())

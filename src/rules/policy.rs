@@ -150,8 +150,9 @@ impl Policy {
     }
 }
 
-/// A policy's parameters on one date, built once per run. Each evaluation gets a copy (one small
-/// map) as a constant: a rule cannot modify it, and nothing leaks from one firm to the next.
+/// A policy's parameters on one date, built once per run, with the rule compiled against them
+/// when it only reads them. Otherwise each evaluation gets a copy (one small map) as a constant:
+/// a rule cannot modify it, and nothing leaks from one firm to the next.
 #[derive(Debug, Clone)]
 pub struct Params {
     pub(crate) value: rhai::Dynamic,
