@@ -31,7 +31,22 @@ fn folder(dir: &Path, name: &str, rule: &str) {
 #[test]
 fn early_stop_gives_the_same_outcome_as_full_explanations() {
     // Arrange
-    let corpus: [Row; 7] = [
+    let corpus: [Row; 9] = [
+        (
+            // Folded parameters: a mismatched comparison is still an error, never `false`.
+            "folded-type-mismatch",
+            "require(params.region_prefix == 37, \"x\"); grant(1, \"x\");",
+            false,
+            Some("类型不匹配"),
+            None,
+        ),
+        (
+            "folded-unit-compare",
+            "require(params.data_year >= (), \"x\"); grant(1, \"x\");",
+            false,
+            Some("类型不匹配"),
+            None,
+        ),
         (
             "error-after-fail",
             "require(false, \"a\"); require(profile.region_code == 1, \"b\"); grant(1, \"x\");",

@@ -18,6 +18,13 @@ fn rhai_decision_full_and_native_paths_agree() {
 
     // Assert
     assert_eq!(report.policies, 6);
+    for policy in set.in_force(as_of) {
+        assert!(
+            policy.params_at(as_of).is_folded(),
+            "{}: parameters should fold (the rule only reads params.name)",
+            policy.id
+        );
+    }
     assert_eq!(report.mismatches, 0, "{report:?}");
     assert!(
         report.eligible > 300,

@@ -160,6 +160,13 @@ pub struct Params {
     pub(crate) folded: Option<std::sync::Arc<rhai::AST>>,
 }
 
+impl Params {
+    /// True when the rule runs with these parameters folded into its AST.
+    pub fn is_folded(&self) -> bool {
+        self.folded.is_some()
+    }
+}
+
 /// The rhai value of a parameter, or why it has none.
 pub(crate) fn param_value(p: &Param) -> Result<rhai::Dynamic, String> {
     match (&p.decimal, p.int, &p.text, p.date) {
