@@ -148,8 +148,9 @@ impl RuleEngine {
 
     /// Compiles a rule with its parameters as the constant `params`: every `params.name` is
     /// folded to its value (rhai's constant propagation, `OptimizationLevel::Simple`). `profile`
-    /// and `as_of` stay variables. `None` when that compilation fails (e.g. a rule assigns to
-    /// `params`): the caller then runs the generic AST, which reports the error at run time.
+    /// and `as_of` stay variables. Only for rules that `check::params_read_only` accepts: rhai
+    /// 1.27 accepts `params.x = 1` against a constant here and then panics at run time on the
+    /// folded assignment. `None` when compilation fails: the caller runs the generic AST.
     pub(crate) fn compile_with_params(&self, source: &str, params: &Dynamic) -> Option<rhai::AST> {
         let mut scope = Scope::new();
         scope
