@@ -2,6 +2,8 @@
 //! per-evaluation state they write to (one evaluation at a time per thread).
 
 use chrono::{Datelike, NaiveDate};
+use std::any::TypeId;
+
 use rhai::{Dynamic, Engine, EvalAltResult, INT, ImmutableString};
 use rust_decimal::{Decimal, RoundingStrategy};
 
@@ -37,7 +39,7 @@ pub(crate) fn register(engine: &mut Engine) {
     engine.register_fn("require", |_: bool| -> Res<()> {
         Err("require 需要原因: require(条件, \"原因\")".into())
     });
-    engine.register_fn("require", |c: bool, t: &str| record(c, t, &[]));
+    engine.register_fn("require", |c: bool, t: &str| record::<Dynamic>(c, t, &[]));
     engine.register_fn("require", |c: bool, t: &str, a: Dynamic| record(c, t, &[a]));
     engine.register_fn("require", |c: bool, t: &str, a: Dynamic, b: Dynamic| {
         record(c, t, &[a, b])
@@ -49,10 +51,10 @@ pub(crate) fn register(engine: &mut Engine) {
     engine.register_fn(
         "require",
         |c: bool, t: &str, a: Dynamic, b: Dynamic, d: Dynamic, e: Dynamic| {
-            record(c, t, &[a, b, d, e]);
+            record(c, t, &[a, b, d, e])
         },
     );
-    engine.register_fn("grant", |x: Dynamic, t: &str| grant(&x, t, &[]));
+    engine.register_fn("grant", |x: Dynamic, t: &str| grant::<Dynamic>(&x, t, &[]));
     engine.register_fn("grant", |x: Dynamic, t: &str, a: Dynamic| {
         grant(&x, t, &[a])
     });
@@ -69,8 +71,11 @@ pub(crate) fn register(engine: &mut Engine) {
             grant(&x, t, &[a, b, c, d])
         },
     );
+    register_exact(engine);
     engine.register_fn("item", |k: &str, d: Day| open_item(k, d));
-    engine.register_fn("grant_item", |x: Dynamic, t: &str| grant_item(&x, t, &[]));
+    engine.register_fn("grant_item", |x: Dynamic, t: &str| {
+        grant_item::<Dynamic>(&x, t, &[])
+    });
     engine.register_fn("grant_item", |x: Dynamic, t: &str, a: Dynamic| {
         grant_item(&x, t, &[a])
     });
@@ -157,6 +162,70 @@ pub(crate) fn register(engine: &mut Engine) {
         });
 
     register_type_errors(engine);
+}
+
+/// The value types a rule passes to `require`/`grant` for its reason text.
+fn value_types() -> [TypeId; 6] {
+    [
+        TypeId::of::<bool>(),
+        TypeId::of::<INT>(),
+        TypeId::of::<Decimal>(),
+        TypeId::of::<ImmutableString>(),
+        TypeId::of::<Day>(),
+        TypeId::of::<()>(),
+    ]
+}
+
+/// Every combination of up to four value types after `fixed`.
+fn signatures(fixed: &[TypeId]) -> Vec<Vec<TypeId>> {
+    let mut all = vec![fixed.to_vec()];
+    let mut last = vec![fixed.to_vec()];
+    for _ in 0..4 {
+        last = last
+            .iter()
+            .flat_map(|sig| {
+                value_types().into_iter().map(move |t| {
+                    let mut s = sig.clone();
+                    s.push(t);
+                    s
+                })
+            })
+            .collect();
+        all.extend(last.iter().cloned());
+    }
+    all
+}
+
+/// `require` and `grant` once more for each exact combination of argument types. The
+/// `Dynamic` overloads above accept the same calls, but rhai finds them only after trying up to
+/// 2^n type patterns per call site and evaluation (its resolution cache is per run); exact
+/// signatures resolve at the first hash lookup. Arguments are not copied unless explaining.
+fn register_exact(engine: &mut Engine) {
+    let text = TypeId::of::<ImmutableString>();
+    for sig in signatures(&[TypeId::of::<bool>(), text])
+        .into_iter()
+        .skip(1)
+    {
+        engine.register_raw_fn("require", sig, |_, args| {
+            let passed = args[0].as_bool().unwrap_or(false);
+            let t = args[1]
+                .read_lock::<ImmutableString>()
+                .map(|t| t.clone())
+                .unwrap_or_default();
+            record(passed, &t, &args[2..])
+        });
+    }
+    for amount in [TypeId::of::<INT>(), TypeId::of::<Decimal>()] {
+        for sig in signatures(&[amount, text]) {
+            engine.register_raw_fn("grant", sig, |_, args| {
+                let t = args[1]
+                    .read_lock::<ImmutableString>()
+                    .map(|t| t.clone())
+                    .unwrap_or_default();
+                grant(&args[0].clone(), &t, &args[2..])
+            });
+        }
+    }
 }
 
 /// Comparing values of different types is an error, never a silent `false`.

@@ -133,12 +133,165 @@ pub fn synthetic_profiles(n: u64) -> Vec<Profile> {
         .collect()
 }
 
+/// Which synthetic firms to measure on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Population {
+    /// Firms spread over the six policies' boundaries: most pass most conditions (worst case).
+    Boundary,
+    /// Firms drawn like a real province's register: most are in neither 济南 nor 青岛, few hold
+    /// certificates, report hires or R&D, few are above scale. Proportions are round guesses,
+    /// not fitted to any figure.
+    Province,
+}
+
+impl Population {
+    pub fn profiles(self, n: u64) -> Vec<Profile> {
+        match self {
+            Self::Boundary => synthetic_profiles(n),
+            Self::Province => province_profiles(n),
+        }
+    }
+}
+
+/// `n` firms shaped like a province: 10% 济南, 12% 青岛, 75% other 山东 cities, 3% elsewhere.
+pub fn province_profiles(n: u64) -> Vec<Profile> {
+    const OTHER: [&str; 8] = [
+        "370302", "370602", "370703", "370883", "371302", "370402", "370502", "371102",
+    ];
+    let mut rng = Rng(0xD1B5_4A32_D192_ED03);
+    (0..n)
+        .map(|i| {
+            let mut p = Profile::new(uscc(i));
+            let r = rng.below(100);
+            let region = match r {
+                0..10 => *rng.pick(&["370102", "370112"]),
+                10..22 => *rng.pick(&["370212", "370211"]),
+                22..97 => *rng.pick(&OTHER),
+                _ => "110105",
+            };
+            p.region_code = RegionCode::parse(region).ok();
+            p.status = Some(if rng.below(10) == 0 {
+                Status::Suspended
+            } else {
+                Status::Active
+            });
+            p.industry_code = Some(
+                (*rng.pick(&[
+                    "C3484", "F5121", "F5211", "I6510", "E4710", "M7310", "A0111",
+                ]))
+                .to_owned(),
+            );
+            p.serious_dishonesty = Some(rng.below(100) == 0);
+            p.abnormal_operation = Some(rng.below(30) == 0);
+            p.tax_credit_grade = Some((*rng.pick(&["A", "B", "B", "M", "C", "D"])).to_owned());
+            // About 5% of firms are above scale, a fifth of them since the data year.
+            p.above_scale_since = (rng.below(20) == 0).then(|| {
+                (
+                    *rng.pick(&[2018, 2021, 2023, 2024, 2025]),
+                    1 + u32::try_from(rng.below(12)).unwrap_or(0),
+                )
+            });
+            // Mostly small firms: 1–50 staff, one in ten larger.
+            let staff = if rng.below(10) == 0 {
+                50 + rng.below(800)
+            } else {
+                1 + rng.below(50)
+            };
+            let rd = |rng: &mut Rng| {
+                (rng.below(10) == 0).then(|| Decimal::new(rng.below(200_000_000), 2))
+            };
+            p.annual = Some(vec![
+                Annual {
+                    year: 2024,
+                    rd_expense: rd(&mut rng),
+                    ..Annual::default()
+                },
+                Annual {
+                    year: 2025,
+                    revenue: Some(Decimal::new(rng.below(2_000_000_000), 2)),
+                    rd_expense: rd(&mut rng),
+                    employees_avg: Some(staff),
+                    layoffs: Some(if rng.below(5) == 0 {
+                        rng.below(u64::try_from(staff / 5 + 1).unwrap_or(1))
+                    } else {
+                        0
+                    }),
+                    unemployment_premium_paid: Some(Decimal::new(
+                        staff * 30_000 + rng.below(10_000),
+                        2,
+                    )),
+                    ui_paid_months: Some(if rng.below(10) == 0 {
+                        rng.below(12)
+                    } else {
+                        12
+                    }),
+                    ..Annual::default()
+                },
+            ]);
+            let cert = |rng: &mut Rng, kind| Certification {
+                kind,
+                level: Some(*rng.pick(&[
+                    CertLevel::National,
+                    CertLevel::Provincial,
+                    CertLevel::Provincial,
+                ])),
+                recognized_on: {
+                    let year = 2020 + i32::try_from(rng.below(6)).unwrap_or(0);
+                    day(rng, year)
+                },
+                expires_on: None,
+                first_time: Some(rng.below(2) == 0),
+                certificate_no: None,
+            };
+            let mut certs = Vec::new();
+            if rng.below(100) < 4 {
+                certs.push(cert(&mut rng, CertKind::HighTech));
+            }
+            if rng.below(1000) < 5 {
+                certs.push(cert(&mut rng, CertKind::LittleGiant));
+            }
+            if rng.below(100) < 6 {
+                certs.push(cert(&mut rng, CertKind::TechSme));
+            }
+            p.certifications = Some(certs);
+            let categories = [
+                HireCategory::GraduateCurrent,
+                HireCategory::YouthUnemployed,
+                HireCategory::Other,
+                HireCategory::Other,
+            ];
+            let hires = if rng.below(5) == 0 {
+                1 + rng.below(3)
+            } else {
+                0
+            };
+            p.hires = Some(
+                (0..hires)
+                    .map(|_| Hire {
+                        person: format!("{:064x}", rng.next()),
+                        category: *rng.pick(&categories),
+                        age_at_hire: Some(18 + rng.below(30)),
+                        hired_on: day(&mut rng, 2025),
+                        contract_signed: Some(rng.below(10) != 0),
+                        insured_months: Some(rng.below(12)),
+                    })
+                    .collect(),
+            );
+            p
+        })
+        .collect()
+}
+
 /// Evaluations per second on one thread for each path, and how many outcomes disagreed.
 #[derive(Debug, Clone)]
 pub struct BenchReport {
     pub firms: usize,
     pub policies: usize,
+    /// Decision path, stopping at the first failed firm-level condition.
     pub decision_per_sec: f64,
+    /// Decision only but every condition evaluated: the cost of explanations alone is
+    /// `full` against this.
+    pub every_condition_per_sec: f64,
     pub full_per_sec: f64,
     pub native_per_sec: f64,
     pub mismatches: usize,
@@ -151,36 +304,82 @@ fn rate(evals: usize, took: Duration) -> f64 {
     r
 }
 
-/// Runs the three paths over `firms` synthetic firms, `rounds` times each, on this thread.
+/// Runs the three paths over `firms` boundary firms, `rounds` times each, on this thread.
 pub fn run(set: &RuleSet, firms: u64, rounds: usize, as_of: NaiveDate) -> BenchReport {
+    run_population(set, Population::Boundary, firms, rounds, as_of)
+}
+
+/// One timed pass of a rhai path (not inlined, so that `valgrind --tool=callgrind` shows each
+/// path's instructions as this function's inclusive cost).
+#[inline(never)]
+fn rhai_pass(
+    views: &[FirmView],
+    policies: &[&super::Policy],
+    params: &[super::Params],
+    as_of: NaiveDate,
+    explain: Explain,
+) {
     let engine = RuleEngine::shared();
-    let profiles = synthetic_profiles(firms);
+    for v in views {
+        for (p, params) in policies.iter().zip(params) {
+            black_box(engine.evaluate(p, params, v, as_of, explain));
+        }
+    }
+}
+
+#[inline(never)]
+fn decision_pass(v: &[FirmView], p: &[&super::Policy], ps: &[super::Params], d: NaiveDate) {
+    rhai_pass(v, p, ps, d, Explain::DecisionOnly);
+}
+
+#[inline(never)]
+fn every_condition_pass(v: &[FirmView], p: &[&super::Policy], ps: &[super::Params], d: NaiveDate) {
+    rhai_pass(v, p, ps, d, Explain::DecisionEveryCondition);
+}
+
+#[inline(never)]
+fn full_pass(v: &[FirmView], p: &[&super::Policy], ps: &[super::Params], d: NaiveDate) {
+    rhai_pass(v, p, ps, d, Explain::Full);
+}
+
+#[inline(never)]
+fn native_pass(profiles: &[Profile], natives: &[Option<super::native::NativeRule>]) {
+    for prof in profiles {
+        for f in natives.iter().flatten() {
+            black_box(f(black_box(prof)));
+        }
+    }
+}
+
+/// Runs the three paths over `firms` firms of `population`, `rounds` times each, on this thread.
+pub fn run_population(
+    set: &RuleSet,
+    population: Population,
+    firms: u64,
+    rounds: usize,
+    as_of: NaiveDate,
+) -> BenchReport {
+    let engine = RuleEngine::shared();
+    let profiles = population.profiles(firms);
     let views: Vec<FirmView> = profiles.iter().map(FirmView::new).collect();
     let policies: Vec<_> = set.in_force(as_of).collect();
     let params: Vec<_> = policies.iter().map(|p| p.params_at(as_of)).collect();
     let natives: Vec<_> = policies.iter().map(|p| native_rule(&p.id)).collect();
     let evals = views.len() * policies.len() * rounds;
 
-    let timed = |explain| {
+    let timed = |pass: fn(&[FirmView], &[&super::Policy], &[super::Params], NaiveDate)| {
         let started = Instant::now();
         for _ in 0..rounds {
-            for v in &views {
-                for (p, params) in policies.iter().zip(&params) {
-                    black_box(engine.evaluate(p, params, v, as_of, explain));
-                }
-            }
+            pass(&views, &policies, &params, as_of);
         }
         started.elapsed()
     };
-    let decision = timed(Explain::DecisionOnly);
-    let full = timed(Explain::Full);
+    let decision = timed(decision_pass);
+    let every = timed(every_condition_pass);
+    let full = timed(full_pass);
     let started = Instant::now();
     for _ in 0..rounds {
-        for prof in &profiles {
-            for f in natives.iter().flatten() {
-                black_box(f(black_box(prof)));
-            }
-        }
+        native_pass(&profiles, &natives);
     }
     let native = started.elapsed();
 
@@ -188,8 +387,10 @@ pub fn run(set: &RuleSet, firms: u64, rounds: usize, as_of: NaiveDate) -> BenchR
     for (v, prof) in views.iter().zip(&profiles) {
         for ((p, params), f) in policies.iter().zip(&params).zip(&natives) {
             let d = engine.evaluate(p, params, v, as_of, Explain::DecisionOnly);
+            let every = engine.evaluate(p, params, v, as_of, Explain::DecisionEveryCondition);
             let full = engine.evaluate(p, params, v, as_of, Explain::Full);
-            let same_paths = (d.eligible, d.amount) == (full.eligible, full.amount);
+            let outcome = |d: &super::Decision| (d.eligible, d.amount, d.error.clone());
+            let same_paths = outcome(&d) == outcome(&full) && outcome(&every) == outcome(&full);
             let same_native = f.is_none_or(|f| f(prof) == (d.eligible, d.amount));
             mismatches += usize::from(!(same_paths && same_native && d.error.is_none()));
             eligible += usize::from(d.eligible);
@@ -199,6 +400,7 @@ pub fn run(set: &RuleSet, firms: u64, rounds: usize, as_of: NaiveDate) -> BenchR
         firms: views.len(),
         policies: policies.len(),
         decision_per_sec: rate(evals, decision),
+        every_condition_per_sec: rate(evals, every),
         full_per_sec: rate(evals, full),
         native_per_sec: rate(evals, native),
         mismatches,

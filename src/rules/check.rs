@@ -104,6 +104,43 @@ fn lex(src: &str) -> Vec<(Tok, usize, usize)> {
     out
 }
 
+/// True when every use of `params` in `src` is a plain read `params.name` (optionally followed by
+/// getters such as `.year`) that is neither assigned to, indexed, nor the receiver of a method
+/// call. Only then may the parameters be folded into the AST as constants (see
+/// [`super::Policy::params_at`]); anything else (and any backtick string, whose `${}` holds code)
+/// runs the generic AST, where `params` is a run-time constant and writes are errors.
+pub(crate) fn params_read_only(src: &str) -> bool {
+    if src.contains('`') {
+        return false;
+    }
+    let toks = lex(src);
+    let tok = |j: usize| toks.get(j).map(|t| &t.0);
+    let punct = |j: usize, c: char| tok(j) == Some(&Tok::Punct(c));
+    toks.iter().enumerate().all(|(k, (t, ..))| {
+        if *t != Tok::Ident("params".into()) {
+            return true;
+        }
+        if !(punct(k + 1, '.') && matches!(tok(k + 2), Some(Tok::Ident(_))) && !punct(k + 3, '(')) {
+            return false;
+        }
+        let mut j = k + 3;
+        // Getters on the value (`params.recognized_from.year`), not method calls.
+        while punct(j, '.') && matches!(tok(j + 1), Some(Tok::Ident(_))) && !punct(j + 2, '(') {
+            j += 2;
+        }
+        let assigns = (punct(j, '=') && !punct(j + 1, '='))
+            || (['+', '-', '*', '/', '%', '&', '|', '^']
+                .iter()
+                .any(|&c| punct(j, c))
+                && punct(j + 1, '='))
+            || (['<', '>', '*']
+                .iter()
+                .any(|&c| punct(j, c) && punct(j + 1, c))
+                && punct(j + 2, '='));
+        !(assigns || punct(j, '[') || punct(j, '.') || punct(j, '?'))
+    })
+}
+
 /// `(line, column, message)` for every problem found in `src`.
 pub(crate) fn lint(src: &str, params: &[&str]) -> Vec<(usize, usize, String)> {
     let toks = lex(src);
@@ -221,6 +258,28 @@ fn top_level_args(toks: &[(Tok, usize, usize)]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn params_fold_only_when_read_only() {
+        let read = "require(a >= params.x && b.starts_with(params.p), \"{}\", params.d.year);";
+        assert!(params_read_only(read));
+        assert!(params_read_only(
+            "if params.x == 1 { grant(params.y, \"x\"); }"
+        ));
+        for write in [
+            "params.x = 1;",
+            "params.x += 1;",
+            "params.d.year = 1;",
+            "params.x <<= 1;",
+            "params.list[0] = 1;",
+            "params.list.push(1);",
+            "let p = params; p.x = 1;",
+            "params.remove(\"x\");",
+            "let s = `${params.x = 1}`;",
+        ] {
+            assert!(!params_read_only(write), "{write}");
+        }
+    }
 
     #[test]
     fn lint_finds_typos_unknown_params_and_missing_reasons() {

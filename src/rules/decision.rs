@@ -24,13 +24,22 @@ pub struct Item {
     pub reasons: Vec<Reason>,
 }
 
-/// How much explanation to build. Both give the identical eligibility and amount.
+/// How much explanation to build. All give the identical eligibility, amount and error.
+///
+/// A failed firm-level condition decides the outcome: not eligible, whatever the rest of the
+/// rule does. The decision path therefore stops there; the full path goes on to record every
+/// remaining reason, and a run-time error after that point (or running out of budget) is
+/// recorded as a reason, not as the decision's `error` — so both paths give the same result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Explain {
     /// Every condition's text with the values read, and the amount's computation.
     Full,
-    /// Only the outcome: no reason strings are formatted.
+    /// Only the outcome: no reason strings are formatted, and the rule stops at the first failed
+    /// firm-level condition.
     DecisionOnly,
+    /// Like `DecisionOnly` but every condition is evaluated (no early stop): for measuring what
+    /// the explanations themselves cost, and for checks.
+    DecisionEveryCondition,
 }
 
 /// The decision for one (firm, policy).

@@ -11,6 +11,7 @@ use rust_decimal::Decimal;
 use super::api::{self, Day, STATE, State};
 use super::decision::{Decision, Explain, Reason};
 use super::policy::{Params, Policy};
+use super::state::DECIDED;
 use super::view::{self, FirmView};
 
 /// The sandbox's budgets for one evaluation.
@@ -145,6 +146,20 @@ impl RuleEngine {
         self.engine.compile_with_scope(&scope, source)
     }
 
+    /// Compiles a rule with its parameters as the constant `params`: every `params.name` is
+    /// folded to its value (rhai's constant propagation, `OptimizationLevel::Simple`). `profile`
+    /// and `as_of` stay variables. Only for rules that `check::params_read_only` accepts: rhai
+    /// 1.27 accepts `params.x = 1` against a constant here and then panics at run time on the
+    /// folded assignment. `None` when compilation fails: the caller runs the generic AST.
+    pub(crate) fn compile_with_params(&self, source: &str, params: &Dynamic) -> Option<rhai::AST> {
+        let mut scope = Scope::new();
+        scope
+            .push("profile", ())
+            .push_constant_dynamic("params", params.clone())
+            .push("as_of", Day(NaiveDate::MIN));
+        self.engine.compile_with_scope(&scope, source).ok()
+    }
+
     /// Convenience for one-off calls: builds the firm's view and the policy's parameters first.
     /// Batches should build each [`FirmView`] once and each policy's [`Params`] once instead.
     pub fn evaluate_profile(
@@ -173,9 +188,11 @@ impl RuleEngine {
         as_of: NaiveDate,
         explain: Explain,
     ) -> Decision {
+        let full = explain == Explain::Full;
         STATE.with_borrow_mut(|s| {
             *s = State {
-                explain: explain == Explain::Full,
+                explain: full,
+                stop_when_decided: explain == Explain::DecisionOnly,
                 firm: Some(firm.clone()),
                 ..State::default()
             };
@@ -183,13 +200,14 @@ impl RuleEngine {
         DEADLINE.set(Some(Instant::now() + self.limits.deadline));
         let result = SCOPE.with_borrow_mut(|scope| {
             scope.clear();
-            // Constants at run time only: the AST was compiled against variables, so nothing
-            // is folded, and a rule cannot modify its parameters ("Cannot modify constant").
+            // `params` is a run-time constant: a rule cannot modify it ("Cannot modify
+            // constant"). The folded AST (see `Policy::params_at`) has its reads as literals.
             scope
                 .push("profile", firm.clone())
-                .push_constant_dynamic("params", params.0.clone())
+                .push_constant_dynamic("params", params.value.clone())
                 .push_constant("as_of", Day(as_of));
-            self.engine.run_ast_with_scope(scope, &policy.ast)
+            let ast = params.folded.as_deref().unwrap_or(&policy.ast);
+            self.engine.run_ast_with_scope(scope, ast)
         });
         DEADLINE.set(None);
         let state = STATE.with_borrow_mut(std::mem::take);
@@ -203,32 +221,61 @@ impl RuleEngine {
             items: state.items,
             error: None,
         };
-        if let Err(e) = result {
-            d.error = Some(describe(&e, &self.limits));
-            d.items.clear();
-            return d;
-        }
-        if state.open.is_some() {
-            d.error = Some("规则结束时 item 未以 grant_item 结束".into());
-            return d;
-        }
-        let mut failed = state.failed;
-        if let Some(m) = state.missing {
-            failed = true;
-            if explain == Explain::Full {
+        // Once a firm-level condition has failed the outcome is decided ("not eligible"): what
+        // happens after it (the decision path's early stop, an error, an unfinished item) is
+        // recorded on the full path but does not change the result.
+        let decided = state.failed;
+        let late = |d: &mut Decision, what: String| {
+            if full {
                 d.reasons.push(Reason {
-                    text: format!("规则读取了缺失的数据: {m}"),
+                    text: format!("已不符合条件后规则出错 (不影响结果): {what}"),
                     passed: false,
                 });
             }
+        };
+        if let Err(e) = result {
+            let early_stop = matches!(&*e, EvalAltResult::ErrorTerminated(t, _)
+                if t.clone().into_immutable_string().is_ok_and(|t| t == DECIDED));
+            if !decided {
+                d.error = Some(describe(&e, &self.limits));
+                d.items.clear();
+                return d;
+            }
+            if !early_stop {
+                late(&mut d, describe(&e, &self.limits));
+            }
+            return d;
         }
-        d.eligible = !failed;
+        if state.open.is_some() {
+            let what = "规则结束时 item 未以 grant_item 结束".to_owned();
+            if decided {
+                late(&mut d, what);
+            } else {
+                d.error = Some(what);
+            }
+            return d;
+        }
+        if let Some(m) = &state.missing
+            && full
+        {
+            d.reasons.push(Reason {
+                text: format!("规则读取了缺失的数据: {m}"),
+                passed: false,
+            });
+        }
+        if decided {
+            if state.amount.is_some() && !d.items.is_empty() {
+                late(&mut d, "规则同时使用了 grant 与 grant_item".into());
+            }
+            return d;
+        }
+        d.eligible = state.missing.is_none();
         match state.amount {
             Some(a) if d.items.is_empty() => {
                 d.amount = a;
                 if a <= Decimal::ZERO && d.eligible {
                     d.eligible = false;
-                    if explain == Explain::Full {
+                    if full {
                         d.reasons.push(Reason {
                             text: "金额为0, 不予享受".into(),
                             passed: false,

@@ -104,8 +104,35 @@ impl Policy {
     }
 
     /// The parameters in effect on `date`, as the rule sees them (`params.name`).
+    ///
+    /// Also compiles the rule once more with these parameters as constants, so that every
+    /// `params.name` is folded into the AST (no map lookup per evaluation); the profile stays a
+    /// variable. Build it once per (policy, date), not per firm.
     pub fn params_at(&self, date: NaiveDate) -> Params {
-        Params(rhai::Dynamic::from_map(self.params_map(date)))
+        let map = self.params_map(date);
+        // Fold only when the rule only reads its parameters (a write must stay a run-time error)
+        // and every declared parameter is in effect on this date: a rule reading one that is
+        // not must still fail at run time ("property not found"), not read `()`.
+        let complete = super::check::params_read_only(&self.source)
+            && self
+                .meta
+                .params
+                .iter()
+                .all(|p| map.contains_key(p.name.as_str()));
+        let value = rhai::Dynamic::from_map(map);
+        let folded = complete
+            .then(|| super::RuleEngine::shared().compile_with_params(&self.source, &value))
+            .flatten()
+            .map(std::sync::Arc::new);
+        // When folded, the rule only reads `params.name` (checked above), so the run-time copy
+        // left for any read the optimiser did not fold can be one shared map: no per-evaluation
+        // copy, and no rule can reach it to write. Otherwise each evaluation gets its own copy.
+        let value = if folded.is_some() {
+            value.into_shared()
+        } else {
+            value
+        };
+        Params { value, folded }
     }
 
     pub(crate) fn params_map(&self, date: NaiveDate) -> rhai::Map {
@@ -123,10 +150,22 @@ impl Policy {
     }
 }
 
-/// A policy's parameters on one date, built once per run. Each evaluation gets a copy (one small
-/// map) as a constant: a rule cannot modify it, and nothing leaks from one firm to the next.
+/// A policy's parameters on one date, built once per run, with the rule compiled against them
+/// when it only reads them. Otherwise each evaluation gets a copy (one small map) as a constant:
+/// a rule cannot modify it, and nothing leaks from one firm to the next.
 #[derive(Debug, Clone)]
-pub struct Params(pub(crate) rhai::Dynamic);
+pub struct Params {
+    pub(crate) value: rhai::Dynamic,
+    /// The rule compiled with this map as the constant `params` (see [`Policy::params_at`]).
+    pub(crate) folded: Option<std::sync::Arc<rhai::AST>>,
+}
+
+impl Params {
+    /// True when the rule runs with these parameters folded into its AST.
+    pub fn is_folded(&self) -> bool {
+        self.folded.is_some()
+    }
+}
 
 /// The rhai value of a parameter, or why it has none.
 pub(crate) fn param_value(p: &Param) -> Result<rhai::Dynamic, String> {

@@ -1,6 +1,7 @@
 //! Per-evaluation state: what `require`, `grant` and `item`/`grant_item` record, one evaluation
 //! at a time per thread, and the formatting of reasons (only on the full-explanation path).
 
+use std::borrow::Borrow;
 use std::cell::RefCell;
 
 use rhai::{Dynamic, EvalAltResult};
@@ -16,6 +17,10 @@ type Res<T> = Result<T, Box<EvalAltResult>>;
 #[derive(Debug, Default)]
 pub(crate) struct State {
     pub(crate) explain: bool,
+    /// Stop the rule as soon as the outcome is decided (`failed`): the decision path.
+    pub(crate) stop_when_decided: bool,
+    /// A firm-level condition failed (a `require` outside an item, a `grant` or an `item` after
+    /// missing data). Never reset: from here on the outcome is "not eligible", whatever follows.
     pub(crate) failed: bool,
     /// Missing data read since the last condition; it fails the next condition.
     pub(crate) missing: Option<String>,
@@ -30,6 +35,20 @@ thread_local! {
     pub(crate) static STATE: RefCell<State> = RefCell::new(State::default());
 }
 
+/// Ends the rule once its outcome is decided on the decision path. `ErrorTerminated` is not
+/// catchable by `try`/`catch`; even if it were caught (e.g. wrapped by a script function), every
+/// later condition stops again, and the outcome is read from `failed` alone.
+fn decided(s: &State) -> Res<()> {
+    if s.failed && s.stop_when_decided {
+        Err(EvalAltResult::ErrorTerminated(DECIDED.into(), rhai::Position::NONE).into())
+    } else {
+        Ok(())
+    }
+}
+
+/// The token of the early stop (see [`decided`]).
+pub(crate) const DECIDED: &str = "decided";
+
 /// Marks missing data for the current condition and returns the typed placeholder.
 pub(crate) fn missing<T>(what: impl FnOnce() -> String, placeholder: T) -> T {
     STATE.with_borrow_mut(|s| {
@@ -41,7 +60,7 @@ pub(crate) fn missing<T>(what: impl FnOnce() -> String, placeholder: T) -> T {
 }
 
 /// Renders `{}` (as is), `{%}` (a rate as a percentage, 2 decimals) and `{元}` (money, 2 decimals).
-pub(crate) fn render(text: &str, args: &[Dynamic]) -> String {
+pub(crate) fn render<A: Borrow<Dynamic>>(text: &str, args: &[A]) -> String {
     let mut out = String::with_capacity(text.len() + 16);
     let mut rest = text;
     let mut args = args.iter();
@@ -59,7 +78,11 @@ pub(crate) fn render(text: &str, args: &[Dynamic]) -> String {
             rest = &tail[1..];
             continue;
         };
-        out.push_str(&args.next().map_or_else(|| "?".into(), |a| show(a, spec)));
+        out.push_str(
+            &args
+                .next()
+                .map_or_else(|| "?".into(), |a| show(a.borrow(), spec)),
+        );
         rest = &tail[len..];
     }
     out.push_str(rest);
@@ -93,7 +116,7 @@ fn show(v: &Dynamic, spec: &str) -> String {
     v.to_string()
 }
 
-pub(crate) fn record(passed: bool, text: &str, args: &[Dynamic]) {
+pub(crate) fn record<A: Borrow<Dynamic>>(passed: bool, text: &str, args: &[A]) -> Res<()> {
     STATE.with_borrow_mut(|s| {
         let missing = s.missing.take();
         let passed = passed && missing.is_none();
@@ -114,7 +137,8 @@ pub(crate) fn record(passed: bool, text: &str, args: &[Dynamic]) {
                 s.reasons.extend(reason);
             }
         }
-    });
+        decided(s)
+    })
 }
 
 fn to_decimal(v: &Dynamic) -> Res<Decimal> {
@@ -126,7 +150,7 @@ fn to_decimal(v: &Dynamic) -> Res<Decimal> {
         .ok_or_else(|| format!("金额应为数值, 实为 {}", v.type_name()).into())
 }
 
-pub(crate) fn grant(amount: &Dynamic, text: &str, args: &[Dynamic]) -> Res<()> {
+pub(crate) fn grant<A: Borrow<Dynamic>>(amount: &Dynamic, text: &str, args: &[A]) -> Res<()> {
     let amount = half_up(to_decimal(amount)?);
     STATE.with_borrow_mut(|s| {
         if s.open.is_some() {
@@ -145,7 +169,7 @@ pub(crate) fn grant(amount: &Dynamic, text: &str, args: &[Dynamic]) -> Res<()> {
             Some(_) => s.failed = true,
             None => s.amount = Some(amount),
         }
-        Ok(())
+        decided(s)
     })
 }
 
@@ -163,6 +187,7 @@ pub(crate) fn open_item(key: &str, date: Day) -> Res<()> {
                     passed: false,
                 });
             }
+            decided(s)?;
         }
         s.open = Some(Item {
             key: key.into(),
@@ -175,7 +200,7 @@ pub(crate) fn open_item(key: &str, date: Day) -> Res<()> {
     })
 }
 
-pub(crate) fn grant_item(amount: &Dynamic, text: &str, args: &[Dynamic]) -> Res<()> {
+pub(crate) fn grant_item<A: Borrow<Dynamic>>(amount: &Dynamic, text: &str, args: &[A]) -> Res<()> {
     let amount = half_up(to_decimal(amount)?);
     STATE.with_borrow_mut(|s| {
         let mut item = s.open.take().ok_or("grant_item 之前没有 item(...)")?;
@@ -220,7 +245,7 @@ mod tests {
             render("裁员 {} 人, 裁员率 {%}, 金额 {元} 元 {}", &args),
             "裁员 11 人, 裁员率 5.50%, 金额 30.00 元 ?"
         );
-        assert_eq!(render("{ 不是占位符 }", &[]), "{ 不是占位符 }");
+        assert_eq!(render::<Dynamic>("{ 不是占位符 }", &[]), "{ 不是占位符 }");
     }
 
     #[test]
