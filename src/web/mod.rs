@@ -15,7 +15,7 @@ use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
-use crate::accounts;
+use crate::accounts::{self, Role};
 use crate::http::auth::{Credential, CurrentUser, SESSION_COOKIE};
 use crate::http::{ApiError, AppState};
 use page::{escape, layout};
@@ -29,7 +29,25 @@ pub fn router() -> Router<AppState> {
         .route("/", get(home))
         .route("/login", get(login_form).post(login_submit))
         .route("/logout", post(logout))
+        .route("/profiles", get(find_profile))
         .merge(profiles::router())
+}
+
+#[derive(Debug, Deserialize)]
+struct FindProfile {
+    uscc: String,
+}
+
+/// The lookup form on the home page: on to the firm's profile page.
+async fn find_profile(axum::extract::Query(query): axum::extract::Query<FindProfile>) -> Redirect {
+    let code: String = query
+        .uscc
+        .trim()
+        .to_uppercase()
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect();
+    Redirect::to(&format!("/profiles/{code}"))
 }
 
 async fn home(current: Option<CurrentUser>) -> Response {
@@ -48,14 +66,42 @@ async fn home(current: Option<CurrentUser>) -> Response {
         })
         .unwrap_or_default();
     let csrf = escape(current.csrf_token().unwrap_or_default());
+    let links = workspace_links(user.role);
     let body = format!(
         r#"<h1>免申即享 · 惠企政策直达平台</h1>
-<p>您好，{name}（{role}）。</p>{firm}
+<p>您好，{name}（{role}）。</p>{firm}{links}
 <form method="post" action="/logout"><input type="hidden" name="_csrf" value="{csrf}"><button type="submit">退出登录</button></form>"#,
         name = escape(&user.display_name),
         role = user.role.label(),
     );
     Html(layout("首页", &body)).into_response()
+}
+
+/// What each role can open from the home page.
+fn workspace_links(role: Role) -> String {
+    let items: &[(&str, &str)] = match role {
+        Role::Enterprise => &[("/my/profile", "我的企业档案（数据来源与异议）")],
+        Role::Reviewer
+        | Role::FinanceMaker
+        | Role::FinanceChecker
+        | Role::Auditor
+        | Role::Admin => &[("/quarantine", "数据质量：隔离记录")],
+        Role::PolicyAuthor => &[],
+    };
+    let mut html = String::new();
+    if !items.is_empty() {
+        html.push_str("<ul>");
+        for (href, label) in items {
+            html.push_str(&format!(r#"<li><a href="{href}">{label}</a></li>"#));
+        }
+        html.push_str("</ul>");
+    }
+    if role != Role::Enterprise && role != Role::PolicyAuthor {
+        html.push_str(
+            r#"<form method="get" action="/profiles"><label>查看企业档案（统一社会信用代码）<input name="uscc" required maxlength="18"></label><button type="submit">查看</button></form>"#,
+        );
+    }
+    html
 }
 
 fn login_page(csrf: &str, message: Option<&str>) -> String {

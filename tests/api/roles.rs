@@ -97,3 +97,35 @@ async fn every_route_family_admits_exactly_its_roles() {
         }
     }
 }
+
+#[tokio::test]
+async fn the_home_page_links_each_role_to_its_own_workspace() {
+    let app = spawn_app().await;
+    let cases = [
+        (Role::Enterprise, "/my/profile", "/quarantine"),
+        (Role::Reviewer, "/quarantine", "/my/profile"),
+        (Role::Auditor, "/quarantine", "/my/profile"),
+    ];
+    for (role, present, absent) in cases {
+        let session = app.session_as(role).await;
+
+        let home = session
+            .client
+            .get(app.url("/"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+
+        assert!(
+            home.contains(&format!(r#"href="{present}""#)),
+            "{role}: {home}"
+        );
+        assert!(
+            !home.contains(&format!(r#"href="{absent}""#)),
+            "{role}: {home}"
+        );
+    }
+}
