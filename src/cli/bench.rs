@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use crate::config::{Secret, Settings};
-use crate::db::{MIGRATOR, app_pool, fresh_database};
+use crate::db::{PrivateCluster, app_pool, migrate};
 use crate::ingest::{NoProgress, run_ingest};
 use crate::sandbox::{DataExchange, ExchangeConfig, FeedConfig};
 
@@ -21,6 +21,40 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 100_000)]
         firms: u32,
     },
+}
+
+/// The server the benchmark measures: `DATABASE_URL` when set, else the private cluster
+/// under `MIANSHEN_DATA_DIR` with its production settings (durable commits), never the
+/// test cluster, whose settings trade durability for speed.
+async fn bench_server(settings: &Settings) -> anyhow::Result<(String, Option<PrivateCluster>)> {
+    let database = &settings.database;
+    match &database.url {
+        Some(url) => Ok((url.expose().to_owned(), None)),
+        None => {
+            let cluster =
+                PrivateCluster::ensure_running(database.pg_bin.as_deref(), &database.data_dir)
+                    .await?;
+            Ok((cluster.url("postgres"), Some(cluster)))
+        }
+    }
+}
+
+/// `url` with its database name replaced.
+fn with_database(url: &str, database: &str) -> String {
+    let base = url.split('?').next().unwrap_or(url);
+    let server = base.rsplit_once('/').map_or(base, |(server, _)| server);
+    format!("{server}/{database}")
+}
+
+/// Runs one statement on the server's maintenance connection.
+async fn admin(server_url: &str, statement: &str) -> anyhow::Result<()> {
+    use sqlx::{Connection, Executor};
+    let mut connection = sqlx::PgConnection::connect(server_url).await?;
+    connection
+        .execute(sqlx::AssertSqlSafe(statement.to_owned()))
+        .await?;
+    connection.close().await?;
+    Ok(())
 }
 
 /// Peak resident set of this process (VmHWM), in MiB.
@@ -59,8 +93,12 @@ pub async fn ingest(settings: Settings, firms: u32) -> anyhow::Result<ExitCode> 
     let server = tokio::spawn(exchange.serve_until(async move {
         let _ = stopped.await;
     }));
-    let db = fresh_database(&MIGRATOR).await?;
-    let pool = app_pool(db.url(), 8).await?;
+    let (server_url, cluster) = bench_server(&settings).await?;
+    let database = format!("mianshen_bench_{}", std::process::id());
+    let url = with_database(&server_url, &database);
+    admin(&server_url, &format!("CREATE DATABASE {database}")).await?;
+    migrate(&url).await?;
+    let pool = app_pool(&url, 8).await?;
     let mut ingest = settings.ingest.clone();
     ingest.base_url = base;
     ingest.token = Some(Secret::new(token));
@@ -89,6 +127,14 @@ pub async fn ingest(settings: Settings, firms: u32) -> anyhow::Result<ExitCode> 
         peak_rss_mib()
     );
     pool.close().await;
+    admin(
+        &server_url,
+        &format!("DROP DATABASE {database} WITH (FORCE)"),
+    )
+    .await?;
+    if let Some(cluster) = cluster.filter(PrivateCluster::started_by_us) {
+        tokio::task::spawn_blocking(move || cluster.stop()).await??;
+    }
     let _ = stop.send(());
     server.await??;
     Ok(ExitCode::SUCCESS)
