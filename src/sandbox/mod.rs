@@ -13,6 +13,7 @@ pub mod rng;
 mod server;
 mod sources;
 pub mod synth;
+pub mod webhook_sink;
 
 pub use defects::Defect;
 pub use export::write_jsonl;
