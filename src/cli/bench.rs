@@ -29,6 +29,15 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 100_000)]
         firms: u32,
     },
+    /// Webhook deliveries per second to an in-process sink.
+    Notices {
+        /// Number of notices.
+        #[arg(long, value_name = "N", default_value_t = 10_000)]
+        count: u32,
+        /// Deliveries sent at once.
+        #[arg(long, value_name = "K", default_value_t = 64)]
+        concurrency: usize,
+    },
 }
 
 #[derive(Clone)]
@@ -174,6 +183,20 @@ pub async fn ingest(settings: Settings, firms: u32) -> anyhow::Result<ExitCode> 
         share % 10
     );
     println!("peak RSS of this process (VmHWM): {} MiB", peak_rss_mib());
+    pool.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs the notices benchmark on a fresh database.
+pub async fn notices(count: u32, concurrency: usize) -> anyhow::Result<ExitCode> {
+    let db = fresh_database(&MIGRATOR).await?;
+    let pool = app_pool(db.url(), 16).await?;
+    let (delivered, elapsed) = crate::notices::bench::run(&pool, count, concurrency).await?;
+    let millis = elapsed.as_millis().max(1);
+    let rate = u128::try_from(delivered).unwrap_or_default() * 1000 / millis;
+    println!(
+        "notices: {delivered} webhook deliveries (+{delivered} inbox) in {millis} ms = {rate}/s, concurrency {concurrency}"
+    );
     pool.close().await;
     Ok(ExitCode::SUCCESS)
 }

@@ -91,6 +91,9 @@ pub fn main() -> ExitCode {
         Command::Sandbox(cmd) => sandbox::run(cmd),
         Command::Gen(cmd) => generate::run(cmd),
         Command::Nightly(args) => with_settings(None, |s| nightly::run(s, args)),
+        Command::Bench(bench::BenchCommand::Notices { count, concurrency }) => {
+            with_settings(None, move |_| bench::notices(count, concurrency))
+        }
         Command::Notices(cmd) => with_settings(None, |s| notices::run(s, cmd)),
         Command::Bench(bench::BenchCommand::Rules(args)) => rules::bench(args),
         Command::Bench(bench::BenchCommand::Ingest { firms }) => {

@@ -8,6 +8,7 @@
 //! recording carries the same idempotency key (`Idempotency-Key` header, email
 //! `Message-ID`), by which receivers drop the duplicate.
 
+pub mod bench;
 pub mod channels;
 pub mod render;
 pub mod repo;
