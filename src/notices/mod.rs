@@ -10,6 +10,7 @@
 
 pub mod bench;
 pub mod channels;
+pub mod inbox_repo;
 pub mod render;
 pub mod repo;
 pub mod settings;

@@ -9,4 +9,5 @@ mod config;
 mod firms;
 mod health;
 mod helpers;
+mod notices;
 mod roles;
