@@ -176,3 +176,64 @@ async fn deliveries_die_after_max_attempts_or_at_once_on_a_4xx() {
         "three and one webhook attempts, two inbox"
     );
 }
+
+#[tokio::test]
+async fn notices_reach_the_sms_gateway_once_per_key() {
+    use mianshen::notices::channels::sms::SmsGatewayConfig;
+    use mianshen::notices::repo::{FirmChannels, put_firm_channels};
+    use mianshen::sandbox::sms_gateway::SmsGateway;
+
+    let db = fresh_database(&MIGRATOR).await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let gateway = SmsGateway::bind("sms-token", listener);
+    let url = format!("http://{}", gateway.local_addr().unwrap());
+    let messages = gateway.messages();
+    tokio::spawn(gateway.serve_until(std::future::pending()));
+    let channels = FirmChannels {
+        webhook_url: None,
+        email: None,
+        phone: Some("13812345678".into()),
+    };
+    put_firm_channels(&db.pool, USCC, &channels, None)
+        .await
+        .unwrap();
+    enqueue(&db.pool, 1, USCC).await;
+    let mut policy = fast_policy(3);
+    policy.sms = SmsGatewayConfig {
+        url: url.clone(),
+        token: Some("sms-token".into()),
+    };
+    drain(&db.pool, &policy).await;
+    let key: uuid::Uuid =
+        sqlx::query_scalar("SELECT idempotency_key FROM notice_deliveries WHERE channel = 'sms'")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+    {
+        let got = messages.lock().unwrap();
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].phone, "13812345678");
+        assert_eq!(got[0].idempotency_key, key.to_string());
+        assert!(got[0].text.contains("74,074.07 元"), "{}", got[0].text);
+    }
+    // A resend with the same key is answered but not stored twice; a bad token is refused.
+    let client = reqwest::Client::new();
+    let body = serde_json::json!({"phone": "13812345678", "text": "x", "idempotency_key": key});
+    let again = client
+        .post(format!("{url}/v1/messages"))
+        .bearer_auth("sms-token")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 200);
+    assert_eq!(messages.lock().unwrap().len(), 1);
+    let refused = client
+        .post(format!("{url}/v1/messages"))
+        .bearer_auth("wrong")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 401);
+}

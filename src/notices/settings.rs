@@ -5,6 +5,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::DeliveryPolicy;
+use super::channels::sms::SmsGatewayConfig;
 use crate::config::Secret;
 
 /// The `[notices]` section.
@@ -62,6 +63,13 @@ impl NoticesSettings {
             max_backoff: Duration::from_secs(self.max_backoff_secs),
             timeout: Duration::from_secs(self.webhook_timeout_secs),
             concurrency: self.concurrency,
+            sms: SmsGatewayConfig {
+                url: self.sms_gateway_url.clone(),
+                token: self
+                    .sms_gateway_token
+                    .as_ref()
+                    .map(|t| t.expose().to_owned()),
+            },
             ..DeliveryPolicy::default()
         }
     }

@@ -12,6 +12,7 @@ use futures_util::StreamExt as _;
 use rand::Rng as _;
 use sqlx::PgPool;
 
+use super::channels::sms::{self, SmsGatewayConfig};
 use super::channels::{SendOutcome, webhook};
 use super::repo::{self, AttemptRecord, Claimed};
 
@@ -34,6 +35,8 @@ pub struct DeliveryPolicy {
     pub batch: i64,
     /// Pause when nothing is due.
     pub idle: Duration,
+    /// The SMS gateway.
+    pub sms: SmsGatewayConfig,
 }
 
 impl Default for DeliveryPolicy {
@@ -47,6 +50,7 @@ impl Default for DeliveryPolicy {
             concurrency: 32,
             batch: 200,
             idle: Duration::from_millis(500),
+            sms: SmsGatewayConfig::default(),
         }
     }
 }
@@ -123,6 +127,7 @@ async fn send(
         // The notice row is the inbox: it is visible once committed.
         "inbox" => SendOutcome::Delivered { status: None },
         "webhook" => webhook::send(client, policy.timeout, delivery).await,
+        "sms" => sms::send(client, policy.timeout, &policy.sms, delivery).await,
         other => SendOutcome::Retry {
             status: None,
             error: format!("channel {other} is not available in this build"),
