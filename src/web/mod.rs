@@ -1,6 +1,7 @@
 //! Server-rendered pages for people, in Simplified Chinese: sign-in and the home page.
 //! Later issues add the enterprise, author and finance workspaces here.
 
+mod notices;
 mod page;
 mod profiles;
 
@@ -30,6 +31,7 @@ pub fn router() -> Router<AppState> {
         .route("/login", get(login_form).post(login_submit))
         .route("/logout", post(logout))
         .merge(profiles::router())
+        .merge(notices::router())
 }
 
 async fn home(current: Option<CurrentUser>) -> Response {

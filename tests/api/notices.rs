@@ -119,3 +119,25 @@ async fn channels_are_validated_with_chinese_messages_and_kept_per_firm() {
         .unwrap();
     assert_eq!(stored, 1);
 }
+
+#[tokio::test]
+async fn the_inbox_page_lists_own_notices_in_chinese() {
+    let app = spawn_app().await;
+    app.create_firm(FIRM_A, "甲公司").await;
+    app.create_firm(FIRM_B, "乙公司").await;
+    notice_for(&app, 1, FIRM_A).await;
+    notice_for(&app, 2, FIRM_B).await;
+    let firm_a = app.session_as(Role::Enterprise).await;
+    let page = firm_a
+        .client
+        .get(app.url("/my/notices"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("我的通知"));
+    assert!(html.contains("甲公司"));
+    assert!(!html.contains("乙公司"));
+    assert!(html.contains("500.00 元"));
+}
