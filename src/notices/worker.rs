@@ -188,3 +188,27 @@ fn attempt<'a>(
         duration_ms,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::DeliveryPolicy;
+
+    #[test]
+    fn backoff_doubles_within_jitter_and_is_capped() {
+        let policy = DeliveryPolicy {
+            base_backoff: Duration::from_secs(4),
+            max_backoff: Duration::from_secs(60),
+            ..DeliveryPolicy::default()
+        };
+        for (attempts, nominal) in [(1, 4), (2, 8), (3, 16), (10, 60)] {
+            let wait = policy.backoff(attempts);
+            let nominal = Duration::from_secs(nominal);
+            assert!(
+                wait >= nominal * 3 / 4 && wait <= nominal * 5 / 4,
+                "{attempts}: {wait:?}"
+            );
+        }
+    }
+}

@@ -10,4 +10,5 @@ mod firms;
 mod health;
 mod helpers;
 mod notices;
+mod notices_config;
 mod roles;
