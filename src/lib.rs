@@ -12,6 +12,7 @@ pub mod db;
 pub mod firms;
 pub mod http;
 pub mod ingest;
+pub mod notices;
 pub mod profiles;
 pub mod rules;
 pub mod sandbox;

@@ -21,21 +21,60 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 100_000)]
         firms: u32,
     },
+    /// Webhook deliveries per second to an in-process sink.
+    Notices {
+        /// Number of notices.
+        #[arg(long, value_name = "N", default_value_t = 10_000)]
+        count: u32,
+        /// Deliveries sent at once.
+        #[arg(long, value_name = "K", default_value_t = 64)]
+        concurrency: usize,
+    },
 }
 
-/// The server the benchmark measures: `DATABASE_URL` when set, else the private cluster
-/// under `MIANSHEN_DATA_DIR` with its production settings (durable commits), never the
-/// test cluster, whose settings trade durability for speed.
-async fn bench_server(settings: &Settings) -> anyhow::Result<(String, Option<PrivateCluster>)> {
-    let database = &settings.database;
-    match &database.url {
-        Some(url) => Ok((url.expose().to_owned(), None)),
-        None => {
-            let cluster =
-                PrivateCluster::ensure_running(database.pg_bin.as_deref(), &database.data_dir)
-                    .await?;
-            Ok((cluster.url("postgres"), Some(cluster)))
+/// A migrated database of its own for one benchmark run, on the server the benchmark
+/// measures: `DATABASE_URL` when set, else the private cluster under `MIANSHEN_DATA_DIR`
+/// with its production settings (durable commits) — never the test cluster, whose
+/// settings trade durability for speed.
+struct BenchDatabase {
+    url: String,
+    server_url: String,
+    name: String,
+    cluster: Option<PrivateCluster>,
+}
+
+impl BenchDatabase {
+    async fn create(settings: &Settings) -> anyhow::Result<Self> {
+        let database = &settings.database;
+        let (server_url, cluster) = match &database.url {
+            Some(url) => (url.expose().to_owned(), None),
+            None => {
+                let cluster =
+                    PrivateCluster::ensure_running(database.pg_bin.as_deref(), &database.data_dir)
+                        .await?;
+                (cluster.url("postgres"), Some(cluster))
+            }
+        };
+        let name = format!("mianshen_bench_{}", std::process::id());
+        let url = with_database(&server_url, &name);
+        admin(&server_url, &format!("CREATE DATABASE {name}")).await?;
+        migrate(&url).await?;
+        Ok(Self {
+            url,
+            server_url,
+            name,
+            cluster,
+        })
+    }
+
+    /// Drops the database and stops the cluster if this run started it.
+    async fn drop(self) -> anyhow::Result<()> {
+        let statement = format!("DROP DATABASE {} WITH (FORCE)", self.name);
+        admin(&self.server_url, &statement).await?;
+        if let Some(cluster) = self.cluster.filter(PrivateCluster::started_by_us) {
+            tokio::task::spawn_blocking(move || cluster.stop()).await??;
         }
+        Ok(())
     }
 }
 
@@ -93,12 +132,8 @@ pub async fn ingest(settings: Settings, firms: u32) -> anyhow::Result<ExitCode> 
     let server = tokio::spawn(exchange.serve_until(async move {
         let _ = stopped.await;
     }));
-    let (server_url, cluster) = bench_server(&settings).await?;
-    let database = format!("mianshen_bench_{}", std::process::id());
-    let url = with_database(&server_url, &database);
-    admin(&server_url, &format!("CREATE DATABASE {database}")).await?;
-    migrate(&url).await?;
-    let pool = app_pool(&url, 8).await?;
+    let database = BenchDatabase::create(&settings).await?;
+    let pool = app_pool(&database.url, 8).await?;
     let mut ingest = settings.ingest.clone();
     ingest.base_url = base;
     ingest.token = Some(Secret::new(token));
@@ -127,15 +162,27 @@ pub async fn ingest(settings: Settings, firms: u32) -> anyhow::Result<ExitCode> 
         peak_rss_mib()
     );
     pool.close().await;
-    admin(
-        &server_url,
-        &format!("DROP DATABASE {database} WITH (FORCE)"),
-    )
-    .await?;
-    if let Some(cluster) = cluster.filter(PrivateCluster::started_by_us) {
-        tokio::task::spawn_blocking(move || cluster.stop()).await??;
-    }
+    database.drop().await?;
     let _ = stop.send(());
     server.await??;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs the notices benchmark on a fresh database.
+pub async fn notices(
+    settings: Settings,
+    count: u32,
+    concurrency: usize,
+) -> anyhow::Result<ExitCode> {
+    let database = BenchDatabase::create(&settings).await?;
+    let pool = app_pool(&database.url, 16).await?;
+    let (delivered, elapsed) = crate::notices::bench::run(&pool, count, concurrency).await?;
+    let millis = elapsed.as_millis().max(1);
+    let rate = u128::try_from(delivered).unwrap_or_default() * 1000 / millis;
+    println!(
+        "notices: {delivered} webhook deliveries (+{delivered} inbox) in {millis} ms = {rate}/s, concurrency {concurrency}"
+    );
+    pool.close().await;
+    database.drop().await?;
     Ok(ExitCode::SUCCESS)
 }

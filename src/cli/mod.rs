@@ -8,6 +8,7 @@ mod demo;
 #[path = "gen.rs"]
 mod generate;
 mod nightly;
+mod notices;
 mod rules;
 mod sandbox;
 mod serve;
@@ -70,6 +71,9 @@ pub enum Command {
     /// Benchmarks (print figures; see docs/PERFORMANCE.md).
     #[command(subcommand)]
     Bench(bench::BenchCommand),
+    /// Notices to firms: the delivery worker.
+    #[command(subcommand)]
+    Notices(notices::NoticesCommand),
 }
 
 /// Parses the command line and runs the chosen subcommand.
@@ -87,6 +91,10 @@ pub fn main() -> ExitCode {
         Command::Sandbox(cmd) => sandbox::run(cmd),
         Command::Gen(cmd) => generate::run(cmd),
         Command::Nightly(args) => with_settings(None, |s| nightly::run(s, args)),
+        Command::Bench(bench::BenchCommand::Notices { count, concurrency }) => {
+            with_settings(None, move |s| bench::notices(s, count, concurrency))
+        }
+        Command::Notices(cmd) => with_settings(None, |s| notices::run(s, cmd)),
         Command::Bench(bench::BenchCommand::Rules(args)) => rules::bench(args),
         Command::Bench(bench::BenchCommand::Ingest { firms }) => {
             with_settings(None, |s| bench::ingest(s, firms))

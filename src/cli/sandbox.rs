@@ -11,6 +11,15 @@ use crate::sandbox::{DataExchange, ExchangeConfig, FeedConfig};
 pub enum SandboxCommand {
     /// Serve five source feeds of synthetic enterprises (GET /feeds/{source}, POST /admin/advance-day).
     DataExchange(ExchangeArgs),
+    /// A sandbox SMS gateway (POST/GET /v1/messages with a bearer token, dedupe by key).
+    SmsGateway {
+        /// Address to listen on.
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8091")]
+        listen: SocketAddr,
+        /// Bearer token clients must send.
+        #[arg(long, value_name = "TOKEN", default_value = "sandbox-sms-token")]
+        token: String,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -37,7 +46,10 @@ pub struct ExchangeArgs {
 
 /// Runs a sandbox subcommand until Ctrl-C.
 pub fn run(cmd: SandboxCommand) -> ExitCode {
-    let SandboxCommand::DataExchange(args) = cmd;
+    let args = match cmd {
+        SandboxCommand::DataExchange(args) => args,
+        SandboxCommand::SmsGateway { listen, token } => return sms_gateway(listen, &token),
+    };
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {
@@ -73,6 +85,29 @@ pub fn run(cmd: SandboxCommand) -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("mianshen: 沙箱服务失败: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Serves the sandbox SMS gateway until Ctrl-C.
+fn sms_gateway(listen: SocketAddr, token: &str) -> ExitCode {
+    let served = tokio::runtime::Runtime::new().and_then(|runtime| {
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::bind(listen).await?;
+            let gateway = crate::sandbox::sms_gateway::SmsGateway::bind(token, listener);
+            eprintln!("沙箱短信网关已启动: http://{}", gateway.local_addr()?);
+            gateway
+                .serve_until(async {
+                    let _ = tokio::signal::ctrl_c().await;
+                })
+                .await
+        })
+    });
+    match served {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("mianshen: 沙箱短信网关失败: {e}");
             ExitCode::FAILURE
         }
     }

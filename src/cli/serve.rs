@@ -27,6 +27,14 @@ pub async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
             stopped(stop_rx.clone()),
         ))
     });
+    let notices = settings.notices.enabled.then(|| {
+        let (pool, policy) = (database.pool.clone(), settings.notices.policy());
+        tokio::spawn(crate::notices::run_worker(
+            pool,
+            policy,
+            stopped(stop_rx.clone()),
+        ))
+    });
     let app = Application::build(settings, database.pool.clone()).await?;
     tracing::info!(address = %app.local_addr()?, "serving");
     let served = app.run_until(stopped(stop_rx)).await;
@@ -34,6 +42,13 @@ pub async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
         match task.await {
             Ok(Err(error)) => tracing::error!(error = %format!("{error:#}"), "scheduler stopped"),
             Err(error) => tracing::error!(%error, "scheduler task failed"),
+            Ok(Ok(())) => {}
+        }
+    }
+    if let Some(task) = notices {
+        match task.await {
+            Ok(Err(error)) => tracing::error!(error = %format!("{error:#}"), "notices stopped"),
+            Err(error) => tracing::error!(%error, "notices task failed"),
             Ok(Ok(())) => {}
         }
     }

@@ -217,6 +217,70 @@ fn apply_ingest(vars: &dyn Vars, settings: &mut Settings) -> Result<(), ConfigEr
         scheduler.timezone = tz;
     }
     parse_bool(vars, "MIANSHEN_SCHEDULER_ENABLED", &mut scheduler.enabled)?;
+    apply_notices(vars, &mut settings.notices)
+}
+
+/// The `[notices]` overrides.
+fn apply_notices(
+    vars: &dyn Vars,
+    notices: &mut crate::notices::NoticesSettings,
+) -> Result<(), ConfigError> {
+    parse_bool(vars, "MIANSHEN_NOTICES_ENABLED", &mut notices.enabled)?;
+    for (variable, target) in [
+        ("MIANSHEN_SMTP_HOST", &mut notices.smtp_host),
+        ("MIANSHEN_SMTP_FROM", &mut notices.smtp_from),
+        ("MIANSHEN_SMS_GATEWAY_URL", &mut notices.sms_gateway_url),
+    ] {
+        if let Some(value) = vars.get(variable) {
+            *target = value;
+        }
+    }
+    if let Some(token) = vars.get("MIANSHEN_SMS_GATEWAY_TOKEN") {
+        notices.sms_gateway_token = Some(Secret::new(token));
+    }
+    let port = "a port number from 1 to 65535";
+    parse_into(
+        vars,
+        "MIANSHEN_SMTP_PORT",
+        port,
+        &mut notices.smtp_port,
+        |n| *n > 0,
+    )?;
+    let secs = "a whole number of seconds from 1 to 3600";
+    let t = &mut notices.webhook_timeout_secs;
+    parse_into(
+        vars,
+        "MIANSHEN_NOTICES_WEBHOOK_TIMEOUT_SECS",
+        secs,
+        t,
+        |n| (1..=3600).contains(n),
+    )?;
+    let attempts = "a whole number from 1 to 100";
+    let a = &mut notices.max_attempts;
+    parse_into(vars, "MIANSHEN_NOTICES_MAX_ATTEMPTS", attempts, a, |n| {
+        (1..=100).contains(n)
+    })?;
+    let ms = "a whole number of milliseconds from 1 to 3600000";
+    let b = &mut notices.base_backoff_ms;
+    parse_into(vars, "MIANSHEN_NOTICES_BASE_BACKOFF_MS", ms, b, |n| {
+        (1..=3_600_000).contains(n)
+    })?;
+    let m = &mut notices.max_backoff_secs;
+    parse_into(
+        vars,
+        "MIANSHEN_NOTICES_MAX_BACKOFF_SECS",
+        "a whole number of seconds from 1 to 86400",
+        m,
+        |n| (1..=86_400).contains(n),
+    )?;
+    let c = &mut notices.concurrency;
+    parse_into(
+        vars,
+        "MIANSHEN_NOTICES_CONCURRENCY",
+        "a whole number from 1 to 1024",
+        c,
+        |n| (1..=1024).contains(n),
+    )?;
     Ok(())
 }
 

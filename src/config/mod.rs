@@ -28,6 +28,8 @@ pub struct Settings {
     pub ingest: crate::ingest::IngestSettings,
     /// When scheduled jobs run (`[scheduler]`).
     pub scheduler: crate::scheduler::SchedulerSettings,
+    /// Notice channels and the delivery worker (`[notices]`).
+    pub notices: crate::notices::NoticesSettings,
 }
 
 /// Where the data lives.

@@ -7,6 +7,7 @@ pub mod auth;
 mod error;
 mod firms;
 mod health;
+mod notices;
 pub mod observability;
 pub(crate) mod profiles;
 mod session;
@@ -46,6 +47,7 @@ pub fn router(state: AppState) -> Router {
         .merge(admin::router())
         .merge(audit::router())
         .merge(profiles::router())
+        .merge(notices::router())
         .merge(crate::web::router())
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)

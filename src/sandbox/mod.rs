@@ -11,8 +11,10 @@ mod feed;
 mod json;
 pub mod rng;
 mod server;
+pub mod sms_gateway;
 mod sources;
 pub mod synth;
+pub mod webhook_sink;
 
 pub use defects::Defect;
 pub use export::write_jsonl;

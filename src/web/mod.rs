@@ -1,6 +1,7 @@
 //! Server-rendered pages for people, in Simplified Chinese: sign-in and the home page.
 //! Later issues add the enterprise, author and finance workspaces here.
 
+mod notices;
 mod page;
 mod profiles;
 
@@ -31,6 +32,7 @@ pub fn router() -> Router<AppState> {
         .route("/logout", post(logout))
         .route("/profiles", get(find_profile))
         .merge(profiles::router())
+        .merge(notices::router())
 }
 
 #[derive(Debug, Deserialize)]

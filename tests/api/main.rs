@@ -9,4 +9,6 @@ mod config;
 mod firms;
 mod health;
 mod helpers;
+mod notices;
+mod notices_config;
 mod roles;

@@ -1,0 +1,88 @@
+//! SQL of the in-app inbox and of a firm's channel settings, always scoped by USCC.
+
+use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde::Serialize;
+use sqlx::PgExecutor;
+
+/// A notice as the firm's inbox shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct InboxNotice {
+    /// Notice id.
+    pub id: i64,
+    /// The grant.
+    pub grant_id: i64,
+    /// The policy.
+    pub policy_id: String,
+    /// `grant`, `reminder`, `near_miss`.
+    pub kind: String,
+    /// Subject.
+    pub title: String,
+    /// Text.
+    pub body: String,
+    /// Amount in yuan.
+    pub amount: Decimal,
+    /// Link.
+    pub link: String,
+    /// When it was written.
+    pub created_at: DateTime<Utc>,
+    /// When the firm read it.
+    pub read_at: Option<DateTime<Utc>>,
+}
+
+/// A firm's channels as its users see them (the secret is never read back).
+#[derive(Debug, Clone, Serialize)]
+pub struct ChannelView {
+    /// Webhook URL.
+    pub webhook_url: Option<String>,
+    /// Whether a webhook secret is set.
+    pub webhook_secret_set: bool,
+    /// Email.
+    pub email: Option<String>,
+    /// Phone.
+    pub phone: Option<String>,
+}
+
+/// The newest notices of `uscc`.
+pub async fn list(
+    executor: impl PgExecutor<'_>,
+    uscc: &str,
+    limit: i64,
+) -> sqlx::Result<Vec<InboxNotice>> {
+    sqlx::query_as!(
+        InboxNotice,
+        "SELECT id, grant_id, policy_id, kind, title, body, amount, link, created_at, read_at
+         FROM notices WHERE uscc = $1 ORDER BY id DESC LIMIT $2",
+        uscc,
+        limit
+    )
+    .fetch_all(executor)
+    .await
+}
+
+/// Marks notice `id` of `uscc` read; `false` when `uscc` has no such notice.
+pub async fn mark_read(executor: impl PgExecutor<'_>, uscc: &str, id: i64) -> sqlx::Result<bool> {
+    let done = sqlx::query!(
+        "UPDATE notices SET read_at = coalesce(read_at, now()) WHERE id = $1 AND uscc = $2",
+        id,
+        uscc
+    )
+    .execute(executor)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The channels of `uscc`, if set.
+pub async fn channels(
+    executor: impl PgExecutor<'_>,
+    uscc: &str,
+) -> sqlx::Result<Option<ChannelView>> {
+    sqlx::query_as!(
+        ChannelView,
+        r#"SELECT webhook_url, webhook_secret IS NOT NULL AS "webhook_secret_set!", email, phone
+           FROM firm_channels WHERE uscc = $1"#,
+        uscc
+    )
+    .fetch_optional(executor)
+    .await
+}

@@ -1,0 +1,107 @@
+//! Notices through an outbox (issue 5): a notice row and one delivery row per channel are
+//! written in the grant's own transaction ([`enqueue_grant_notice`]); the delivery worker
+//! ([`worker`]) drains the deliveries with retries and exponential backoff, recording every
+//! attempt.
+//!
+//! Exactly-once delivery is at-least-once sending plus idempotent receivers: a delivery
+//! recorded `delivered` is never sent again, and a resend after a crash between sending and
+//! recording carries the same idempotency key (`Idempotency-Key` header, email
+//! `Message-ID`), by which receivers drop the duplicate.
+
+pub mod bench;
+pub mod channels;
+pub mod inbox_repo;
+pub mod render;
+pub mod repo;
+pub mod settings;
+pub mod worker;
+
+use rust_decimal::Decimal;
+use sqlx::PgConnection;
+
+pub use settings::NoticesSettings;
+pub use worker::{DeliveryPolicy, deliver_due, run_worker};
+
+/// What a notice is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoticeKind {
+    /// A grant was created.
+    Grant,
+    /// A 确认即享 grant was not confirmed within the policy's days.
+    Reminder,
+    /// The firm nearly qualified.
+    NearMiss,
+}
+
+impl NoticeKind {
+    /// Its name in the database and on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NoticeKind::Grant => "grant",
+            NoticeKind::Reminder => "reminder",
+            NoticeKind::NearMiss => "near_miss",
+        }
+    }
+}
+
+/// A notice about one grant, as the matching side hands it over.
+#[derive(Debug, Clone)]
+pub struct GrantNotice<'a> {
+    /// The grant (`grants.id`).
+    pub grant_id: i64,
+    /// The firm's USCC.
+    pub uscc: &'a str,
+    /// The policy id.
+    pub policy_id: &'a str,
+    /// The policy's title.
+    pub policy_title: &'a str,
+    /// "免申即享" or "确认即享".
+    pub mode: &'a str,
+    /// The amount granted, in yuan.
+    pub amount: Decimal,
+    /// Why the firm qualifies, one reason per line.
+    pub reasons: &'a [String],
+    /// The policy's notice template (`{name}`, `{title}`, `{amount}`, `{notice_days}`, …).
+    pub template: Option<&'a str>,
+    /// Where the firm sees the grant.
+    pub link: String,
+    /// What the notice is about.
+    pub kind: NoticeKind,
+}
+
+/// Renders the notice and writes it with one delivery per channel of the firm, in the
+/// caller's transaction. Idempotent per (grant, kind): a replay returns the existing id.
+pub async fn enqueue_grant_notice(
+    tx: &mut PgConnection,
+    notice: &GrantNotice<'_>,
+) -> sqlx::Result<i64> {
+    let kind = notice.kind.as_str();
+    if let Some(id) = repo::notice_id(&mut *tx, notice.grant_id, kind).await? {
+        return Ok(id);
+    }
+    let name = repo::firm_name(&mut *tx, notice.uscc)
+        .await?
+        .unwrap_or_else(|| notice.uscc.to_owned());
+    let rendered = render::render(notice, &name);
+    let Some(id) = repo::insert_notice(&mut *tx, notice, &rendered).await? else {
+        // A concurrent transaction inserted it first and has committed.
+        return repo::notice_id(&mut *tx, notice.grant_id, kind)
+            .await?
+            .ok_or(sqlx::Error::RowNotFound);
+    };
+    let channels = repo::firm_channels(&mut *tx, notice.uscc).await?;
+    repo::insert_delivery(&mut *tx, id, "inbox", notice.uscc).await?;
+    if let Some(channels) = channels {
+        let targets = [
+            ("webhook", channels.webhook_url),
+            ("email", channels.email),
+            ("sms", channels.phone),
+        ];
+        for (channel, target) in targets {
+            if let Some(target) = target {
+                repo::insert_delivery(&mut *tx, id, channel, &target).await?;
+            }
+        }
+    }
+    Ok(id)
+}

@@ -1,0 +1,214 @@
+//! The delivery worker: claims due deliveries with `FOR UPDATE SKIP LOCKED`, leases them,
+//! sends them concurrently and records every attempt, with exponential backoff and jitter
+//! up to a maximum of attempts, after which a delivery is `dead`.
+//!
+//! A crash after sending but before recording leaves the delivery pending with its lease;
+//! when the lease runs out another worker resends it with the same idempotency key.
+
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use futures_util::StreamExt as _;
+use rand::Rng as _;
+use sqlx::PgPool;
+
+use super::channels::sms::{self, SmsGatewayConfig};
+use super::channels::{SendOutcome, webhook};
+use super::repo::{self, AttemptRecord, Claimed};
+
+/// Retry and concurrency settings of the worker.
+#[derive(Debug, Clone)]
+pub struct DeliveryPolicy {
+    /// Attempts before a delivery is `dead`.
+    pub max_attempts: i32,
+    /// Backoff after the first failure; doubled after each further one.
+    pub base_backoff: Duration,
+    /// Cap of the backoff.
+    pub max_backoff: Duration,
+    /// How long a claimed delivery is held before another worker may resend it.
+    pub lease: Duration,
+    /// Timeout of one webhook or gateway request.
+    pub timeout: Duration,
+    /// Deliveries sent at once.
+    pub concurrency: usize,
+    /// Deliveries claimed per round.
+    pub batch: i64,
+    /// Pause when nothing is due.
+    pub idle: Duration,
+    /// The SMS gateway.
+    pub sms: SmsGatewayConfig,
+}
+
+impl Default for DeliveryPolicy {
+    fn default() -> Self {
+        Self {
+            max_attempts: 8,
+            base_backoff: Duration::from_secs(5),
+            max_backoff: Duration::from_secs(3600),
+            lease: Duration::from_secs(60),
+            timeout: Duration::from_secs(10),
+            concurrency: 32,
+            batch: 200,
+            idle: Duration::from_millis(500),
+            sms: SmsGatewayConfig::default(),
+        }
+    }
+}
+
+impl DeliveryPolicy {
+    /// The wait before attempt `attempts + 1`: base·2^(attempts−1), capped, with ±25% jitter.
+    pub fn backoff(&self, attempts: i32) -> Duration {
+        let exponent = u32::try_from(attempts.saturating_sub(1))
+            .unwrap_or(0)
+            .min(20);
+        let raw = self.base_backoff.saturating_mul(1 << exponent);
+        let capped = raw.min(self.max_backoff);
+        let millis = u64::try_from(capped.as_millis()).unwrap_or(u64::MAX);
+        let jitter = millis / 4;
+        let low = millis - jitter;
+        Duration::from_millis(rand::rng().random_range(low..=millis.saturating_add(jitter)))
+    }
+}
+
+/// Sends every delivery due now, in rounds of `policy.batch`; returns how many were tried.
+pub async fn deliver_due(
+    pool: &PgPool,
+    client: &reqwest::Client,
+    policy: &DeliveryPolicy,
+) -> anyhow::Result<usize> {
+    let mut total = 0;
+    loop {
+        let lease = chrono::Duration::from_std(policy.lease)?;
+        let claimed = repo::claim_due(pool, policy.batch, Utc::now() + lease).await?;
+        if claimed.is_empty() {
+            return Ok(total);
+        }
+        total += claimed.len();
+        let results: Vec<anyhow::Result<()>> = futures_util::stream::iter(claimed)
+            .map(|delivery| deliver_one(pool, client, policy, delivery))
+            .buffer_unordered(policy.concurrency.max(1))
+            .collect()
+            .await;
+        for result in results {
+            result?;
+        }
+    }
+}
+
+/// Runs until `shutdown` completes: delivers what is due, then waits `policy.idle`.
+pub async fn run_worker(
+    pool: PgPool,
+    policy: DeliveryPolicy,
+    shutdown: impl Future<Output = ()>,
+) -> anyhow::Result<()> {
+    let client = reqwest::Client::builder().build()?;
+    tokio::pin!(shutdown);
+    loop {
+        match deliver_due(&pool, &client, &policy).await {
+            Ok(0) => {}
+            Ok(n) => tracing::debug!(deliveries = n, "notices delivered"),
+            Err(error) => {
+                tracing::warn!(error = %format!("{error:#}"), "notice delivery round failed")
+            }
+        }
+        tokio::select! {
+            () = &mut shutdown => return Ok(()),
+            () = tokio::time::sleep(policy.idle) => {}
+        }
+    }
+}
+
+async fn send(
+    client: &reqwest::Client,
+    policy: &DeliveryPolicy,
+    delivery: &Claimed,
+) -> SendOutcome {
+    match delivery.channel.as_str() {
+        // The notice row is the inbox: it is visible once committed.
+        "inbox" => SendOutcome::Delivered { status: None },
+        "webhook" => webhook::send(client, policy.timeout, delivery).await,
+        "sms" => sms::send(client, policy.timeout, &policy.sms, delivery).await,
+        other => SendOutcome::Retry {
+            status: None,
+            error: format!("channel {other} is not available in this build"),
+        },
+    }
+}
+
+async fn deliver_one(
+    pool: &PgPool,
+    client: &reqwest::Client,
+    policy: &DeliveryPolicy,
+    delivery: Claimed,
+) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let outcome = send(client, policy, &delivery).await;
+    let duration_ms = i32::try_from(started.elapsed().as_millis()).unwrap_or(i32::MAX);
+    let now = Utc::now();
+    let (record, status, next) = match &outcome {
+        SendOutcome::Delivered { status } => (
+            attempt("delivered", *status, None, duration_ms),
+            "delivered",
+            now,
+        ),
+        SendOutcome::Permanent { status, error } => (
+            attempt("permanent", *status, Some(error), duration_ms),
+            "dead",
+            now,
+        ),
+        SendOutcome::Retry { status, error } => {
+            let record = attempt("retry", *status, Some(error), duration_ms);
+            if delivery.attempts >= policy.max_attempts {
+                (record, "dead", now)
+            } else {
+                let wait = chrono::Duration::from_std(policy.backoff(delivery.attempts))?;
+                (record, "pending", now + wait)
+            }
+        }
+    };
+    let mut tx = pool.begin().await?;
+    repo::record_attempt(&mut tx, delivery.id, &record, status, next).await?;
+    tx.commit().await?;
+    if status == "dead" {
+        tracing::warn!(delivery = delivery.id, channel = %delivery.channel, "notice delivery dead");
+    }
+    Ok(())
+}
+
+fn attempt<'a>(
+    outcome: &'a str,
+    status_code: Option<i32>,
+    error: Option<&'a String>,
+    duration_ms: i32,
+) -> AttemptRecord<'a> {
+    AttemptRecord {
+        outcome,
+        status_code,
+        error: error.map(String::as_str),
+        duration_ms,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::DeliveryPolicy;
+
+    #[test]
+    fn backoff_doubles_within_jitter_and_is_capped() {
+        let policy = DeliveryPolicy {
+            base_backoff: Duration::from_secs(4),
+            max_backoff: Duration::from_secs(60),
+            ..DeliveryPolicy::default()
+        };
+        for (attempts, nominal) in [(1, 4), (2, 8), (3, 16), (10, 60)] {
+            let wait = policy.backoff(attempts);
+            let nominal = Duration::from_secs(nominal);
+            assert!(
+                wait >= nominal * 3 / 4 && wait <= nominal * 5 / 4,
+                "{attempts}: {wait:?}"
+            );
+        }
+    }
+}
