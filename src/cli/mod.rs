@@ -8,10 +8,12 @@ mod demo;
 #[path = "gen.rs"]
 mod generate;
 mod nightly;
+mod policy;
 mod rules;
 mod sandbox;
 mod serve;
 mod user;
+mod worker;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -67,6 +69,11 @@ pub enum Command {
     Gen(generate::GenCommand),
     /// The nightly job (ingest of enterprise profiles): `--now` runs it at once.
     Nightly(nightly::NightlyArgs),
+    /// Policy versions: load rule folders as drafts, publish (four eyes), retire.
+    #[command(subcommand)]
+    Policy(policy::PolicyCommand),
+    /// A matching worker: claims shards from PostgreSQL until none is left.
+    Worker(worker::WorkerArgs),
     /// Benchmarks (print figures; see docs/PERFORMANCE.md).
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -87,6 +94,8 @@ pub fn main() -> ExitCode {
         Command::Sandbox(cmd) => sandbox::run(cmd),
         Command::Gen(cmd) => generate::run(cmd),
         Command::Nightly(args) => with_settings(None, |s| nightly::run(s, args)),
+        Command::Policy(cmd) => with_settings(None, |s| policy::run(s, cmd)),
+        Command::Worker(args) => with_settings(None, |s| worker::run(s, args)),
         Command::Bench(bench::BenchCommand::Rules(args)) => rules::bench(args),
         Command::Bench(bench::BenchCommand::Ingest { firms }) => {
             with_settings(None, |s| bench::ingest(s, firms))

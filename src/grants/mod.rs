@@ -1,0 +1,10 @@
+//! Grants (issue 5): created exactly once per (policy, firm, period key) by the matching
+//! finalisation, persons granted once across firms, held for review when a firm stops
+//! qualifying before payment.
+
+mod repo;
+
+pub use repo::{
+    EligibleResult, Grant, eligible_results, granted_persons, hold_lapsed, insert_grant,
+    insert_granted_person, list_grants, update_provisional,
+};

@@ -1,0 +1,17 @@
+//! Matching (issue 5): after ingest, published policies in force are evaluated over the
+//! changed firms (every firm for a version never matched). [`plan_run`] cuts the work into
+//! USCC-range shards; any number of workers ([`run_worker`]) claim them from PostgreSQL with
+//! `FOR UPDATE SKIP LOCKED` and store each decision with its reasons, amount, policy version
+//! and profile snapshot; the last step ([`finalise_ready`]) applies the cross-firm steps over
+//! each policy's whole population and creates grants exactly once.
+
+mod finalise;
+mod nightly;
+mod plan;
+mod repo;
+mod worker;
+
+pub use finalise::{FinaliseCounts, finalise_ready, period_key};
+pub use nightly::{MatchSummary, PolicyCount, run_matching};
+pub use plan::{DEFAULT_SHARD_SIZE, plan_run};
+pub use worker::{WorkerOptions, WorkerStats, result_row, run_worker};
