@@ -4,6 +4,7 @@ mod audit;
 mod bench;
 mod cluster;
 mod demo;
+mod explain;
 // `gen` is a reserved word in Rust 2024: the file keeps the command's name.
 #[path = "gen.rs"]
 mod generate;
@@ -72,6 +73,8 @@ pub enum Command {
     /// Policy versions: load rule folders as drafts, publish (four eyes), retire.
     #[command(subcommand)]
     Policy(policy::PolicyCommand),
+    /// Replay the stored decision of a firm for a policy and compare.
+    Explain(explain::ExplainArgs),
     /// A matching worker: claims shards from PostgreSQL until none is left.
     Worker(worker::WorkerArgs),
     /// Benchmarks (print figures; see docs/PERFORMANCE.md).
@@ -95,6 +98,7 @@ pub fn main() -> ExitCode {
         Command::Gen(cmd) => generate::run(cmd),
         Command::Nightly(args) => with_settings(None, |s| nightly::run(s, args)),
         Command::Policy(cmd) => with_settings(None, |s| policy::run(s, cmd)),
+        Command::Explain(args) => with_settings(None, |s| explain::run(s, args)),
         Command::Worker(args) => with_settings(None, |s| worker::run(s, args)),
         Command::Bench(bench::BenchCommand::Rules(args)) => rules::bench(args),
         Command::Bench(bench::BenchCommand::Ingest { firms }) => {

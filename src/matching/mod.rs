@@ -8,10 +8,13 @@
 mod finalise;
 mod nightly;
 mod plan;
+mod replay;
+mod replay_repo;
 mod repo;
 mod worker;
 
 pub use finalise::{FinaliseCounts, finalise_ready, period_key};
 pub use nightly::{MatchSummary, PolicyCount, run_matching};
 pub use plan::{DEFAULT_SHARD_SIZE, plan_run};
+pub use replay::{Replay, replay};
 pub use worker::{WorkerOptions, WorkerStats, result_row, run_worker};
