@@ -81,3 +81,49 @@ async fn loading_again_is_idempotent_and_retire_works() {
     .unwrap();
     assert_eq!(audited, 6 + 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dry_run_counts_equal_what_publishing_produces() {
+    let (_db, pool) = database_with_firms(300).await;
+    let loaded = load_versions(&pool, Path::new("rules"), "alice")
+        .await
+        .unwrap();
+    for (id, policy, _) in loaded {
+        let dry = mianshen::policies::dry_run(&pool, id, matching_support::as_of())
+            .await
+            .unwrap()
+            .unwrap();
+        // Nothing published before: every eligible firm is a change.
+        assert_eq!(dry.changed.len() as u64, dry.eligible);
+        assert_eq!(
+            dry.by_district.values().map(|t| t.firms).sum::<u64>(),
+            dry.eligible
+        );
+        assert_eq!(
+            dry.by_size
+                .values()
+                .map(|t| t.amount)
+                .sum::<rust_decimal::Decimal>(),
+            dry.total
+        );
+        publish(&pool, id, "bob").await.unwrap();
+        mianshen::matching::plan_run(&pool, matching_support::as_of(), 40)
+            .await
+            .unwrap()
+            .unwrap();
+        let opts = mianshen::matching::WorkerOptions {
+            name: "w".into(),
+            lease: std::time::Duration::from_secs(60),
+            exit_when_idle: true,
+        };
+        mianshen::matching::run_worker(&pool, &opts).await.unwrap();
+        let (n, total): (i64, Option<rust_decimal::Decimal>) =
+            sqlx::query_as("SELECT count(*), sum(amount) FROM grants WHERE policy_id = $1")
+                .bind(&policy)
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+        assert_eq!(n as u64, dry.eligible, "{policy}");
+        assert_eq!(total.unwrap_or_default(), dry.total, "{policy}");
+    }
+}

@@ -3,8 +3,11 @@
 //! also a CHECK in the database), which retires the version it replaces; a published
 //! version can be retired. Every change is audited.
 
+mod dry_run;
+mod dry_run_repo;
 mod repo;
 mod service;
 
+pub use dry_run::{Changed, DryRun, Tally, dry_run};
 pub use repo::{PolicyVersion, find_version, list_versions, published_versions};
 pub use service::{PublishError, load_versions, mode_text, policy_of, publish, register, retire};
