@@ -6,8 +6,10 @@ mod audit;
 pub mod auth;
 mod error;
 mod firms;
+mod grants;
 mod health;
 pub mod observability;
+mod policies;
 pub(crate) mod profiles;
 mod session;
 
@@ -46,6 +48,8 @@ pub fn router(state: AppState) -> Router {
         .merge(admin::router())
         .merge(audit::router())
         .merge(profiles::router())
+        .merge(grants::router())
+        .merge(policies::router())
         .merge(crate::web::router())
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
