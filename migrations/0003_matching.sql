@@ -128,6 +128,8 @@ CREATE TABLE grants (
     run_id            bigint        NOT NULL,
     created_at        timestamptz   NOT NULL DEFAULT now(),
     updated_at        timestamptz   NOT NULL DEFAULT now(),
+    -- When the reminder of an unanswered 确认即享 grant was queued (once).
+    reminded_at       timestamptz,
     CONSTRAINT grants_pkey PRIMARY KEY (id),
     CONSTRAINT grants_once_per_period UNIQUE (policy_id, uscc, period_key),
     CONSTRAINT grants_status_check

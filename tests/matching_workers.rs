@@ -75,6 +75,13 @@ async fn a_second_run_creates_nothing_twice_and_a_lapsed_firm_is_held() {
     );
     assert_eq!(max_grants_per_key(&pool).await, 1);
 
+    // Near misses: firms failing exactly one condition, with what they lack.
+    let misses = mianshen::matching::near_misses(&pool, None, None, "", 1000)
+        .await
+        .unwrap();
+    assert!(!misses.is_empty());
+    assert!(misses.iter().all(|m| !m.lacks.is_empty()));
+
     // A granted firm is revoked: its grant is held for review, not dropped or paid.
     let (uscc, doc): (String, Value) = sqlx::query_as(
         "SELECT g.uscc, p.doc FROM grants g JOIN profiles p USING (uscc) ORDER BY g.id LIMIT 1",

@@ -4,6 +4,7 @@ mod audit;
 mod bench;
 mod cluster;
 mod demo;
+mod demo_data;
 mod explain;
 // `gen` is a reserved word in Rust 2024: the file keeps the command's name.
 #[path = "gen.rs"]

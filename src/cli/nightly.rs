@@ -71,8 +71,14 @@ pub async fn run(settings: Settings, args: NightlyArgs) -> anyhow::Result<ExitCo
 /// The matching part of the summary: firms, changed, eligible by policy, grants, notices, errors.
 pub fn print_matching(m: &MatchSummary) {
     println!(
-        "matching: firms {} decisions {} grants created {} notices queued {} held {} errors {}",
-        m.firms, m.decisions, m.grants_created, m.notices_queued, m.held, m.errors
+        "matching: firms {} decisions {} grants created {} notices queued {} held {} reminders {} errors {}",
+        m.firms,
+        m.decisions,
+        m.grants_created,
+        m.notices_queued,
+        m.held,
+        m.reminders_queued,
+        m.errors
     );
     for p in &m.by_policy {
         println!(

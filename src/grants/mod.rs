@@ -4,9 +4,12 @@
 
 mod answer;
 mod answer_repo;
+mod reminder;
+mod reminder_repo;
 mod repo;
 
 pub use answer::{Answer, AnswerError, answer};
+pub use reminder::queue_reminders;
 pub use repo::{
     EligibleResult, Grant, eligible_results, granted_persons, hold_lapsed, insert_grant,
     insert_granted_person, list_grants, update_provisional,

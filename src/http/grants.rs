@@ -11,6 +11,7 @@ use super::{ApiError, ApiJson, ApiPath, AppState};
 use crate::accounts::Role;
 use crate::firms::FirmScope;
 use crate::grants::{self, Answer, AnswerError, Grant};
+use crate::matching::{self, NearMiss};
 
 /// Only the firm itself answers its grants.
 #[derive(Debug)]
@@ -23,6 +24,7 @@ pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/grants", get(list))
         .route("/api/v1/grants/{id}/answer", post(answer))
+        .route("/api/v1/near-misses", get(near_misses))
 }
 
 async fn list(
@@ -36,6 +38,30 @@ async fn list(
         FirmScope::Nothing => Some(""),
     };
     Ok(Json(grants::list_grants(&state.pool, bind).await?))
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct NearMissQuery {
+    policy: Option<String>,
+    #[serde(default)]
+    after: String,
+}
+
+/// Staff see every near miss; a firm sees what it lacks for each policy (its own only).
+async fn near_misses(
+    State(state): State<AppState>,
+    Authorized(current, ..): Authorized<FirmReaders>,
+    super::ApiQuery(q): super::ApiQuery<NearMissQuery>,
+) -> Result<Json<Vec<NearMiss>>, ApiError> {
+    let scope = FirmScope::of(&current.user);
+    let bind = match &scope {
+        FirmScope::Own(u) => Some(u.as_str()),
+        FirmScope::All => None,
+        FirmScope::Nothing => Some(""),
+    };
+    Ok(Json(
+        matching::near_misses(&state.pool, q.policy.as_deref(), bind, &q.after, 200).await?,
+    ))
 }
 
 async fn answer(

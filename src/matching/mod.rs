@@ -6,6 +6,7 @@
 //! each policy's whole population and creates grants exactly once.
 
 mod finalise;
+mod near_miss_repo;
 mod nightly;
 mod plan;
 mod replay;
@@ -14,6 +15,7 @@ mod repo;
 mod worker;
 
 pub use finalise::{FinaliseCounts, finalise_ready, period_key};
+pub use near_miss_repo::{NearMiss, near_misses};
 pub use nightly::{MatchSummary, PolicyCount, run_matching};
 pub use plan::{DEFAULT_SHARD_SIZE, plan_run};
 pub use replay::{Replay, replay};

@@ -30,6 +30,7 @@ pub struct MatchSummary {
     pub grants_created: u64,
     pub notices_queued: u64,
     pub held: u64,
+    pub reminders_queued: u64,
     pub errors: i64,
 }
 
@@ -48,6 +49,7 @@ pub async fn run_matching(pool: &PgPool, as_of: NaiveDate) -> anyhow::Result<Mat
         exit_when_idle: true,
     };
     let stats = run_worker(pool, &opts).await?;
+    let reminders_queued = crate::grants::queue_reminders(pool).await?;
     let by_policy: Vec<PolicyCount> = repo::run_summary(pool, run_id)
         .await?
         .into_iter()
@@ -67,5 +69,6 @@ pub async fn run_matching(pool: &PgPool, as_of: NaiveDate) -> anyhow::Result<Mat
         grants_created: stats.finalised.grants_created,
         notices_queued: stats.finalised.notices_queued,
         held: stats.finalised.held,
+        reminders_queued,
     })
 }
