@@ -5,6 +5,8 @@
 //! and profile snapshot; the last step ([`finalise_ready`]) applies the cross-firm steps over
 //! each policy's whole population and creates grants exactly once.
 
+pub mod bench;
+mod bench_repo;
 mod finalise;
 mod near_miss_repo;
 mod nightly;
@@ -12,6 +14,7 @@ mod plan;
 mod replay;
 mod replay_repo;
 mod repo;
+pub use repo::count_grants;
 mod worker;
 
 pub use finalise::{FinaliseCounts, finalise_ready, period_key};

@@ -265,3 +265,10 @@ pub async fn count_firms(executor: impl PgExecutor<'_>) -> sqlx::Result<i64> {
         .fetch_one(executor)
         .await
 }
+
+/// How many grants exist.
+pub async fn count_grants(executor: impl PgExecutor<'_>) -> sqlx::Result<i64> {
+    sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM grants"#)
+        .fetch_one(executor)
+        .await
+}
