@@ -11,6 +11,6 @@ mod repo;
 pub use answer::{Answer, AnswerError, answer};
 pub use reminder::queue_reminders;
 pub use repo::{
-    EligibleResult, Grant, eligible_results, granted_persons, hold_lapsed, insert_grant,
-    insert_granted_person, list_grants, update_provisional,
+    EligibleResult, Grant, eligible_results, eligible_results_of_run, granted_persons, hold_lapsed,
+    insert_grant, insert_granted_person, list_grants, update_provisional,
 };

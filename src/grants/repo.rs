@@ -47,6 +47,24 @@ pub async fn eligible_results(
     .await
 }
 
+/// The eligible stored decisions of a version decided in run `run_id` only (policies without
+/// cross-firm steps need no more).
+pub async fn eligible_results_of_run(
+    executor: impl PgExecutor<'_>,
+    version_id: i64,
+    run_id: i64,
+) -> sqlx::Result<Vec<EligibleResult>> {
+    sqlx::query_as!(
+        EligibleResult,
+        r#"SELECT uscc, snapshot_id, amount, reasons, items FROM match_results
+           WHERE policy_version_id = $1 AND run_id = $2 AND eligible ORDER BY uscc"#,
+        version_id,
+        run_id
+    )
+    .fetch_all(executor)
+    .await
+}
+
 /// Persons already granted under `policy_id`.
 pub async fn granted_persons(
     executor: impl PgExecutor<'_>,

@@ -82,14 +82,19 @@ async fn finalise_policy(
     as_of: NaiveDate,
     counts: &mut FinaliseCounts,
 ) -> anyhow::Result<()> {
-    let stored = grants::eligible_results(&mut *tx, version_id).await?;
+    let pro_rata = policy.meta.allocation == Allocation::ProRata && policy.budget.is_some();
+    // Cross-firm steps need the whole population; other policies only this run's decisions.
+    let stored = if pro_rata || policy.meta.per_person_once {
+        grants::eligible_results(&mut *tx, version_id).await?
+    } else {
+        grants::eligible_results_of_run(&mut *tx, version_id, run_id).await?
+    };
     let mut decisions: Vec<Decision> = stored.iter().map(|r| decision_of(policy, r)).collect();
     let already: HashSet<String> = grants::granted_persons(&mut *tx, &policy.id)
         .await?
         .into_iter()
         .collect();
     apply_cross_firm(policy, &mut decisions, &already);
-    let pro_rata = policy.meta.allocation == Allocation::ProRata && policy.budget.is_some();
     // The allocation date is the end of the policy's window: then shares are fixed.
     let fix = pro_rata && as_of >= policy.meta.window.to;
     let mode = mode_text(policy.meta.mode);
