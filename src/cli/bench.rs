@@ -30,6 +30,46 @@ pub enum BenchCommand {
         #[arg(long, value_name = "K", default_value_t = 64)]
         concurrency: usize,
     },
+    /// Matching: every firm × every sample policy (first night), then 1% of firms changed.
+    Matching {
+        /// Number of firms.
+        #[arg(long, default_value_t = 100_000)]
+        firms: u64,
+        /// In-process workers claiming shards.
+        #[arg(long, default_value_t = 2)]
+        workers: usize,
+    },
+}
+
+/// `bench matching`: seeds, publishes, and times two nights.
+pub async fn matching(settings: Settings, firms: u64, workers: usize) -> anyhow::Result<ExitCode> {
+    use crate::matching::bench;
+    let database = BenchDatabase::create(&settings).await?;
+    let pool = app_pool(&database.url, 8).await?;
+    let t = Instant::now();
+    bench::seed(&pool, firms).await?;
+    println!("seeded {firms} firms in {:.1} s", t.elapsed().as_secs_f64());
+    bench::publish_samples(&pool).await?;
+    let as_of = chrono::NaiveDate::from_ymd_opt(2026, 11, 24).unwrap_or_default();
+    let (first, decisions) = bench::night(&pool, as_of, workers).await?;
+    let grants: i64 = crate::matching::count_grants(&pool).await?;
+    println!(
+        "first night:  {firms} firms × 6 policies = {decisions} decisions stored, {grants} grants, {workers} workers, in {:.1} s",
+        first.as_secs_f64()
+    );
+    let changed = bench::change_one_percent(&pool).await?;
+    let (second, decisions) = bench::night(&pool, as_of, workers).await?;
+    let share = second.as_millis() * 1000 / first.as_millis().max(1);
+    println!(
+        "second night: {changed} firms changed, {decisions} decisions, in {:.1} s = {}.{}% of the first",
+        second.as_secs_f64(),
+        share / 10,
+        share % 10
+    );
+    println!("peak RSS of this process (VmHWM): {} MiB", peak_rss_mib());
+    pool.close().await;
+    database.drop().await?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// A migrated database of its own for one benchmark run, on the server the benchmark

@@ -1,5 +1,6 @@
-//! `mianshen demo`: the service on the private cluster with one account per role and a
-//! few sample firms, ready to click through.
+//! `mianshen demo`: the service on the private cluster with one account per role, a few
+//! sample firms, and (see `demo_data`) the sandbox's 2,000 firms ingested and matched against
+//! the published sample policies, ready to click through.
 
 use std::process::ExitCode;
 
@@ -47,11 +48,13 @@ pub async fn demo(settings: Settings) -> anyhow::Result<ExitCode> {
 }
 
 async fn run(
-    settings: Settings,
+    mut settings: Settings,
     database: &Database,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<ExitCode> {
     seed(database).await?;
+    super::demo_data::start_sandbox(&mut settings).await?;
+    super::demo_data::load_publish_and_run(&settings, database).await?;
     let app = Application::build(settings, database.pool.clone()).await?;
     let address = app.local_addr()?;
     print_welcome(address);

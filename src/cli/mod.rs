@@ -4,15 +4,19 @@ mod audit;
 mod bench;
 mod cluster;
 mod demo;
+mod demo_data;
+mod explain;
 // `gen` is a reserved word in Rust 2024: the file keeps the command's name.
 #[path = "gen.rs"]
 mod generate;
 mod nightly;
 mod notices;
+mod policy;
 mod rules;
 mod sandbox;
 mod serve;
 mod user;
+mod worker;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -68,6 +72,13 @@ pub enum Command {
     Gen(generate::GenCommand),
     /// The nightly job (ingest of enterprise profiles): `--now` runs it at once.
     Nightly(nightly::NightlyArgs),
+    /// Policy versions: load rule folders as drafts, publish (four eyes), retire.
+    #[command(subcommand)]
+    Policy(policy::PolicyCommand),
+    /// Replay the stored decision of a firm for a policy and compare.
+    Explain(explain::ExplainArgs),
+    /// A matching worker: claims shards from PostgreSQL until none is left.
+    Worker(worker::WorkerArgs),
     /// Benchmarks (print figures; see docs/PERFORMANCE.md).
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -95,7 +106,13 @@ pub fn main() -> ExitCode {
             with_settings(None, move |s| bench::notices(s, count, concurrency))
         }
         Command::Notices(cmd) => with_settings(None, |s| notices::run(s, cmd)),
+        Command::Policy(cmd) => with_settings(None, |s| policy::run(s, cmd)),
+        Command::Explain(args) => with_settings(None, |s| explain::run(s, args)),
+        Command::Worker(args) => with_settings(None, |s| worker::run(s, args)),
         Command::Bench(bench::BenchCommand::Rules(args)) => rules::bench(args),
+        Command::Bench(bench::BenchCommand::Matching { firms, workers }) => {
+            with_settings(None, move |s| bench::matching(s, firms, workers))
+        }
         Command::Bench(bench::BenchCommand::Ingest { firms }) => {
             with_settings(None, |s| bench::ingest(s, firms))
         }

@@ -9,6 +9,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::config::Settings;
 use crate::db::Database;
 use crate::ingest::{Counts, Progress};
+use crate::matching::MatchSummary;
 use crate::scheduler::{Outcome, run_nightly};
 
 /// Options of `mianshen nightly`.
@@ -52,16 +53,37 @@ pub async fn run(settings: Settings, args: NightlyArgs) -> anyhow::Result<ExitCo
     bar.finish_and_clear();
     database.close().await;
     match outcome? {
-        Outcome::Ran(id, c) => {
+        Outcome::Ran(id, c, m) => {
             println!(
                 "nightly run {id}: fetched {} stored {} unchanged {} quarantined {} merged {} snapshots {}",
                 c.fetched, c.stored, c.unchanged, c.quarantined, c.merged, c.snapshots
             );
+            print_matching(&m);
             Ok(ExitCode::SUCCESS)
         }
         Outcome::Skipped(why) => {
             println!("nightly job skipped: {why}");
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+/// The matching part of the summary: firms, changed, eligible by policy, grants, notices, errors.
+pub fn print_matching(m: &MatchSummary) {
+    println!(
+        "matching: firms {} decisions {} grants created {} notices queued {} held {} reminders {} errors {}",
+        m.firms,
+        m.decisions,
+        m.grants_created,
+        m.notices_queued,
+        m.held,
+        m.reminders_queued,
+        m.errors
+    );
+    for p in &m.by_policy {
+        println!(
+            "  {}: decided {} eligible {} errors {}",
+            p.policy_id, p.decided, p.eligible, p.errors
+        );
     }
 }

@@ -6,9 +6,11 @@ mod audit;
 pub mod auth;
 mod error;
 mod firms;
+mod grants;
 mod health;
 mod notices;
 pub mod observability;
+mod policies;
 pub(crate) mod profiles;
 mod session;
 
@@ -48,6 +50,8 @@ pub fn router(state: AppState) -> Router {
         .merge(audit::router())
         .merge(profiles::router())
         .merge(notices::router())
+        .merge(grants::router())
+        .merge(policies::router())
         .merge(crate::web::router())
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)

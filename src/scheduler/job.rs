@@ -11,7 +11,8 @@ use sqlx::PgPool;
 
 use super::{SchedulerSettings, parse_cron, repo};
 use crate::config::Settings;
-use crate::ingest::{Counts, NoProgress, Progress, run_ingest};
+use crate::ingest::{Counts, NoProgress, Progress, run_ingest, today_in_china};
+use crate::matching::{MatchSummary, run_matching};
 
 /// The nightly job's name in `job_runs`.
 pub const NIGHTLY: &str = "nightly";
@@ -19,14 +20,14 @@ pub const NIGHTLY: &str = "nightly";
 /// What happened when a slot came due.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
-    /// This instance ran it (`run_id`, counts).
-    Ran(i64, Counts),
+    /// This instance ran it (`run_id`, ingest counts, matching summary).
+    Ran(i64, Counts, MatchSummary),
     /// Another instance holds the lock, or the slot already ran.
     Skipped(&'static str),
 }
 
 /// Runs the nightly job for `slot` unless another instance is running it or already did.
-/// Later issues add matching and notices after the ingest.
+/// Ingest, then matching (whose grants queue their notices in the same transaction).
 pub async fn run_nightly(
     pool: &PgPool,
     settings: &Settings,
@@ -60,26 +61,26 @@ async fn run_locked(
     };
     tracing::info!(run.id = run_id, %slot, "nightly job started");
     let started = Instant::now();
-    let result = run_ingest(pool, &settings.ingest, Some(run_id), progress).await;
+    let result = match run_ingest(pool, &settings.ingest, Some(run_id), progress).await {
+        Ok(counts) => run_matching(pool, today_in_china())
+            .await
+            .map(|m| (counts, m)),
+        Err(e) => Err(e),
+    };
     let ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
     match result {
-        Ok(counts) => {
-            repo::finish(
-                pool,
-                run_id,
-                "succeeded",
-                &serde_json::json!(counts),
-                None,
-                ms,
-            )
-            .await?;
+        Ok((counts, matching)) => {
+            // Ingest counts at the top level (as before), matching under its own key.
+            let mut stored = serde_json::json!(counts);
+            stored["matching"] = serde_json::json!(matching);
+            repo::finish(pool, run_id, "succeeded", &stored, None, ms).await?;
             tracing::info!(
                 run.id = run_id,
                 ?counts,
                 duration_ms = ms,
                 "nightly job succeeded"
             );
-            Ok(Outcome::Ran(run_id, counts))
+            Ok(Outcome::Ran(run_id, counts, matching))
         }
         Err(error) => {
             let text = format!("{error:#}");

@@ -1,0 +1,132 @@
+//! The enterprise's answer to a 确认即享 grant: confirm (bank account in the firm's registered
+//! name, account number checked, the commitment signed with the account and time), decline, or
+//! object with a message (异议) that reaches staff. A 免申即享 grant needs no answer. One answer
+//! per grant; every answer audited.
+
+use serde::Deserialize;
+use serde_json::json;
+use sqlx::PgPool;
+
+use super::answer_repo::{insert_answer, lock_grant, set_status};
+use crate::audit::{self, Actor, AuditEntry};
+use crate::firms::FirmScope;
+
+/// What the firm answers (JSON: `{"kind": "confirm" | "decline" | "object", …}`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Answer {
+    Confirm {
+        bank_account_name: String,
+        bank_account_no: String,
+        commitment: String,
+    },
+    Decline,
+    Object {
+        message: String,
+    },
+}
+
+/// Why an answer was refused; the messages are shown to the firm.
+#[derive(Debug, thiserror::Error)]
+pub enum AnswerError {
+    #[error("未找到该补贴")]
+    NotFound,
+    #[error("免申即享补贴无需企业确认")]
+    NoAnswerNeeded,
+    #[error("该补贴已答复，不能重复答复")]
+    AlreadyAnswered,
+    #[error("银行账户名称须与企业登记名称“{0}”一致")]
+    AccountNameMismatch(String),
+    #[error("银行账号格式不正确：应为8至32位数字")]
+    BadAccountNumber,
+    #[error("确认领取须签署承诺书")]
+    NoCommitment,
+    #[error("异议须填写说明（不超过1000字）")]
+    NoMessage,
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+/// Records `answer` to grant `id` by account `by`, within `scope`.
+pub async fn answer(
+    pool: &PgPool,
+    scope: &FirmScope,
+    id: i64,
+    by: &str,
+    answer: &Answer,
+) -> Result<&'static str, AnswerError> {
+    let mut tx = pool.begin().await?;
+    let grant = lock_grant(&mut *tx, id, scope_bind(scope))
+        .await?
+        .ok_or(AnswerError::NotFound)?;
+    if grant.mode == "免申即享" {
+        return Err(AnswerError::NoAnswerNeeded);
+    }
+    if grant.status != "created" {
+        return Err(AnswerError::AlreadyAnswered);
+    }
+    let (status, kind, name, no, commitment, message) = match answer {
+        Answer::Confirm {
+            bank_account_name,
+            bank_account_no,
+            commitment,
+        } => {
+            let name = bank_account_name.trim();
+            if name != grant.firm_name {
+                return Err(AnswerError::AccountNameMismatch(grant.firm_name));
+            }
+            let no: String = bank_account_no.chars().filter(|c| *c != ' ').collect();
+            if !(8..=32).contains(&no.len()) || !no.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(AnswerError::BadAccountNumber);
+            }
+            if commitment.trim().is_empty() {
+                return Err(AnswerError::NoCommitment);
+            }
+            (
+                "confirmed",
+                "confirm",
+                Some(name.to_owned()),
+                Some(no),
+                Some(commitment.trim().to_owned()),
+                None,
+            )
+        }
+        Answer::Decline => ("declined", "decline", None, None, None, None),
+        Answer::Object { message } => {
+            let m = message.trim();
+            if m.is_empty() || m.chars().count() > 1000 {
+                return Err(AnswerError::NoMessage);
+            }
+            ("objected", "object", None, None, None, Some(m.to_owned()))
+        }
+    };
+    let stored = insert_answer(
+        &mut *tx,
+        id,
+        kind,
+        name.as_deref(),
+        no.as_deref(),
+        commitment.as_deref(),
+        message.as_deref(),
+        by,
+    )
+    .await?;
+    if !stored {
+        return Err(AnswerError::AlreadyAnswered);
+    }
+    set_status(&mut *tx, id, status).await?;
+    let entry = AuditEntry::new(Actor::User(by), "grant.answer", "grant", grant.id.to_string())
+        .before(json!({"status": grant.status}))
+        .after(json!({"status": status, "kind": kind, "uscc": grant.uscc, "bank_account_no": no, "message": message}));
+    audit::record(&mut *tx, &entry).await?;
+    tx.commit().await?;
+    Ok(status)
+}
+
+fn scope_bind(scope: &FirmScope) -> Option<&str> {
+    match scope {
+        FirmScope::Own(u) => Some(u.as_str()),
+        FirmScope::All => None,
+        FirmScope::Nothing => Some(""),
+    }
+}

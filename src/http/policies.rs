@@ -1,0 +1,89 @@
+//! Policy versions over the JSON API: list, dry run (试算) of a draft, publish by a reviewer
+//! who is not the author (four eyes), retire.
+
+use axum::extract::State;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::{Value, json};
+
+use super::auth::{Authorized, RoleSet};
+use super::{ApiError, ApiPath, AppState};
+use crate::accounts::Role;
+use crate::ingest::today_in_china;
+use crate::policies::{self, DryRun, PolicyVersion, PublishError};
+
+/// Who may see versions and their dry runs.
+#[derive(Debug)]
+pub struct PolicyReaders;
+impl RoleSet for PolicyReaders {
+    const ROLES: &'static [Role] = &[
+        Role::PolicyAuthor,
+        Role::Reviewer,
+        Role::Auditor,
+        Role::Admin,
+    ];
+}
+
+/// Who may publish or retire (never the version's author: checked per version).
+#[derive(Debug)]
+pub struct Publishers;
+impl RoleSet for Publishers {
+    const ROLES: &'static [Role] = &[Role::Reviewer];
+}
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/policy-versions", get(list))
+        .route("/api/v1/policy-versions/{id}/dry-run", get(dry_run))
+        .route("/api/v1/policy-versions/{id}/publish", post(publish))
+        .route("/api/v1/policy-versions/{id}/retire", post(retire))
+}
+
+async fn list(
+    State(state): State<AppState>,
+    _: Authorized<PolicyReaders>,
+) -> Result<Json<Vec<PolicyVersion>>, ApiError> {
+    Ok(Json(policies::list_versions(&state.pool).await?))
+}
+
+async fn dry_run(
+    State(state): State<AppState>,
+    _: Authorized<PolicyReaders>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<DryRun>, ApiError> {
+    policies::dry_run(&state.pool, id, today_in_china())
+        .await?
+        .map(Json)
+        .ok_or_else(|| ApiError::NotFound("政策版本不存在".to_owned()))
+}
+
+async fn publish(
+    State(state): State<AppState>,
+    Authorized(current, ..): Authorized<Publishers>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<PolicyVersion>, ApiError> {
+    policies::publish(&state.pool, id, &current.user.username)
+        .await
+        .map(Json)
+        .map_err(refusal)
+}
+
+async fn retire(
+    State(state): State<AppState>,
+    Authorized(current, ..): Authorized<Publishers>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<Value>, ApiError> {
+    policies::retire(&state.pool, id, &current.user.username)
+        .await
+        .map_err(refusal)?;
+    Ok(Json(json!({"id": id, "status": "retired"})))
+}
+
+fn refusal(e: PublishError) -> ApiError {
+    match e {
+        PublishError::Db(e) => e.into(),
+        e @ PublishError::NotFound => ApiError::NotFound(e.to_string()),
+        e @ PublishError::OwnDraft => ApiError::Forbidden(e.to_string()),
+        e => ApiError::Conflict(e.to_string()),
+    }
+}

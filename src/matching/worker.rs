@@ -1,0 +1,162 @@
+//! A matching worker: claims shards from PostgreSQL (`FOR UPDATE SKIP LOCKED`), evaluates the
+//! run's versions over the shard's firms, stores each decision with the snapshot and version it
+//! used, and finalises a run once all its shards are done. Any number of workers may run; a
+//! worker killed mid-shard loses its lease and the shard is claimed again (results are upserts).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde_json::{Value, json};
+use sqlx::PgPool;
+
+use super::finalise::{FinaliseCounts, finalise_ready};
+use super::repo::{self, Shard, ShardFirm};
+use crate::policies::{find_version, policy_of};
+use crate::profiles::validate_value;
+use crate::rules::{Decision, Explain, FirmView, Params, Policy, RuleEngine};
+
+/// How a worker behaves.
+#[derive(Debug, Clone)]
+pub struct WorkerOptions {
+    pub name: String,
+    /// After this long without renewal, a claimed shard is taken over by another worker.
+    pub lease: Duration,
+    /// Stop when no shard is pending and no run is left to finalise (the nightly job and
+    /// tests); otherwise poll.
+    pub exit_when_idle: bool,
+}
+
+/// What a worker did.
+#[derive(Debug, Clone, Default)]
+pub struct WorkerStats {
+    pub shards: u64,
+    pub decisions: u64,
+    pub finalised: FinaliseCounts,
+}
+
+type Loaded = Arc<(Policy, Params)>;
+
+/// Claims and processes shards until idle (or forever when `exit_when_idle` is false).
+pub async fn run_worker(pool: &PgPool, opts: &WorkerOptions) -> anyhow::Result<WorkerStats> {
+    let mut stats = WorkerStats::default();
+    let mut cache: HashMap<(i64, NaiveDate), Loaded> = HashMap::new();
+    loop {
+        if let Some(shard) = repo::claim_shard(pool, &opts.name, opts.lease.as_secs_f64()).await? {
+            stats.decisions += process_shard(pool, &shard, &mut cache).await?;
+            stats.shards += 1;
+            continue;
+        }
+        let done = finalise_ready(pool).await?;
+        let progressed = done.runs > 0;
+        stats.finalised.add(&done);
+        if progressed {
+            continue;
+        }
+        if opts.exit_when_idle {
+            // Shards claimed by others and still leased: wait for them (or their lease).
+            if repo::unfinished_run(pool).await?.is_none() {
+                return Ok(stats);
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+async fn process_shard(
+    pool: &PgPool,
+    shard: &Shard,
+    cache: &mut HashMap<(i64, NaiveDate), Loaded>,
+) -> anyhow::Result<u64> {
+    let versions = repo::run_versions(pool, shard.run_id).await?;
+    let mut work: Vec<(i64, Option<DateTime<Utc>>, Loaded)> = Vec::new();
+    for (id, since) in versions {
+        let loaded = match cache.get(&(id, shard.as_of)) {
+            Some(l) => l.clone(),
+            None => {
+                let v = find_version(pool, id)
+                    .await?
+                    .ok_or_else(|| anyhow::anyhow!("policy version {id} missing"))?;
+                let policy = policy_of(&v)?;
+                let params = policy.params_at(shard.as_of);
+                let l = Arc::new((policy, params));
+                cache.insert((id, shard.as_of), l.clone());
+                l
+            }
+        };
+        work.push((id, since, loaded));
+    }
+    // Only changed firms when every version is incremental.
+    let since = work
+        .iter()
+        .map(|w| w.1)
+        .collect::<Option<Vec<_>>>()
+        .and_then(|v| v.into_iter().min());
+    let firms = repo::shard_firms(pool, &shard.uscc_lo, shard.uscc_hi.as_deref(), since).await?;
+    let (run_id, as_of) = (shard.run_id, shard.as_of);
+    let rows =
+        tokio::task::spawn_blocking(move || evaluate_shard(&firms, &work, run_id, as_of)).await?;
+    let n = rows.len();
+    let mut tx = pool.begin().await?;
+    for chunk in rows.chunks(2_000) {
+        repo::store_results(&mut *tx, &Value::Array(chunk.to_vec())).await?;
+    }
+    repo::finish_shard(&mut *tx, shard.run_id, shard.shard_no, i32::try_from(n)?).await?;
+    tx.commit().await?;
+    Ok(n as u64)
+}
+
+/// Evaluates every due (firm, version) of a shard into result rows.
+fn evaluate_shard(
+    firms: &[ShardFirm],
+    work: &[(i64, Option<DateTime<Utc>>, Loaded)],
+    run_id: i64,
+    as_of: NaiveDate,
+) -> Vec<Value> {
+    let engine = RuleEngine::shared();
+    let mut rows = Vec::new();
+    for firm in firms {
+        let due: Vec<_> = work
+            .iter()
+            .filter(|(_, since, _)| since.is_none_or(|t| firm.changed_at >= t))
+            .collect();
+        if due.is_empty() {
+            continue;
+        }
+        let Ok(profile) = validate_value(&firm.doc) else {
+            tracing::warn!(uscc = %firm.uscc, "stored profile does not validate; not matched");
+            continue;
+        };
+        let view = FirmView::new(&profile);
+        for (id, _, loaded) in due {
+            let (policy, params) = &**loaded;
+            let d = engine.evaluate(policy, params, &view, as_of, Explain::Full);
+            rows.push(result_row(*id, firm.snapshot_id, run_id, as_of, &d));
+        }
+    }
+    rows
+}
+
+/// One `match_results` row as JSON (amount as a decimal string, never a float).
+pub fn result_row(
+    version_id: i64,
+    snapshot_id: i64,
+    run_id: i64,
+    as_of: NaiveDate,
+    d: &Decision,
+) -> Value {
+    json!({
+        "policy_version_id": version_id,
+        "uscc": d.uscc,
+        "snapshot_id": snapshot_id,
+        "run_id": run_id,
+        "as_of": as_of,
+        "eligible": d.eligible,
+        "amount": d.amount.to_string(),
+        "reasons": d.reasons,
+        "items": d.items,
+        "error": d.error,
+        "failed": d.reasons.iter().filter(|r| !r.passed).count(),
+    })
+}

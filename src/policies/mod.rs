@@ -1,0 +1,13 @@
+//! Policy versions (issue 5): loading `rules/` records each folder's content as a version
+//! (by content hash); a draft is published by a reviewer who is not its author (four eyes,
+//! also a CHECK in the database), which retires the version it replaces; a published
+//! version can be retired. Every change is audited.
+
+mod dry_run;
+mod dry_run_repo;
+mod repo;
+mod service;
+
+pub use dry_run::{Changed, DryRun, Tally, dry_run};
+pub use repo::{PolicyVersion, find_version, list_versions, published_versions};
+pub use service::{PublishError, load_versions, mode_text, policy_of, publish, register, retire};
