@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
 
+use crate::app::shutdown_signal;
 use crate::sandbox::{DataExchange, ExchangeConfig, FeedConfig};
 
 #[derive(Debug, Subcommand)]
@@ -50,14 +51,7 @@ pub fn run(cmd: SandboxCommand) -> ExitCode {
         SandboxCommand::DataExchange(args) => args,
         SandboxCommand::SmsGateway { listen, token } => return sms_gateway(listen, &token),
     };
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("mianshen: 无法启动异步运行时: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let served = runtime.block_on(async move {
+    serve_sandbox("沙箱数据交换平台", async move {
         let listener = tokio::net::TcpListener::bind(args.listen).await?;
         let config = ExchangeConfig {
             feeds: FeedConfig {
@@ -75,39 +69,32 @@ pub fn run(cmd: SandboxCommand) -> ExitCode {
             args.firms,
             args.day
         );
-        exchange
-            .serve_until(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
-            .await
-    });
-    match served {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("mianshen: 沙箱服务失败: {e}");
-            ExitCode::FAILURE
-        }
-    }
+        exchange.serve_until(shutdown_signal()?).await
+    })
 }
 
-/// Serves the sandbox SMS gateway until Ctrl-C.
+/// Serves the sandbox SMS gateway until Ctrl-C or SIGTERM.
 fn sms_gateway(listen: SocketAddr, token: &str) -> ExitCode {
-    let served = tokio::runtime::Runtime::new().and_then(|runtime| {
-        runtime.block_on(async move {
-            let listener = tokio::net::TcpListener::bind(listen).await?;
-            let gateway = crate::sandbox::sms_gateway::SmsGateway::bind(token, listener);
-            eprintln!("沙箱短信网关已启动: http://{}", gateway.local_addr()?);
-            gateway
-                .serve_until(async {
-                    let _ = tokio::signal::ctrl_c().await;
-                })
-                .await
-        })
-    });
+    let token = token.to_owned();
+    serve_sandbox("沙箱短信网关", async move {
+        let listener = tokio::net::TcpListener::bind(listen).await?;
+        let gateway = crate::sandbox::sms_gateway::SmsGateway::bind(&token, listener);
+        eprintln!("沙箱短信网关已启动: http://{}", gateway.local_addr()?);
+        gateway.serve_until(shutdown_signal()?).await
+    })
+}
+
+/// Runs one sandbox server on a fresh runtime until it stops (Ctrl-C or SIGTERM, through
+/// the same handler as `serve`), and turns its outcome into an exit code.
+fn serve_sandbox(
+    name: &str,
+    server: impl std::future::Future<Output = std::io::Result<()>>,
+) -> ExitCode {
+    let served = tokio::runtime::Runtime::new().and_then(|runtime| runtime.block_on(server));
     match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("mianshen: 沙箱短信网关失败: {e}");
+            eprintln!("mianshen: {name}失败: {e}");
             ExitCode::FAILURE
         }
     }
