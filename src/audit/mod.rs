@@ -7,7 +7,7 @@
 pub mod chain;
 mod repo;
 
-pub use repo::{AuditEvent, VerifyReport, list_events, record, verify};
+pub use repo::{AuditEvent, VerifyReport, list_events, record, record_many, verify};
 
 use serde_json::Value;
 

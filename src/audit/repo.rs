@@ -50,6 +50,39 @@ pub async fn record(executor: impl PgExecutor<'_>, entry: &AuditEntry<'_>) -> sq
     Ok(row.seq)
 }
 
+/// Appends entries in order with one statement; the database links each to the chain.
+pub async fn record_many(
+    executor: impl PgExecutor<'_>,
+    entries: &[AuditEntry<'_>],
+) -> sqlx::Result<u64> {
+    if entries.is_empty() {
+        return Ok(0);
+    }
+    let actors: Vec<String> = entries.iter().map(|e| e.actor.to_column()).collect();
+    let actions: Vec<&str> = entries.iter().map(|e| e.action).collect();
+    let types: Vec<&str> = entries.iter().map(|e| e.entity_type).collect();
+    let ids: Vec<&str> = entries.iter().map(|e| e.entity_id.as_str()).collect();
+    let befores: Vec<Option<serde_json::Value>> =
+        entries.iter().map(|e| e.before.clone()).collect();
+    let afters: Vec<Option<serde_json::Value>> = entries.iter().map(|e| e.after.clone()).collect();
+    let done = sqlx::query!(
+        r#"INSERT INTO audit_events (seq, actor, action, entity_type, entity_id, before, after, prev_hash, hash)
+           SELECT 0, t.actor, t.action, t.etype, t.eid, t.before, t.after, '\x', '\x'
+           FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::jsonb[])
+                WITH ORDINALITY AS t(actor, action, etype, eid, before, after, n)
+           ORDER BY t.n"#,
+        &actors,
+        &actions as &[&str],
+        &types as &[&str],
+        &ids as &[&str],
+        &befores as &[Option<serde_json::Value>],
+        &afters as &[Option<serde_json::Value>]
+    )
+    .execute(executor)
+    .await?;
+    Ok(done.rows_affected())
+}
+
 /// Up to `limit` events after position `after_seq`, oldest first.
 pub async fn list_events(
     executor: impl PgExecutor<'_>,

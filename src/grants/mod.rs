@@ -4,13 +4,15 @@
 
 mod answer;
 mod answer_repo;
+mod batch_repo;
 mod reminder;
 mod reminder_repo;
 mod repo;
 
 pub use answer::{Answer, AnswerError, answer};
-pub use reminder::queue_reminders;
-pub use repo::{
-    EligibleResult, Grant, eligible_results, eligible_results_of_run, granted_persons, hold_lapsed,
-    insert_grant, insert_granted_person, list_grants, update_provisional,
+pub use batch_repo::{
+    CompactResult, GrantBatch, NewGrant, eligible_compact, eligible_of_firms, eligible_page,
+    insert_granted_persons, insert_grants, update_provisional_many,
 };
+pub use reminder::queue_reminders;
+pub use repo::{EligibleResult, Grant, granted_persons, hold_lapsed, list_grants};

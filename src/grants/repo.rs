@@ -32,39 +32,6 @@ pub struct Grant {
     pub created_at: DateTime<Utc>,
 }
 
-/// Every eligible stored decision of a version (the whole population of the policy).
-pub async fn eligible_results(
-    executor: impl PgExecutor<'_>,
-    version_id: i64,
-) -> sqlx::Result<Vec<EligibleResult>> {
-    sqlx::query_as!(
-        EligibleResult,
-        r#"SELECT uscc, snapshot_id, amount, reasons, items FROM match_results
-           WHERE policy_version_id = $1 AND eligible ORDER BY uscc"#,
-        version_id
-    )
-    .fetch_all(executor)
-    .await
-}
-
-/// The eligible stored decisions of a version decided in run `run_id` only (policies without
-/// cross-firm steps need no more).
-pub async fn eligible_results_of_run(
-    executor: impl PgExecutor<'_>,
-    version_id: i64,
-    run_id: i64,
-) -> sqlx::Result<Vec<EligibleResult>> {
-    sqlx::query_as!(
-        EligibleResult,
-        r#"SELECT uscc, snapshot_id, amount, reasons, items FROM match_results
-           WHERE policy_version_id = $1 AND run_id = $2 AND eligible ORDER BY uscc"#,
-        version_id,
-        run_id
-    )
-    .fetch_all(executor)
-    .await
-}
-
 /// Persons already granted under `policy_id`.
 pub async fn granted_persons(
     executor: impl PgExecutor<'_>,
@@ -76,82 +43,6 @@ pub async fn granted_persons(
     )
     .fetch_all(executor)
     .await
-}
-
-/// Inserts a grant unless one exists for (policy, firm, period key); returns the new id.
-#[allow(clippy::too_many_arguments)]
-pub async fn insert_grant(
-    executor: impl PgExecutor<'_>,
-    policy_id: &str,
-    version_id: i64,
-    uscc: &str,
-    period_key: &str,
-    amount: Decimal,
-    provisional: bool,
-    mode: &str,
-    snapshot_id: i64,
-    run_id: i64,
-) -> sqlx::Result<Option<i64>> {
-    sqlx::query_scalar!(
-        r#"INSERT INTO grants (policy_id, policy_version_id, uscc, period_key, amount, provisional,
-                               mode, snapshot_id, run_id)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-           ON CONFLICT ON CONSTRAINT grants_once_per_period DO NOTHING
-           RETURNING id"#,
-        policy_id,
-        version_id,
-        uscc,
-        period_key,
-        amount,
-        provisional,
-        mode,
-        snapshot_id,
-        run_id
-    )
-    .fetch_optional(executor)
-    .await
-}
-
-/// Records a person as granted; false when another grant already holds them.
-pub async fn insert_granted_person(
-    executor: impl PgExecutor<'_>,
-    policy_id: &str,
-    person: &str,
-    grant_id: i64,
-) -> sqlx::Result<bool> {
-    let done = sqlx::query!(
-        r#"INSERT INTO granted_persons (policy_id, person, grant_id) VALUES ($1, $2, $3)
-           ON CONFLICT ON CONSTRAINT granted_persons_pkey DO NOTHING"#,
-        policy_id,
-        person,
-        grant_id
-    )
-    .execute(executor)
-    .await?;
-    Ok(done.rows_affected() == 1)
-}
-
-/// Updates the amount of a provisional pro rata grant; `fix` ends the provisional state.
-pub async fn update_provisional(
-    executor: impl PgExecutor<'_>,
-    policy_id: &str,
-    uscc: &str,
-    period_key: &str,
-    amount: Decimal,
-    fix: bool,
-) -> sqlx::Result<u64> {
-    let done = sqlx::query!(
-        r#"UPDATE grants SET amount = $4, provisional = NOT $5, updated_at = now()
-           WHERE policy_id = $1 AND uscc = $2 AND period_key = $3 AND provisional"#,
-        policy_id,
-        uscc,
-        period_key,
-        amount,
-        fix
-    )
-    .execute(executor)
-    .await?;
-    Ok(done.rows_affected())
 }
 
 /// Holds for review the unpaid grants of firms whose latest decision for `version_id` is

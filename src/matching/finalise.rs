@@ -1,9 +1,10 @@
-//! Finalising a run once all its shards are done: the cross-firm steps over the whole
+//! Finalising a run once all its shards are done: the cross-firm steps planned over the whole
 //! population of each policy (each person once, pro rata within budget), grants created
-//! exactly once with their notice in the same transaction (outbox), provisional pro rata
-//! amounts updated or fixed, and grants of firms that stopped qualifying held for review.
+//! exactly once with their notices in the same transaction (outbox), page by page so memory
+//! stays bounded, provisional pro rata amounts updated or fixed, and grants of firms that
+//! stopped qualifying held for review.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
@@ -12,10 +13,12 @@ use sqlx::PgPool;
 
 use super::repo;
 use crate::audit::{self, Actor, AuditEntry};
-use crate::grants::{self, EligibleResult};
-use crate::notices::{GrantNotice, NoticeKind, enqueue_grant_notice};
+use crate::grants::{self, EligibleResult, GrantBatch, NewGrant};
+use crate::notices::{GrantNotice, NoticeKind, enqueue_grant_notices};
 use crate::policies::{find_version, mode_text, policy_of};
-use crate::rules::{Allocation, Decision, Item, Period, Policy, Reason, apply_cross_firm};
+use crate::rules::{
+    Allocation, CrossFirmPlan, Decision, Item, Period, Policy, Reason, plan_cross_firm,
+};
 
 /// What finalisation did.
 #[derive(Debug, Clone, Default)]
@@ -37,24 +40,38 @@ impl FinaliseCounts {
     }
 }
 
-/// Finalises every run whose shards are all done, one transaction per run. A crash rolls
-/// the whole step back, so the next worker does it again from the stored results.
+/// Stored results read per page (and grants, notices and audit rows written per page).
+const PAGE: i64 = 2_000;
+
+/// Finalises every run whose shards are all done. The run's row stays locked on its own
+/// connection meanwhile (another worker skips it), while the grants are written page by
+/// page, each page in one transaction with its notices and audit rows. A crash leaves the
+/// run planned; the next worker does the step again, and the unique constraints make the
+/// pages already written change nothing.
 pub async fn finalise_ready(pool: &PgPool) -> anyhow::Result<FinaliseCounts> {
     let mut counts = FinaliseCounts::default();
     loop {
-        let mut tx = pool.begin().await?;
-        let Some((run_id, as_of)) = repo::lock_ready_run(&mut *tx).await? else {
+        let mut lock = pool.begin().await?;
+        let Some((run_id, as_of)) = repo::lock_ready_run(&mut *lock).await? else {
             return Ok(counts);
         };
-        for (version_id, _) in repo::run_versions(&mut *tx, run_id).await? {
-            let v = find_version(&mut *tx, version_id)
+        for (version_id, _) in repo::run_versions(pool, run_id).await? {
+            let v = find_version(pool, version_id)
                 .await?
                 .ok_or_else(|| anyhow::anyhow!("policy version {version_id} missing"))?;
             let policy = policy_of(&v)?;
-            finalise_policy(&mut tx, &policy, version_id, run_id, as_of, &mut counts).await?;
+            let started = std::time::Instant::now();
+            let step = Step {
+                policy: &policy,
+                version_id,
+                run_id,
+                as_of,
+            };
+            finalise_policy(pool, &step, &mut counts).await?;
+            tracing::debug!(policy = %policy.id, took = ?started.elapsed(), "policy finalised");
         }
-        repo::mark_finalised(&mut *tx, run_id).await?;
-        tx.commit().await?;
+        repo::mark_finalised(&mut *lock, run_id).await?;
+        lock.commit().await?;
         counts.runs += 1;
     }
 }
@@ -74,94 +91,222 @@ pub fn period_key(policy: &Policy, as_of: NaiveDate, d: &Decision) -> String {
     }
 }
 
-async fn finalise_policy(
-    tx: &mut sqlx::PgConnection,
-    policy: &Policy,
+/// One policy version of a run being finalised.
+struct Step<'a> {
+    policy: &'a Policy,
     version_id: i64,
     run_id: i64,
     as_of: NaiveDate,
+}
+
+impl Step<'_> {
+    fn pro_rata(&self) -> bool {
+        self.policy.meta.allocation == Allocation::ProRata && self.policy.budget.is_some()
+    }
+
+    fn cross_firm(&self) -> bool {
+        self.pro_rata() || self.policy.meta.per_person_once
+    }
+
+    /// The allocation date is the end of the policy's window: then shares are fixed.
+    fn fix(&self) -> bool {
+        self.pro_rata() && self.as_of >= self.policy.meta.window.to
+    }
+}
+
+async fn finalise_policy(
+    pool: &PgPool,
+    step: &Step<'_>,
     counts: &mut FinaliseCounts,
 ) -> anyhow::Result<()> {
-    let pro_rata = policy.meta.allocation == Allocation::ProRata && policy.budget.is_some();
-    // Cross-firm steps need the whole population; other policies only this run's decisions.
-    let stored = if pro_rata || policy.meta.per_person_once {
-        grants::eligible_results(&mut *tx, version_id).await?
+    let policy = step.policy;
+    // Cross-firm steps are planned over the policy's whole population without the
+    // explanations, then applied page by page; other policies need this run's pages only.
+    if step.cross_firm() {
+        // Only firms the plan leaves with something to grant (or a provisional share to
+        // update) are read again with their explanations.
+        let (plan, positions, due) = plan_population(pool, step).await?;
+        for chunk in due.chunks(PAGE as usize) {
+            let page = grants::eligible_of_firms(pool, step.version_id, chunk).await?;
+            let mut decisions: Vec<Decision> =
+                page.iter().map(|r| decision_of(policy, r)).collect();
+            for d in &mut decisions {
+                if let Some(&position) = positions.get(&d.uscc) {
+                    plan.apply_to(position, d);
+                }
+            }
+            let mut tx = pool.begin().await?;
+            finalise_page(&mut tx, step, &decisions, &page, counts).await?;
+            tx.commit().await?;
+        }
     } else {
-        grants::eligible_results_of_run(&mut *tx, version_id, run_id).await?
-    };
-    let mut decisions: Vec<Decision> = stored.iter().map(|r| decision_of(policy, r)).collect();
-    let already: HashSet<String> = grants::granted_persons(&mut *tx, &policy.id)
+        let mut after = String::new();
+        loop {
+            let page =
+                grants::eligible_page(pool, step.version_id, step.run_id, &after, PAGE).await?;
+            let Some(last) = page.last() else { break };
+            after = last.uscc.clone();
+            let decisions: Vec<Decision> = page.iter().map(|r| decision_of(policy, r)).collect();
+            let mut tx = pool.begin().await?;
+            finalise_page(&mut tx, step, &decisions, &page, counts).await?;
+            tx.commit().await?;
+        }
+    }
+    let mut tx = pool.begin().await?;
+    let held = grants::hold_lapsed(&mut *tx, &policy.id, step.version_id).await?;
+    let entries: Vec<AuditEntry> = held
+        .iter()
+        .map(|(grant_id, uscc, before)| {
+            AuditEntry::new(
+                Actor::System("matching"),
+                "grant.hold",
+                "grant",
+                grant_id.to_string(),
+            )
+            .before(json!({"status": before}))
+            .after(json!({"status": "held", "uscc": uscc, "reason": "企业不再符合条件，待复核"}))
+        })
+        .collect();
+    audit::record_many(&mut *tx, &entries).await?;
+    tx.commit().await?;
+    counts.held += held.len() as u64;
+    Ok(())
+}
+
+/// The cross-firm plan over every eligible stored decision of the version (without
+/// explanations), each firm's position in it, and the firms (USCC order) that come out of it
+/// with an amount: those that may get a grant or a new provisional share.
+async fn plan_population(
+    pool: &PgPool,
+    step: &Step<'_>,
+) -> anyhow::Result<(CrossFirmPlan, HashMap<String, usize>, Vec<String>)> {
+    let policy = step.policy;
+    let already: HashSet<String> = grants::granted_persons(pool, &policy.id)
         .await?
         .into_iter()
         .collect();
-    apply_cross_firm(policy, &mut decisions, &already);
-    // The allocation date is the end of the policy's window: then shares are fixed.
-    let fix = pro_rata && as_of >= policy.meta.window.to;
+    let mut population = Vec::new();
+    grants::eligible_compact(pool, step.version_id, |r| {
+        population.push(Decision {
+            uscc: r.uscc,
+            policy: String::new(),
+            policy_version: String::new(),
+            eligible: true,
+            amount: r.amount,
+            reasons: Vec::new(),
+            items: r
+                .items
+                .as_array()
+                .map_or_else(Vec::new, |a| a.iter().filter_map(item_of).collect()),
+            error: None,
+        });
+    })
+    .await?;
+    let plan = plan_cross_firm(policy, &population, &already);
+    let mut due = Vec::new();
+    let mut positions = HashMap::with_capacity(population.len());
+    for (position, mut d) in population.into_iter().enumerate() {
+        plan.apply_to(position, &mut d);
+        if d.eligible && d.amount > Decimal::ZERO {
+            due.push(d.uscc.clone());
+        }
+        positions.insert(d.uscc, position);
+    }
+    due.sort_unstable();
+    Ok((plan, positions, due))
+}
+
+/// Creates the grants of one page with their persons, audit rows and notices; updates the
+/// provisional amounts of pro rata grants that exist.
+async fn finalise_page(
+    tx: &mut sqlx::PgConnection,
+    step: &Step<'_>,
+    decisions: &[Decision],
+    page: &[EligibleResult],
+    counts: &mut FinaliseCounts,
+) -> anyhow::Result<()> {
+    let policy = step.policy;
     let mode = mode_text(policy.meta.mode);
-    for (d, r) in decisions.iter().zip(&stored) {
+    let mut wanted = Vec::new();
+    let mut by_key: HashMap<(&str, String), &Decision> = HashMap::new();
+    for (d, r) in decisions.iter().zip(page) {
         if !d.eligible || d.amount <= Decimal::ZERO {
             continue;
         }
         counts.eligible += 1;
-        let key = period_key(policy, as_of, d);
-        let provisional = pro_rata && !fix;
-        let created = grants::insert_grant(
-            &mut *tx,
-            &policy.id,
-            version_id,
-            &d.uscc,
-            &key,
-            d.amount,
-            provisional,
-            mode,
-            r.snapshot_id,
-            run_id,
-        )
-        .await?;
-        let Some(grant_id) = created else {
-            if pro_rata {
-                grants::update_provisional(&mut *tx, &policy.id, &d.uscc, &key, d.amount, fix)
-                    .await?;
-            }
+        let key = period_key(policy, step.as_of, d);
+        by_key.insert((d.uscc.as_str(), key.clone()), d);
+        wanted.push(NewGrant {
+            uscc: d.uscc.clone(),
+            period_key: key,
+            amount: d.amount,
+            snapshot_id: r.snapshot_id,
+        });
+    }
+    let provisional = step.pro_rata() && !step.fix();
+    let batch = GrantBatch {
+        policy_id: &policy.id,
+        version_id: step.version_id,
+        mode,
+        provisional,
+        run_id: step.run_id,
+    };
+    let created = grants::insert_grants(&mut *tx, batch, &wanted).await?;
+    if step.pro_rata() {
+        grants::update_provisional_many(&mut *tx, &policy.id, &wanted, step.fix()).await?;
+    }
+    let mut persons = Vec::new();
+    let mut entries = Vec::new();
+    let mut reasons = Vec::new();
+    let mut fresh = Vec::new();
+    for (grant_id, uscc, key) in &created {
+        let Some(d) = by_key.get(&(uscc.as_str(), key.clone())) else {
             continue;
         };
         for item in d.items.iter().filter(|i| i.passed) {
-            grants::insert_granted_person(&mut *tx, &policy.id, &item.key, grant_id).await?;
+            persons.push((item.key.clone(), *grant_id));
         }
-        let entry = AuditEntry::new(Actor::System("matching"), "grant.create", "grant", grant_id.to_string())
-            .after(json!({"policy_id": policy.id, "uscc": d.uscc, "period_key": key,
-                          "amount": d.amount.to_string(), "provisional": provisional, "run_id": run_id}));
-        audit::record(&mut *tx, &entry).await?;
-        let reasons: Vec<String> = d.reasons.iter().map(|r| r.text.clone()).collect();
-        let notice = GrantNotice {
-            grant_id,
+        entries.push(
+            AuditEntry::new(
+                Actor::System("matching"),
+                "grant.create",
+                "grant",
+                grant_id.to_string(),
+            )
+            .after(
+                json!({"policy_id": policy.id, "uscc": uscc, "period_key": key,
+                              "amount": d.amount.to_string(), "provisional": provisional,
+                              "run_id": step.run_id}),
+            ),
+        );
+        reasons.push(
+            d.reasons
+                .iter()
+                .map(|r| r.text.clone())
+                .collect::<Vec<String>>(),
+        );
+        fresh.push((*grant_id, *d));
+    }
+    grants::insert_granted_persons(&mut *tx, &policy.id, &persons).await?;
+    audit::record_many(&mut *tx, &entries).await?;
+    let notices: Vec<GrantNotice> = fresh
+        .iter()
+        .zip(&reasons)
+        .map(|((grant_id, d), reasons)| GrantNotice {
+            grant_id: *grant_id,
             uscc: &d.uscc,
             policy_id: &policy.id,
             policy_title: &policy.meta.title,
             mode,
             amount: d.amount,
-            reasons: &reasons,
+            reasons,
             template: Some(&policy.meta.notice_template),
             link: format!("/grants/{grant_id}"),
             kind: NoticeKind::Grant,
-        };
-        if enqueue_grant_notice(&mut *tx, &notice).await? > 0 {
-            counts.notices_queued += 1;
-        }
-        counts.grants_created += 1;
-    }
-    for (grant_id, uscc, before) in grants::hold_lapsed(&mut *tx, &policy.id, version_id).await? {
-        let entry = AuditEntry::new(
-            Actor::System("matching"),
-            "grant.hold",
-            "grant",
-            grant_id.to_string(),
-        )
-        .before(json!({"status": before}))
-        .after(json!({"status": "held", "uscc": uscc, "reason": "企业不再符合条件，待复核"}));
-        audit::record(&mut *tx, &entry).await?;
-        counts.held += 1;
-    }
+        })
+        .collect();
+    counts.notices_queued += enqueue_grant_notices(&mut *tx, &notices).await?;
+    counts.grants_created += created.len() as u64;
     Ok(())
 }
 

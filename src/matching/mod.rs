@@ -22,4 +22,4 @@ pub use near_miss_repo::{NearMiss, near_misses};
 pub use nightly::{MatchSummary, PolicyCount, run_matching};
 pub use plan::{DEFAULT_SHARD_SIZE, plan_run};
 pub use replay::{Replay, replay};
-pub use worker::{WorkerOptions, WorkerStats, result_row, run_worker};
+pub use worker::{WorkerOptions, WorkerStats, run_worker};

@@ -3,6 +3,9 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::Value;
 use sqlx::PgExecutor;
+use sqlx::types::Json;
+
+use crate::rules::{Decision, Item, Reason};
 
 /// A claimed shard.
 #[derive(Debug, Clone)]
@@ -174,22 +177,66 @@ pub async fn shard_firms(
     .await
 }
 
-/// Upserts a batch of results given as a JSON array of objects with the table's columns.
-pub async fn store_results(executor: impl PgExecutor<'_>, rows: &Value) -> sqlx::Result<u64> {
+/// Decisions of one shard as the columns of `match_results`, one vector each.
+#[derive(Debug, Default)]
+pub struct ResultColumns {
+    pub version_ids: Vec<i64>,
+    pub usccs: Vec<String>,
+    pub snapshot_ids: Vec<i64>,
+    pub eligible: Vec<bool>,
+    pub amounts: Vec<rust_decimal::Decimal>,
+    pub reasons: Vec<Json<Vec<Reason>>>,
+    pub items: Vec<Json<Vec<Item>>>,
+    pub errors: Vec<Option<String>>,
+    pub failed: Vec<i32>,
+}
+
+impl ResultColumns {
+    /// Adds one decision of version `version_id` made on snapshot `snapshot_id`.
+    pub fn push(&mut self, version_id: i64, snapshot_id: i64, d: Decision) {
+        let failed = d.reasons.iter().filter(|r| !r.passed).count();
+        self.version_ids.push(version_id);
+        self.usccs.push(d.uscc);
+        self.snapshot_ids.push(snapshot_id);
+        self.eligible.push(d.eligible);
+        self.amounts.push(d.amount);
+        self.reasons.push(Json(d.reasons));
+        self.items.push(Json(d.items));
+        self.errors.push(d.error);
+        self.failed.push(i32::try_from(failed).unwrap_or(i32::MAX));
+    }
+}
+
+/// Upserts the decisions of run `run_id` as of `as_of` (a replayed shard overwrites its rows).
+pub async fn store_results(
+    executor: impl PgExecutor<'_>,
+    run_id: i64,
+    as_of: NaiveDate,
+    rows: &ResultColumns,
+) -> sqlx::Result<u64> {
     let done = sqlx::query!(
         r#"INSERT INTO match_results (policy_version_id, uscc, snapshot_id, run_id, as_of, eligible,
                                       amount, reasons, items, error, failed)
-           SELECT policy_version_id, uscc, snapshot_id, run_id, as_of, eligible,
-                  round(amount, 2), reasons, items, error, failed
-           FROM jsonb_to_recordset($1::jsonb) AS x(policy_version_id bigint, uscc text, snapshot_id bigint,
-                run_id bigint, as_of date, eligible boolean, amount numeric, reasons jsonb, items jsonb,
-                error text, failed integer)
+           SELECT v, u, s, $1, $2, e, round(a, 2), r, i, x, f
+           FROM UNNEST($3::bigint[], $4::text[], $5::bigint[], $6::bool[], $7::numeric[],
+                       $8::jsonb[], $9::jsonb[], $10::text[], $11::int[])
+                AS t(v, u, s, e, a, r, i, x, f)
            ON CONFLICT ON CONSTRAINT match_results_pkey DO UPDATE SET
                snapshot_id = EXCLUDED.snapshot_id, run_id = EXCLUDED.run_id, as_of = EXCLUDED.as_of,
                eligible = EXCLUDED.eligible, amount = EXCLUDED.amount, reasons = EXCLUDED.reasons,
                items = EXCLUDED.items, error = EXCLUDED.error, failed = EXCLUDED.failed,
                decided_at = now()"#,
-        rows
+        run_id,
+        as_of,
+        &rows.version_ids,
+        &rows.usccs,
+        &rows.snapshot_ids,
+        &rows.eligible,
+        &rows.amounts,
+        &rows.reasons as &[Json<Vec<Reason>>],
+        &rows.items as &[Json<Vec<Item>>],
+        &rows.errors as &[Option<String>],
+        &rows.failed
     )
     .execute(executor)
     .await?;
@@ -221,7 +268,7 @@ pub async fn lock_ready_run(
     let row = sqlx::query!(
         r#"SELECT id, as_of FROM match_runs r WHERE status = 'planned'
              AND NOT EXISTS (SELECT 1 FROM match_shards s WHERE s.run_id = r.id AND s.status <> 'done')
-           ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED"#
+           ORDER BY id LIMIT 1 FOR NO KEY UPDATE SKIP LOCKED"#
     )
     .fetch_optional(executor)
     .await?;

@@ -8,14 +8,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use serde_json::{Value, json};
 use sqlx::PgPool;
 
 use super::finalise::{FinaliseCounts, finalise_ready};
-use super::repo::{self, Shard, ShardFirm};
+use super::repo::{self, ResultColumns, Shard, ShardFirm};
 use crate::policies::{find_version, policy_of};
 use crate::profiles::validate_value;
-use crate::rules::{Decision, Explain, FirmView, Params, Policy, RuleEngine};
+use crate::rules::{Explain, FirmView, Params, Policy, RuleEngine};
 
 /// How a worker behaves.
 #[derive(Debug, Clone)]
@@ -93,29 +92,29 @@ async fn process_shard(
         .map(|w| w.1)
         .collect::<Option<Vec<_>>>()
         .and_then(|v| v.into_iter().min());
+    let t0 = std::time::Instant::now();
     let firms = repo::shard_firms(pool, &shard.uscc_lo, shard.uscc_hi.as_deref(), since).await?;
-    let (run_id, as_of) = (shard.run_id, shard.as_of);
-    let rows =
-        tokio::task::spawn_blocking(move || evaluate_shard(&firms, &work, run_id, as_of)).await?;
-    let n = rows.len();
+    let t1 = t0.elapsed();
+    let as_of = shard.as_of;
+    let rows = tokio::task::spawn_blocking(move || evaluate_shard(&firms, &work, as_of)).await?;
+    let t2 = t0.elapsed();
+    let n = rows.usccs.len();
     let mut tx = pool.begin().await?;
-    for chunk in rows.chunks(2_000) {
-        repo::store_results(&mut *tx, &Value::Array(chunk.to_vec())).await?;
-    }
+    repo::store_results(&mut *tx, shard.run_id, as_of, &rows).await?;
     repo::finish_shard(&mut *tx, shard.run_id, shard.shard_no, i32::try_from(n)?).await?;
     tx.commit().await?;
+    tracing::debug!(shard = shard.shard_no, fetch = ?t1, eval = ?(t2 - t1), store = ?(t0.elapsed() - t2), "shard done");
     Ok(n as u64)
 }
 
-/// Evaluates every due (firm, version) of a shard into result rows.
+/// Evaluates every due (firm, version) of a shard into the columns of its result rows.
 fn evaluate_shard(
     firms: &[ShardFirm],
     work: &[(i64, Option<DateTime<Utc>>, Loaded)],
-    run_id: i64,
     as_of: NaiveDate,
-) -> Vec<Value> {
+) -> ResultColumns {
     let engine = RuleEngine::shared();
-    let mut rows = Vec::new();
+    let mut rows = ResultColumns::default();
     for firm in firms {
         let due: Vec<_> = work
             .iter()
@@ -132,31 +131,8 @@ fn evaluate_shard(
         for (id, _, loaded) in due {
             let (policy, params) = &**loaded;
             let d = engine.evaluate(policy, params, &view, as_of, Explain::Full);
-            rows.push(result_row(*id, firm.snapshot_id, run_id, as_of, &d));
+            rows.push(*id, firm.snapshot_id, d);
         }
     }
     rows
-}
-
-/// One `match_results` row as JSON (amount as a decimal string, never a float).
-pub fn result_row(
-    version_id: i64,
-    snapshot_id: i64,
-    run_id: i64,
-    as_of: NaiveDate,
-    d: &Decision,
-) -> Value {
-    json!({
-        "policy_version_id": version_id,
-        "uscc": d.uscc,
-        "snapshot_id": snapshot_id,
-        "run_id": run_id,
-        "as_of": as_of,
-        "eligible": d.eligible,
-        "amount": d.amount.to_string(),
-        "reasons": d.reasons,
-        "items": d.items,
-        "error": d.error,
-        "failed": d.reasons.iter().filter(|r| !r.passed).count(),
-    })
 }

@@ -8,6 +8,7 @@
 //! recording carries the same idempotency key (`Idempotency-Key` header, email
 //! `Message-ID`), by which receivers drop the duplicate.
 
+pub mod batch;
 pub mod bench;
 pub mod channels;
 pub mod inbox_repo;
@@ -19,6 +20,7 @@ pub mod worker;
 use rust_decimal::Decimal;
 use sqlx::PgConnection;
 
+pub use batch::enqueue_grant_notices;
 pub use settings::NoticesSettings;
 pub use worker::{DeliveryPolicy, deliver_due, run_worker};
 

@@ -1,6 +1,8 @@
 //! Steps across firms, declared in `policy.toml` and applied by the engine, never by scripts:
-//! each person once across firms, and pro rata within a budget. Pure functions over a batch of
-//! decisions of one policy, so `eval` and the nightly matching share them.
+//! each person once across firms, and pro rata within a budget. The steps are planned over a
+//! policy's whole population ([`plan_cross_firm`]) and then applied firm by firm
+//! ([`CrossFirmPlan::apply_to`]), so `eval` applies them to decisions in memory and the nightly
+//! matching to stored results streamed page by page, with the same outcome.
 
 use std::collections::{HashMap, HashSet};
 
@@ -14,24 +16,106 @@ pub const GRANTED_ELSEWHERE: &str = "该人员已由其他企业享受";
 /// The note on a grant scaled down to fit the budget.
 pub const SCALED: &str = "按预算等比例核减";
 
-/// Applies the policy's declared steps, in order: per person once, then pro rata.
-/// `already_granted` holds persons granted in earlier runs (empty for `eval`).
+/// What the cross-firm steps decided over a population, by the decisions' positions in it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CrossFirmPlan {
+    /// Per firm (position), its counted items granted to another firm or in an earlier run.
+    lost: HashMap<usize, Vec<usize>>,
+    /// The budget and the eligible total, when the total exceeds the budget.
+    scale: Option<(Decimal, Decimal)>,
+}
+
+impl CrossFirmPlan {
+    /// True when applying the plan changes nothing.
+    pub fn is_empty(&self) -> bool {
+        self.lost.is_empty() && self.scale.is_none()
+    }
+
+    /// Applies the plan to the decision at `position` of the planned population. The decision
+    /// may carry its reasons (the full explanation) or not; the plan was made without them.
+    pub fn apply_to(&self, position: usize, d: &mut Decision) {
+        if !d.eligible {
+            return;
+        }
+        if let Some(lost) = self.lost.get(&position) {
+            for &i in lost {
+                let Some(item) = d.items.get_mut(i) else {
+                    continue;
+                };
+                item.passed = false;
+                item.amount = Decimal::ZERO;
+                item.reasons.push(Reason {
+                    text: GRANTED_ELSEWHERE.into(),
+                    passed: false,
+                });
+            }
+            let explain = if d.reasons.is_empty() {
+                Explain::DecisionOnly
+            } else {
+                Explain::Full
+            };
+            d.settle_items(explain);
+        }
+        if let Some((budget, total)) = self.scale
+            && d.eligible
+        {
+            scale(d, budget, total);
+        }
+    }
+}
+
+/// Plans the policy's declared steps over its whole population, in order: per person once,
+/// then pro rata. `already_granted` holds persons granted in earlier runs (empty for `eval`).
+pub fn plan_cross_firm(
+    policy: &Policy,
+    decisions: &[Decision],
+    already_granted: &HashSet<String>,
+) -> CrossFirmPlan {
+    let mut plan = CrossFirmPlan::default();
+    if policy.meta.per_person_once {
+        plan.lost = lost_items(decisions, already_granted);
+    }
+    if let (Allocation::ProRata, Some(budget)) = (policy.meta.allocation, policy.budget) {
+        let total: Decimal = decisions
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| d.eligible)
+            .map(|(f, d)| match plan.lost.get(&f) {
+                None => d.amount,
+                Some(lost) => d
+                    .items
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, item)| item.passed && !lost.contains(i))
+                    .map(|(_, item)| item.amount)
+                    .sum(),
+            })
+            .sum();
+        if total > budget && !total.is_zero() {
+            plan.scale = Some((budget, total));
+        }
+    }
+    plan
+}
+
+/// Applies the policy's declared steps to a whole population in memory.
 pub fn apply_cross_firm(
     policy: &Policy,
     decisions: &mut [Decision],
     already_granted: &HashSet<String>,
 ) {
-    if policy.meta.per_person_once {
-        per_person_once(decisions, already_granted);
-    }
-    if let (Allocation::ProRata, Some(budget)) = (policy.meta.allocation, policy.budget) {
-        pro_rata(decisions, budget);
+    let plan = plan_cross_firm(policy, decisions, already_granted);
+    for (position, d) in decisions.iter_mut().enumerate() {
+        plan.apply_to(position, d);
     }
 }
 
-/// Each person is granted once: to the earliest `hired_on`, then the smaller USCC.
-/// Only counted items of eligible firms compete.
-pub fn per_person_once(decisions: &mut [Decision], already_granted: &HashSet<String>) {
+/// Each person is granted once: to the earliest `hired_on`, then the smaller USCC. Only
+/// counted items of eligible firms compete. Returns, per firm, the items that lose.
+fn lost_items(
+    decisions: &[Decision],
+    already_granted: &HashSet<String>,
+) -> HashMap<usize, Vec<usize>> {
     let mut winner: HashMap<&str, (chrono::NaiveDate, &str, usize, usize)> = HashMap::new();
     for (f, d) in decisions.iter().enumerate().filter(|(_, d)| d.eligible) {
         for (i, item) in d.items.iter().enumerate().filter(|(_, i)| i.passed) {
@@ -51,31 +135,30 @@ pub fn per_person_once(decisions: &mut [Decision], already_granted: &HashSet<Str
         .filter(|(person, _)| !already_granted.contains(**person))
         .map(|(_, w)| (w.2, w.3))
         .collect();
-    for (f, d) in decisions.iter_mut().enumerate().filter(|(_, d)| d.eligible) {
-        let mut changed = false;
-        for (i, item) in d.items.iter_mut().enumerate().filter(|(_, i)| i.passed) {
+    let mut lost: HashMap<usize, Vec<usize>> = HashMap::new();
+    for (f, d) in decisions.iter().enumerate().filter(|(_, d)| d.eligible) {
+        for (i, _) in d.items.iter().enumerate().filter(|(_, i)| i.passed) {
             if !keep.contains(&(f, i)) {
-                item.passed = false;
-                item.amount = Decimal::ZERO;
-                item.reasons.push(Reason {
-                    text: GRANTED_ELSEWHERE.into(),
-                    passed: false,
-                });
-                changed = true;
+                lost.entry(f).or_default().push(i);
             }
         }
-        if changed {
-            let explain = if d.reasons.is_empty() {
-                Explain::DecisionOnly
-            } else {
-                Explain::Full
-            };
-            d.settle_items(explain);
-        }
+    }
+    lost
+}
+
+/// Each person once, applied in memory (see [`plan_cross_firm`]).
+pub fn per_person_once(decisions: &mut [Decision], already_granted: &HashSet<String>) {
+    let plan = CrossFirmPlan {
+        lost: lost_items(decisions, already_granted),
+        scale: None,
+    };
+    for (position, d) in decisions.iter_mut().enumerate() {
+        plan.apply_to(position, d);
     }
 }
 
-/// When the eligible amounts exceed `budget`, each becomes amount × budget / Σ, rounded down to the fen.
+/// When the eligible amounts exceed `budget`, each becomes amount × budget / Σ, rounded down
+/// to the fen.
 pub fn pro_rata(decisions: &mut [Decision], budget: Decimal) {
     let total: Decimal = decisions
         .iter()
@@ -86,15 +169,20 @@ pub fn pro_rata(decisions: &mut [Decision], budget: Decimal) {
         return;
     }
     for d in decisions.iter_mut().filter(|d| d.eligible) {
-        let raw = d.amount;
-        // Multiply first: exact in 28 digits for amounts in yuan, then one rounding down.
-        d.amount = (raw * budget / total).round_dp_with_strategy(2, RoundingStrategy::ToZero);
-        d.reasons.push(Reason {
-            text: format!(
-                "{SCALED}: {raw:.2} × 预算 {budget:.2} / 合计 {total:.2} = {:.2} 元 (向下取整到分)",
-                d.amount
-            ),
-            passed: true,
-        });
+        scale(d, budget, total);
     }
+}
+
+/// One firm's share: amount × budget / total, rounded down to the fen, with the computation.
+fn scale(d: &mut Decision, budget: Decimal, total: Decimal) {
+    let raw = d.amount;
+    // Multiply first: exact in 28 digits for amounts in yuan, then one rounding down.
+    d.amount = (raw * budget / total).round_dp_with_strategy(2, RoundingStrategy::ToZero);
+    d.reasons.push(Reason {
+        text: format!(
+            "{SCALED}: {raw:.2} × 预算 {budget:.2} / 合计 {total:.2} = {:.2} 元 (向下取整到分)",
+            d.amount
+        ),
+        passed: true,
+    });
 }
