@@ -116,3 +116,54 @@ async fn a_second_run_creates_nothing_twice_and_a_lapsed_firm_is_held() {
 async fn count(pool: &PgPool, sql: &'static str) -> i64 {
     sqlx::query_scalar(sql).fetch_one(pool).await.unwrap()
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_renewed_lease_keeps_a_shard_from_being_taken_over() {
+    let (_db, pool) = database_with_firms(10).await;
+    publish_all(&pool).await;
+    plan_run(&pool, as_of(), 1_000).await.unwrap().unwrap();
+    let lease = 2.0;
+    let shard = mianshen::matching::claim_shard(&pool, "a", lease)
+        .await
+        .unwrap()
+        .expect("the one shard is pending");
+    assert!(
+        mianshen::matching::claim_shard(&pool, "b", lease)
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    // Renewed at 1.2 s, the lease runs to 3.2 s: at 2.4 s (past the first lease) it still holds.
+    tokio::time::sleep(Duration::from_millis(1_200)).await;
+    assert!(
+        mianshen::matching::renew_lease(&pool, &shard, "a", lease)
+            .await
+            .unwrap()
+    );
+    tokio::time::sleep(Duration::from_millis(1_200)).await;
+    assert!(
+        mianshen::matching::claim_shard(&pool, "b", lease)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        !mianshen::matching::renew_lease(&pool, &shard, "b", lease)
+            .await
+            .unwrap(),
+        "only the holder renews"
+    );
+
+    // Without renewal the lease runs out and another worker takes the shard over.
+    tokio::time::sleep(Duration::from_millis(1_200)).await;
+    let taken = mianshen::matching::claim_shard(&pool, "b", lease)
+        .await
+        .unwrap();
+    assert_eq!(taken.map(|s| s.shard_no), Some(shard.shard_no));
+    assert!(
+        !mianshen::matching::renew_lease(&pool, &shard, "a", lease)
+            .await
+            .unwrap()
+    );
+}

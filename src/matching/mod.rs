@@ -3,7 +3,9 @@
 //! USCC-range shards; any number of workers ([`run_worker`]) claim them from PostgreSQL with
 //! `FOR UPDATE SKIP LOCKED` and store each decision with its reasons, amount, policy version
 //! and profile snapshot; the last step ([`finalise_ready`]) applies the cross-firm steps over
-//! each policy's whole population and creates grants exactly once.
+//! each policy's whole population and creates grants exactly once. A worker renews its
+//! shard's lease while it works; a worker that dies stops renewing and its shard is claimed
+//! again once the lease runs out.
 
 pub mod bench;
 mod bench_repo;
@@ -14,7 +16,6 @@ mod plan;
 mod replay;
 mod replay_repo;
 mod repo;
-pub use repo::count_grants;
 mod worker;
 
 pub use finalise::{FinaliseCounts, finalise_ready, period_key};
@@ -22,4 +23,5 @@ pub use near_miss_repo::{NearMiss, near_misses};
 pub use nightly::{MatchSummary, PolicyCount, run_matching};
 pub use plan::{DEFAULT_SHARD_SIZE, plan_run};
 pub use replay::{Replay, replay};
+pub use repo::{Shard, claim_shard, count_grants, renew_lease};
 pub use worker::{WorkerOptions, WorkerStats, run_worker};

@@ -136,6 +136,26 @@ pub async fn claim_shard(
     }))
 }
 
+/// Extends this worker's lease on a claimed shard; false when the shard is no longer its own.
+pub async fn renew_lease(
+    executor: impl PgExecutor<'_>,
+    shard: &Shard,
+    worker: &str,
+    lease_secs: f64,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query!(
+        r#"UPDATE match_shards SET lease_until = now() + make_interval(secs => $4)
+           WHERE run_id = $1 AND shard_no = $2 AND status = 'claimed' AND claimed_by = $3"#,
+        shard.run_id,
+        shard.shard_no,
+        worker,
+        lease_secs
+    )
+    .execute(executor)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// The versions of a run with their change filter.
 pub async fn run_versions(
     executor: impl PgExecutor<'_>,

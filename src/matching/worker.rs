@@ -43,7 +43,11 @@ pub async fn run_worker(pool: &PgPool, opts: &WorkerOptions) -> anyhow::Result<W
     let mut cache: HashMap<(i64, NaiveDate), Loaded> = HashMap::new();
     loop {
         if let Some(shard) = repo::claim_shard(pool, &opts.name, opts.lease.as_secs_f64()).await? {
-            stats.decisions += process_shard(pool, &shard, &mut cache).await?;
+            // Renew the lease while the shard is worked on, so a slow shard is not taken over.
+            let renewal = tokio::spawn(renew_lease(pool.clone(), shard.clone(), opts.clone()));
+            let processed = process_shard(pool, &shard, &mut cache).await;
+            renewal.abort();
+            stats.decisions += processed?;
             stats.shards += 1;
             continue;
         }
@@ -60,6 +64,24 @@ pub async fn run_worker(pool: &PgPool, opts: &WorkerOptions) -> anyhow::Result<W
             }
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Extends the shard's lease every third of its length until aborted; stops when the shard is
+/// no longer this worker's (another took it over after a stall).
+async fn renew_lease(pool: PgPool, shard: Shard, opts: WorkerOptions) {
+    let every = opts.lease / 3;
+    loop {
+        tokio::time::sleep(every).await;
+        let lease_secs = opts.lease.as_secs_f64();
+        match repo::renew_lease(&pool, &shard, &opts.name, lease_secs).await {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::warn!(shard = shard.shard_no, "shard lease lost to another worker");
+                return;
+            }
+            Err(e) => tracing::warn!(shard = shard.shard_no, error = %e, "shard lease not renewed"),
+        }
     }
 }
 
