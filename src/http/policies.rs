@@ -1,16 +1,21 @@
-//! Policy versions over the JSON API: list, dry run (试算) of a draft, publish by a reviewer
+//! Policy versions over the JSON API: an author submits a folder (checked and tested before it
+//! is stored as a draft), list, dry run (试算) of a draft, publish by a reviewer
 //! who is not the author (four eyes), retire.
 
+use std::collections::BTreeMap;
+
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::auth::{Authorized, RoleSet};
-use super::{ApiError, ApiPath, AppState};
+use super::{ApiError, ApiJson, ApiPath, AppState};
 use crate::accounts::Role;
 use crate::ingest::today_in_china;
-use crate::policies::{self, DryRun, PolicyVersion, PublishError};
+use crate::policies::{self, DryRun, PolicyVersion, PublishError, SubmitError, Submitted};
 
 /// Who may see versions and their dry runs.
 #[derive(Debug)]
@@ -24,6 +29,13 @@ impl RoleSet for PolicyReaders {
     ];
 }
 
+/// Who may submit a policy folder as a draft.
+#[derive(Debug)]
+pub struct Authors;
+impl RoleSet for Authors {
+    const ROLES: &'static [Role] = &[Role::PolicyAuthor];
+}
+
 /// Who may publish or retire (never the version's author: checked per version).
 #[derive(Debug)]
 pub struct Publishers;
@@ -33,7 +45,7 @@ impl RoleSet for Publishers {
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/policy-versions", get(list))
+        .route("/api/v1/policy-versions", get(list).post(submit))
         .route("/api/v1/policy-versions/{id}/dry-run", get(dry_run))
         .route("/api/v1/policy-versions/{id}/publish", post(publish))
         .route("/api/v1/policy-versions/{id}/retire", post(retire))
@@ -44,6 +56,37 @@ async fn list(
     _: Authorized<PolicyReaders>,
 ) -> Result<Json<Vec<PolicyVersion>>, ApiError> {
     Ok(Json(policies::list_versions(&state.pool).await?))
+}
+
+/// A policy folder: `policy.toml`, `rule.rhai`, `cases.toml` by name.
+#[derive(Debug, Deserialize)]
+struct Submission {
+    policy_id: String,
+    files: BTreeMap<String, String>,
+}
+
+async fn submit(
+    State(state): State<AppState>,
+    Authorized(current, ..): Authorized<Authors>,
+    ApiJson(body): ApiJson<Submission>,
+) -> Result<(StatusCode, Json<Submitted>), ApiError> {
+    let submitted = policies::submit(
+        &state.pool,
+        &body.policy_id,
+        &body.files,
+        &current.user.username,
+    )
+    .await
+    .map_err(|e| match e {
+        SubmitError::Other(e) => ApiError::Internal(e),
+        e => ApiError::Unprocessable(e.to_string()),
+    })?;
+    let status = if submitted.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(submitted)))
 }
 
 async fn dry_run(

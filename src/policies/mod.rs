@@ -1,5 +1,5 @@
-//! Policy versions (issue 5): loading `rules/` records each folder's content as a version
-//! (by content hash); a draft is published by a reviewer who is not its author (four eyes,
+//! Policy versions (issue 5): loading `rules/` (or an author's submission over the API,
+//! checked and tested first) records each folder's content as a version (by content hash); a draft is published by a reviewer who is not its author (four eyes,
 //! also a CHECK in the database), which retires the version it replaces; a published
 //! version can be retired. Every change is audited.
 
@@ -7,7 +7,9 @@ mod dry_run;
 mod dry_run_repo;
 mod repo;
 mod service;
+mod submit;
 
 pub use dry_run::{Changed, DryRun, Tally, dry_run};
 pub use repo::{PolicyVersion, find_version, list_versions, published_versions};
 pub use service::{PublishError, load_versions, mode_text, policy_of, publish, register, retire};
+pub use submit::{SubmitError, Submitted, submit};

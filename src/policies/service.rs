@@ -9,7 +9,7 @@ use sqlx::PgPool;
 
 use super::repo::{self, PolicyVersion};
 use crate::audit::{self, Actor, AuditEntry};
-use crate::rules::{Mode, Policy, RuleSet};
+use crate::rules::{Mode, Policy, RuleSet, read_folder};
 
 /// Why a publish or retire was refused. The messages are shown to staff.
 #[derive(Debug, thiserror::Error)]
@@ -34,20 +34,14 @@ pub fn mode_text(mode: Mode) -> &'static str {
     }
 }
 
-/// Records one loaded policy as a version authored by `author` (idempotent by content).
+/// Records one loaded policy, whose folder held `files`, as a version authored by `author`
+/// (idempotent by content).
 pub async fn register(
     conn: &mut sqlx::PgConnection,
     policy: &Policy,
+    files: &BTreeMap<String, String>,
     author: &str,
 ) -> anyhow::Result<(i64, bool)> {
-    let mut files = BTreeMap::new();
-    for entry in std::fs::read_dir(&policy.dir)? {
-        let entry = entry?;
-        if entry.file_type()?.is_file() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            files.insert(name, std::fs::read_to_string(entry.path())?);
-        }
-    }
     let meta = serde_json::to_value(&policy.meta)?;
     let (id, new) = repo::insert_version(
         conn,
@@ -56,7 +50,7 @@ pub async fn register(
         &policy.meta.title,
         mode_text(policy.meta.mode),
         &meta,
-        &serde_json::to_value(&files)?,
+        &serde_json::to_value(files)?,
         author,
     )
     .await?;
@@ -89,7 +83,8 @@ pub async fn load_versions(
     let mut tx = pool.begin().await?;
     let mut out = Vec::new();
     for policy in &set.policies {
-        let (id, new) = register(&mut tx, policy, author).await?;
+        let files = read_folder(&policy.dir)?;
+        let (id, new) = register(&mut tx, policy, &files, author).await?;
         out.push((id, policy.id.clone(), new));
     }
     tx.commit().await?;
@@ -167,24 +162,20 @@ pub async fn retire(pool: &PgPool, id: i64, by: &str) -> Result<(), PublishError
 
 /// Rebuilds the exact [`Policy`] of a stored version from its files.
 pub fn policy_of(version: &PolicyVersion) -> anyhow::Result<Policy> {
-    let Value::Object(files) = &version.files else {
+    let Value::Object(stored) = &version.files else {
         anyhow::bail!("政策版本 {} 的文件不完整", version.id);
     };
-    let root = std::env::temp_dir().join(format!(
-        "mianshen-policy-{}-{}-{}",
-        std::process::id(),
-        version.id,
-        uuid::Uuid::new_v4()
-    ));
-    let dir = root.join(&version.policy_id);
-    std::fs::create_dir_all(&dir)?;
-    for (name, content) in files {
-        std::fs::write(dir.join(name), content.as_str().unwrap_or_default())?;
-    }
-    let loaded = RuleSet::load(&root);
-    let _ = std::fs::remove_dir_all(&root);
-    let mut set = loaded.map_err(|e| anyhow::anyhow!("政策版本 {} 无法加载: {e:?}", version.id))?;
-    let policy = set
+    let files: BTreeMap<String, String> = stored
+        .iter()
+        .map(|(name, content)| {
+            (
+                name.clone(),
+                content.as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    let policy = with_folder(&version.policy_id, &files, |root| RuleSet::load(root))?
+        .map_err(|e| anyhow::anyhow!("政策版本 {} 无法加载: {e:?}", version.id))?
         .policies
         .pop()
         .ok_or_else(|| anyhow::anyhow!("政策版本为空"))?;
@@ -194,4 +185,26 @@ pub fn policy_of(version: &PolicyVersion) -> anyhow::Result<Policy> {
         version.id
     );
     Ok(policy)
+}
+
+/// Writes `files` as the folder `<temp>/<policy_id>/`, calls `f` with `<temp>`, and removes
+/// the folder again. The caller has checked `policy_id` and the file names.
+pub(super) fn with_folder<T>(
+    policy_id: &str,
+    files: &BTreeMap<String, String>,
+    f: impl FnOnce(&Path) -> T,
+) -> anyhow::Result<T> {
+    let root = std::env::temp_dir().join(format!(
+        "mianshen-policy-{}-{}",
+        std::process::id(),
+        uuid::Uuid::new_v4()
+    ));
+    let dir = root.join(policy_id);
+    std::fs::create_dir_all(&dir)?;
+    let written = files
+        .iter()
+        .try_for_each(|(name, content)| std::fs::write(dir.join(name), content));
+    let out = written.map(|()| f(&root));
+    let _ = std::fs::remove_dir_all(&root);
+    Ok(out?)
 }

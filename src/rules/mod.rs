@@ -26,6 +26,8 @@ pub use cross_firm::{
 };
 pub use decision::{Decision, Explain, Item, Reason, money_string};
 pub use engine::{Limits, RuleEngine};
-pub use policy::{Allocation, Mode, Param, Params, Period, Policy, PolicyMeta, Window};
+pub use policy::{
+    Allocation, Mode, Param, Params, Period, Policy, PolicyMeta, Window, read_folder,
+};
 pub use ruleset::RuleSet;
 pub use view::{FirmView, KNOWN_FIELDS};

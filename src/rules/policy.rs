@@ -194,7 +194,7 @@ fn parse_money_or_rate(s: &str) -> Option<Decimal> {
 }
 
 /// The files of a policy folder, by name, in name order.
-pub(crate) fn read_folder(dir: &Path) -> std::io::Result<BTreeMap<String, String>> {
+pub fn read_folder(dir: &Path) -> std::io::Result<BTreeMap<String, String>> {
     let mut files = BTreeMap::new();
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;

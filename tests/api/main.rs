@@ -11,4 +11,5 @@ mod health;
 mod helpers;
 mod notices;
 mod notices_config;
+mod policies;
 mod roles;
