@@ -2,9 +2,11 @@
 //! no `DATABASE_URL` is given, and fresh databases for tests.
 
 pub mod cluster;
+mod statistics;
 pub mod testdb;
 
 pub use cluster::{ClusterError, PrivateCluster};
+pub use statistics::{BULK_ROWS, refresh_planner_statistics};
 pub use testdb::{TestDatabase, fresh_database};
 
 use std::time::Duration;

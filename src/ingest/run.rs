@@ -102,6 +102,9 @@ pub async fn run_ingest(
         }
         .with_context(|| format!("ingesting source {}", source.name))?;
     }
+    if counts.stored >= crate::db::BULK_ROWS {
+        crate::db::refresh_planner_statistics(pool).await?;
+    }
     super::merge_run::merge_dirty(pool, settings, &mut counts, progress).await?;
     Ok(counts)
 }

@@ -35,6 +35,8 @@ pub async fn seed(pool: &PgPool, firms: u64) -> anyhow::Result<()> {
             .await?;
         }
     }
+    // As ingest does after a bulk load.
+    crate::db::refresh_planner_statistics(pool).await?;
     Ok(())
 }
 

@@ -55,6 +55,10 @@ pub async fn finalise_ready(pool: &PgPool) -> anyhow::Result<FinaliseCounts> {
         let Some((run_id, as_of)) = repo::lock_ready_run(&mut *lock).await? else {
             return Ok(counts);
         };
+        // After a first night the results table is new to the planner.
+        if repo::run_decisions(pool, run_id).await? >= crate::db::BULK_ROWS as i64 {
+            crate::db::refresh_planner_statistics(pool).await?;
+        }
         for (version_id, _) in repo::run_versions(pool, run_id).await? {
             let v = find_version(pool, version_id)
                 .await?

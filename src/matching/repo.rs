@@ -295,6 +295,16 @@ pub async fn lock_ready_run(
     Ok(row.map(|r| (r.id, r.as_of)))
 }
 
+/// Decisions stored by the run's shards.
+pub async fn run_decisions(executor: impl PgExecutor<'_>, run_id: i64) -> sqlx::Result<i64> {
+    sqlx::query_scalar!(
+        r#"SELECT COALESCE(sum(decisions), 0)::bigint AS "n!" FROM match_shards WHERE run_id = $1"#,
+        run_id
+    )
+    .fetch_one(executor)
+    .await
+}
+
 pub async fn mark_finalised(executor: impl PgExecutor<'_>, run_id: i64) -> sqlx::Result<()> {
     sqlx::query!(
         "UPDATE match_runs SET status = 'finalised', finished_at = now() WHERE id = $1",
