@@ -19,20 +19,18 @@ const DEMO_FIRMS: [(&str, &str, &str); 3] = [
     ("91370103MA3D7UN065", "济南市中示范商贸有限公司", "370103"),
 ];
 
-/// One account per role: (username, display name, role, firm).
-const DEMO_ACCOUNTS: [(&str, &str, Role, Option<&str>); 7] = [
-    (
-        "demo-enterprise",
-        "济南历下示范科技有限公司",
-        Role::Enterprise,
-        Some("91370102MA3C4RQX2B"),
-    ),
-    ("demo-author", "政策制定 张明", Role::PolicyAuthor, None),
-    ("demo-reviewer", "审核 李华", Role::Reviewer, None),
-    ("demo-maker", "财务经办 王芳", Role::FinanceMaker, None),
-    ("demo-checker", "财务复核 赵强", Role::FinanceChecker, None),
-    ("demo-auditor", "审计 孙丽", Role::Auditor, None),
-    ("demo-admin", "系统管理员", Role::Admin, None),
+/// The enterprise account: signed in as the sandbox firm with the most grants awaiting its
+/// answer after the demo's night (else the first sample firm).
+const DEMO_ENTERPRISE: &str = "demo-enterprise";
+
+/// One account per staff role: (username, display name, role).
+const DEMO_ACCOUNTS: [(&str, &str, Role); 6] = [
+    ("demo-author", "政策制定 张明", Role::PolicyAuthor),
+    ("demo-reviewer", "审核 李华", Role::Reviewer),
+    ("demo-maker", "财务经办 王芳", Role::FinanceMaker),
+    ("demo-checker", "财务复核 赵强", Role::FinanceChecker),
+    ("demo-auditor", "审计 孙丽", Role::Auditor),
+    ("demo-admin", "系统管理员", Role::Admin),
 ];
 
 /// The demo accounts' shared password (a demo only; never in a real deployment).
@@ -55,9 +53,10 @@ async fn run(
     seed(database).await?;
     super::demo_data::start_sandbox(&mut settings).await?;
     super::demo_data::load_publish_and_run(&settings, database).await?;
+    let enterprise = seed_enterprise(database).await?;
     let app = Application::build(settings, database.pool.clone()).await?;
     let address = app.local_addr()?;
-    print_welcome(address);
+    print_welcome(address, &enterprise);
     app.run_until(shutdown).await?;
     Ok(ExitCode::SUCCESS)
 }
@@ -68,31 +67,66 @@ async fn seed(database: &Database) -> anyhow::Result<()> {
         let uscc = Uscc::parse(code)?;
         firms::upsert_firm(&database.pool, &uscc, name, Some(region)).await?;
     }
-    for (username, display_name, role, uscc) in DEMO_ACCOUNTS {
-        if accounts::find_user_by_username(&database.pool, username)
-            .await?
-            .is_some()
-        {
-            continue;
-        }
-        let new = NewUser::parse(username, display_name, role, uscc, DEMO_PASSWORD)?;
-        accounts::create_user_audited(&database.pool, &new, Actor::System("demo")).await?;
+    for (username, display_name, role) in DEMO_ACCOUNTS {
+        create_account(database, username, display_name, role, None).await?;
     }
     Ok(())
 }
 
-fn print_welcome(address: std::net::SocketAddr) {
+/// Creates the enterprise account for the firm with the most open grants; a rerun keeps the
+/// firm it had. Returns (firm USCC, firm name).
+async fn seed_enterprise(database: &Database) -> anyhow::Result<(String, String)> {
+    if let Some(user) = accounts::find_user_by_username(&database.pool, DEMO_ENTERPRISE).await?
+        && let Some(uscc) = user.uscc
+    {
+        return Ok((uscc.as_str().to_owned(), user.display_name));
+    }
+    let (uscc, name) = match crate::grants::firm_awaiting_answers(&database.pool).await? {
+        Some(firm) => firm,
+        None => (DEMO_FIRMS[0].0.to_owned(), DEMO_FIRMS[0].1.to_owned()),
+    };
+    create_account(
+        database,
+        DEMO_ENTERPRISE,
+        &name,
+        Role::Enterprise,
+        Some(&uscc),
+    )
+    .await?;
+    Ok((uscc, name))
+}
+
+async fn create_account(
+    database: &Database,
+    username: &str,
+    display_name: &str,
+    role: Role,
+    uscc: Option<&str>,
+) -> anyhow::Result<()> {
+    if accounts::find_user_by_username(&database.pool, username)
+        .await?
+        .is_some()
+    {
+        return Ok(());
+    }
+    let new = NewUser::parse(username, display_name, role, uscc, DEMO_PASSWORD)?;
+    accounts::create_user_audited(&database.pool, &new, Actor::System("demo")).await?;
+    Ok(())
+}
+
+fn print_welcome(address: std::net::SocketAddr, enterprise: &(String, String)) {
     println!();
     println!("mianshen demo is running: http://{address}/");
     println!("  health: http://{address}/healthz   metrics: http://{address}/metrics");
     println!();
     println!("Demo accounts (password for all: {DEMO_PASSWORD}):");
-    for (username, display_name, role, uscc) in DEMO_ACCOUNTS {
-        let firm = uscc.map(|u| format!("  firm {u}")).unwrap_or_default();
-        println!(
-            "  {username:<16} {:<16} {display_name}{firm}",
-            role.as_str()
-        );
+    let (uscc, name) = enterprise;
+    println!(
+        "  {DEMO_ENTERPRISE:<16} {:<16} {name}  firm {uscc}",
+        Role::Enterprise.as_str()
+    );
+    for (username, display_name, role) in DEMO_ACCOUNTS {
+        println!("  {username:<16} {:<16} {display_name}", role.as_str());
     }
     println!();
     println!("Press Ctrl-C to stop (the private PostgreSQL cluster stops with it).");

@@ -15,4 +15,6 @@ pub use batch_repo::{
     insert_granted_persons, insert_grants, update_provisional_many,
 };
 pub use reminder::queue_reminders;
-pub use repo::{EligibleResult, Grant, granted_persons, hold_lapsed, list_grants};
+pub use repo::{
+    EligibleResult, Grant, firm_awaiting_answers, granted_persons, hold_lapsed, list_grants,
+};

@@ -81,3 +81,18 @@ pub async fn list_grants(
     .fetch_all(executor)
     .await
 }
+
+/// The firm with the most 确认即享 grants awaiting its answer (smallest USCC on a tie), with
+/// its name: the demo signs its enterprise account in as this firm.
+pub async fn firm_awaiting_answers(
+    executor: impl PgExecutor<'_>,
+) -> sqlx::Result<Option<(String, String)>> {
+    let row = sqlx::query!(
+        r#"SELECT g.uscc, f.name FROM grants g JOIN firms f ON f.uscc = g.uscc
+           WHERE g.mode = '确认即享' AND g.status = 'created'
+           GROUP BY g.uscc, f.name ORDER BY count(*) DESC, g.uscc LIMIT 1"#
+    )
+    .fetch_optional(executor)
+    .await?;
+    Ok(row.map(|r| (r.uscc, r.name)))
+}

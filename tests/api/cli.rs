@@ -310,6 +310,14 @@ async fn demo_uses_database_url_when_set() {
         .await
         .unwrap();
     assert_eq!(count, 7);
+    let awaiting: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM grants g JOIN users u ON u.uscc = g.uscc
+         WHERE u.username = 'demo-enterprise' AND g.mode = '确认即享' AND g.status = 'created'",
+    )
+    .fetch_one(&database.pool)
+    .await
+    .unwrap();
+    assert!(awaiting > 0, "the demo firm has grants to answer");
 }
 
 #[test]
