@@ -45,21 +45,24 @@ pub async fn granted_persons(
     .await
 }
 
-/// Holds for review the unpaid grants of firms whose latest decision for `version_id` is
-/// no longer eligible. Returns (grant id, uscc, status before).
+/// Holds for review the unpaid grants of firms whose decision for `version_id` in run
+/// `run_id` is no longer eligible (a firm not decided again cannot have lapsed). Returns
+/// (grant id, uscc, status before).
 pub async fn hold_lapsed(
     executor: impl PgExecutor<'_>,
     policy_id: &str,
     version_id: i64,
+    run_id: i64,
 ) -> sqlx::Result<Vec<(i64, String, String)>> {
     let rows = sqlx::query!(
         r#"UPDATE grants g SET status = 'held', updated_at = now()
            FROM match_results r, grants old
            WHERE old.id = g.id AND g.policy_id = $1 AND r.policy_version_id = $2 AND r.uscc = g.uscc
-             AND NOT r.eligible AND g.status IN ('created', 'confirmed', 'objected')
+             AND r.run_id = $3 AND NOT r.eligible AND g.status IN ('created', 'confirmed', 'objected')
            RETURNING g.id, g.uscc, old.status"#,
         policy_id,
-        version_id
+        version_id,
+        run_id
     )
     .fetch_all(executor)
     .await?;

@@ -157,7 +157,7 @@ async fn finalise_policy(
         }
     }
     let mut tx = pool.begin().await?;
-    let held = grants::hold_lapsed(&mut *tx, &policy.id, step.version_id).await?;
+    let held = grants::hold_lapsed(&mut *tx, &policy.id, step.version_id, step.run_id).await?;
     let entries: Vec<AuditEntry> = held
         .iter()
         .map(|(grant_id, uscc, before)| {

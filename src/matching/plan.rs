@@ -46,7 +46,13 @@ pub async fn plan_run(
     for (version, since) in &chosen {
         repo::add_run_version(&mut *tx, run, *version, *since).await?;
     }
-    let bounds = repo::shard_bounds(&mut *tx, shard_size.max(1)).await?;
+    // When every version only needs changed firms, the shards cut only those.
+    let since = chosen
+        .iter()
+        .map(|(_, since)| *since)
+        .collect::<Option<Vec<_>>>()
+        .and_then(|all| all.into_iter().min());
+    let bounds = repo::shard_bounds(&mut *tx, shard_size.max(1), since).await?;
     if bounds.is_empty() {
         repo::insert_shard(&mut *tx, run, 0, "", None).await?;
     }

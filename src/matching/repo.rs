@@ -77,12 +77,20 @@ pub async fn add_run_version(
     Ok(())
 }
 
-/// Every `size`-th USCC in order: the lower bounds of the shards.
-pub async fn shard_bounds(executor: impl PgExecutor<'_>, size: i64) -> sqlx::Result<Vec<String>> {
+/// Every `size`-th USCC in order among the firms changed since `changed_since` (all firms
+/// when `None`): the lower bounds of the shards.
+pub async fn shard_bounds(
+    executor: impl PgExecutor<'_>,
+    size: i64,
+    changed_since: Option<DateTime<Utc>>,
+) -> sqlx::Result<Vec<String>> {
     sqlx::query_scalar!(
-        r#"SELECT uscc AS "uscc!" FROM (SELECT uscc, row_number() OVER (ORDER BY uscc) AS rn FROM profiles) t
+        r#"SELECT uscc AS "uscc!" FROM (
+               SELECT uscc, row_number() OVER (ORDER BY uscc) AS rn FROM profiles
+               WHERE $2::timestamptz IS NULL OR changed_at >= $2) t
            WHERE (rn - 1) % $1 = 0 ORDER BY uscc"#,
-        size
+        size,
+        changed_since
     )
     .fetch_all(executor)
     .await
