@@ -10,6 +10,7 @@
 pub mod bench;
 mod bench_repo;
 mod finalise;
+mod finalise_page;
 mod near_miss_repo;
 mod nightly;
 mod plan;
