@@ -20,7 +20,7 @@ use rust_decimal::Decimal;
 use sqlx::PgConnection;
 
 pub use settings::NoticesSettings;
-pub use worker::{DeliveryPolicy, deliver_due, run_worker};
+pub use worker::{DeliveryPolicy, Senders, deliver_due, run_worker};
 
 /// What a notice is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,26 +82,21 @@ pub async fn enqueue_grant_notice(
     let name = repo::firm_name(&mut *tx, notice.uscc)
         .await?
         .unwrap_or_else(|| notice.uscc.to_owned());
-    let rendered = render::render(notice, &name);
+    // The days come from the version the grant was made under (notices reference grants).
+    let notice_days = repo::grant_notice_days(&mut *tx, notice.grant_id)
+        .await?
+        .ok_or(sqlx::Error::RowNotFound)?;
+    let context = render::Context {
+        name: &name,
+        notice_days: u32::try_from(notice_days).unwrap_or_default(),
+    };
+    let rendered = render::render(notice, &context);
     let Some(id) = repo::insert_notice(&mut *tx, notice, &rendered).await? else {
         // A concurrent transaction inserted it first and has committed.
         return repo::notice_id(&mut *tx, notice.grant_id, kind)
             .await?
             .ok_or(sqlx::Error::RowNotFound);
     };
-    let channels = repo::firm_channels(&mut *tx, notice.uscc).await?;
-    repo::insert_delivery(&mut *tx, id, "inbox", notice.uscc).await?;
-    if let Some(channels) = channels {
-        let targets = [
-            ("webhook", channels.webhook_url),
-            ("email", channels.email),
-            ("sms", channels.phone),
-        ];
-        for (channel, target) in targets {
-            if let Some(target) = target {
-                repo::insert_delivery(&mut *tx, id, channel, &target).await?;
-            }
-        }
-    }
+    repo::insert_deliveries(&mut *tx, &[id]).await?;
     Ok(id)
 }
