@@ -11,6 +11,7 @@ mod feed;
 mod json;
 pub mod rng;
 mod server;
+pub mod smtp_sink;
 pub mod sms_gateway;
 mod sources;
 pub mod synth;

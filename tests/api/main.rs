@@ -11,4 +11,6 @@ mod health;
 mod helpers;
 mod notices;
 mod notices_config;
+#[path = "../notices_support/mod.rs"]
+mod notices_support;
 mod roles;
