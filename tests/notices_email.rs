@@ -63,9 +63,16 @@ async fn emails_arrive_in_chinese_with_the_idempotency_key_as_message_id() {
             mail.content_type
         );
         assert!(mail.body.contains("金额: 74,074.07 元"), "{}", mail.body);
-        assert!(mail.body.contains("- 2025年研发费用增长 23.5%"), "{}", mail.body);
+        assert!(
+            mail.body.contains("- 2025年研发费用增长 23.5%"),
+            "{}",
+            mail.body
+        );
     }
-    assert_eq!(email_attempts(&db.pool).await, vec![("delivered".into(), Some(250)); 3]);
+    assert_eq!(
+        email_attempts(&db.pool).await,
+        vec![("delivered".into(), Some(250)); 3]
+    );
 }
 
 #[tokio::test]
@@ -101,18 +108,35 @@ async fn transient_failures_are_retried_and_permanent_ones_are_dead_at_once() {
     drop(closed);
     let retry = |code| ("retry".to_owned(), code);
     let credentials = Some(("notices".to_owned(), "right".to_owned()));
-    let table: Vec<(&str, Option<SmtpBehaviour>, Option<&str>, Vec<(String, Option<i32>)>, &str, usize)> = vec![
+    let table: Vec<(
+        &str,
+        Option<SmtpBehaviour>,
+        Option<&str>,
+        Vec<(String, Option<i32>)>,
+        &str,
+        usize,
+    )> = vec![
         (
             "451 twice, then stored",
-            Some(SmtpBehaviour { fail_first: 2, ..SmtpBehaviour::default() }),
+            Some(SmtpBehaviour {
+                fail_first: 2,
+                ..SmtpBehaviour::default()
+            }),
             None,
-            vec![retry(Some(451)), retry(Some(451)), ("delivered".into(), Some(250))],
+            vec![
+                retry(Some(451)),
+                retry(Some(451)),
+                ("delivered".into(), Some(250)),
+            ],
             "delivered",
             1,
         ),
         (
             "550 unknown mailbox",
-            Some(SmtpBehaviour { reject_rcpt: Some(550), ..SmtpBehaviour::default() }),
+            Some(SmtpBehaviour {
+                reject_rcpt: Some(550),
+                ..SmtpBehaviour::default()
+            }),
             None,
             vec![("permanent".into(), Some(550))],
             "dead",
@@ -120,16 +144,29 @@ async fn transient_failures_are_retried_and_permanent_ones_are_dead_at_once() {
         ),
         (
             "450 mailbox busy until the attempts run out",
-            Some(SmtpBehaviour { reject_rcpt: Some(450), ..SmtpBehaviour::default() }),
+            Some(SmtpBehaviour {
+                reject_rcpt: Some(450),
+                ..SmtpBehaviour::default()
+            }),
             None,
             vec![retry(Some(450)); 3],
             "dead",
             0,
         ),
-        ("connection refused", None, None, vec![retry(None); 3], "dead", 0),
+        (
+            "connection refused",
+            None,
+            None,
+            vec![retry(None); 3],
+            "dead",
+            0,
+        ),
         (
             "AUTH PLAIN accepted",
-            Some(SmtpBehaviour { credentials: credentials.clone(), ..SmtpBehaviour::default() }),
+            Some(SmtpBehaviour {
+                credentials: credentials.clone(),
+                ..SmtpBehaviour::default()
+            }),
             Some("right"),
             vec![("delivered".into(), Some(250))],
             "delivered",
@@ -137,7 +174,10 @@ async fn transient_failures_are_retried_and_permanent_ones_are_dead_at_once() {
         ),
         (
             "AUTH PLAIN refused with 535",
-            Some(SmtpBehaviour { credentials, ..SmtpBehaviour::default() }),
+            Some(SmtpBehaviour {
+                credentials,
+                ..SmtpBehaviour::default()
+            }),
             Some("wrong"),
             vec![("permanent".into(), Some(535))],
             "dead",
@@ -164,7 +204,9 @@ async fn transient_failures_are_retried_and_permanent_ones_are_dead_at_once() {
         drain(&db.pool, &policy).await;
 
         assert_eq!(email_attempts(&db.pool).await, expected, "{case}");
-        let sql = format!("SELECT count(*) FROM notice_deliveries WHERE channel = 'email' AND status = '{status}'");
+        let sql = format!(
+            "SELECT count(*) FROM notice_deliveries WHERE channel = 'email' AND status = '{status}'"
+        );
         assert_eq!(count(&db.pool, &sql).await, 1, "{case}");
         assert_eq!(log.map_or(0, |l| l.stored()), stored, "{case}");
     }

@@ -56,7 +56,10 @@ async fn a_rolled_back_enqueue_leaves_nothing_and_a_replay_returns_the_same_id()
         .unwrap();
     assert!(body.contains("74,074.07 元"), "{body}");
     assert!(body.contains("- 2025年研发费用增长 23.5%"), "{body}");
-    assert!(body.contains(&format!("https://mianshen.local/grants/{grant_id}")), "{body}");
+    assert!(
+        body.contains(&format!("https://mianshen.local/grants/{grant_id}")),
+        "{body}"
+    );
 }
 
 #[tokio::test]

@@ -88,7 +88,11 @@ async fn a_hand_written_session_is_answered_by_the_rfc() {
     }
     assert!(!ehlo.contains("AUTH"), "no credential, no AUTH: {ehlo}");
 
-    assert!(c.send("MAIL FROM:<a@b.cn> BODY=8BITMIME").await.starts_with("250"));
+    assert!(
+        c.send("MAIL FROM:<a@b.cn> BODY=8BITMIME")
+            .await
+            .starts_with("250")
+    );
     assert!(c.send("RCPT TO:<x@y.cn>").await.starts_with("250"));
     assert!(c.send("DATA").await.starts_with("354"));
     let message = "Message-ID: <one@test>\r\nSubject: 你好\r\n\r\n第一行\r\n..hidden dot\r\n.\r\n";
@@ -104,7 +108,10 @@ async fn a_hand_written_session_is_answered_by_the_rfc() {
     c.send("MAIL FROM:<a@b.cn>").await;
     c.send("RCPT TO:<x@y.cn>").await;
     c.send("DATA").await;
-    c.write.write_all(b"Subject: x\r\n\r\nbody\r\n.\r\n").await.unwrap();
+    c.write
+        .write_all(b"Subject: x\r\n\r\nbody\r\n.\r\n")
+        .await
+        .unwrap();
     assert!(c.reply().await.starts_with("554"));
     assert!(c.send("QUIT").await.starts_with("221"));
 

@@ -162,6 +162,7 @@ async fn finalise_policy(
         audit::record(&mut *tx, &entry).await?;
         counts.held += 1;
     }
+    super::near_miss_notices::queue(&mut *tx, policy, version_id, run_id, as_of, counts).await?;
     Ok(())
 }
 

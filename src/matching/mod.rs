@@ -8,6 +8,7 @@
 pub mod bench;
 mod bench_repo;
 mod finalise;
+mod near_miss_notices;
 mod near_miss_repo;
 mod nightly;
 mod plan;
@@ -18,6 +19,7 @@ pub use repo::count_grants;
 mod worker;
 
 pub use finalise::{FinaliseCounts, finalise_ready, period_key};
+pub use near_miss_notices::near_miss_period_key;
 pub use near_miss_repo::{NearMiss, near_misses};
 pub use nightly::{MatchSummary, PolicyCount, run_matching};
 pub use plan::{DEFAULT_SHARD_SIZE, plan_run};

@@ -55,7 +55,16 @@ pub async fn run(pool: &PgPool, count: u32, concurrency: usize) -> anyhow::Resul
         let uscc = uscc(grant % FIRMS);
         let key = grant.to_string();
         let grant_id = crate::grants::insert_grant(
-            &mut *tx, &policy_id, version_id, &uscc, &key, amount, false, "免申即享", 0, 0,
+            &mut *tx,
+            &policy_id,
+            version_id,
+            &uscc,
+            &key,
+            amount,
+            false,
+            "免申即享",
+            0,
+            0,
         )
         .await?
         .ok_or_else(|| anyhow::anyhow!("grant {grant} exists already"))?;

@@ -100,3 +100,28 @@ pub async fn enqueue_grant_notice(
     repo::insert_deliveries(&mut *tx, &[id]).await?;
     Ok(id)
 }
+
+/// A near-miss notice ready to write: the firm and its rendered text.
+#[derive(Debug, Clone)]
+pub struct NearMissNotice {
+    /// The firm's USCC.
+    pub uscc: String,
+    /// Subject and text.
+    pub rendered: render::Rendered,
+}
+
+/// Writes near-miss notices of `policy_id` for `period_key` with one delivery per channel
+/// of each firm, in the caller's transaction, in one statement each. A firm already told
+/// for (policy, period key) is skipped; returns how many were written.
+pub async fn enqueue_near_miss_notices(
+    tx: &mut PgConnection,
+    policy_id: &str,
+    period_key: &str,
+    link: &str,
+    notices: &[NearMissNotice],
+) -> sqlx::Result<u64> {
+    let ids =
+        repo::insert_near_miss_notices(&mut *tx, policy_id, period_key, link, notices).await?;
+    repo::insert_deliveries(&mut *tx, &ids).await?;
+    Ok(u64::try_from(ids.len()).unwrap_or(u64::MAX))
+}

@@ -5,8 +5,8 @@ use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
-use super::GrantNotice;
 use super::render::Rendered;
+use super::{GrantNotice, NearMissNotice};
 
 /// A firm's channels besides the inbox.
 #[derive(Debug, Clone)]
@@ -66,6 +66,35 @@ pub async fn notice_id(
         kind
     )
     .fetch_optional(executor)
+    .await
+}
+
+/// Inserts near-miss notices (amount 0, no grant); returns the ids of those written, leaving
+/// out firms already told for (policy, period key).
+pub async fn insert_near_miss_notices(
+    conn: &mut PgConnection,
+    policy_id: &str,
+    period_key: &str,
+    link: &str,
+    notices: &[NearMissNotice],
+) -> sqlx::Result<Vec<i64>> {
+    let usccs: Vec<String> = notices.iter().map(|n| n.uscc.clone()).collect();
+    let titles: Vec<String> = notices.iter().map(|n| n.rendered.title.clone()).collect();
+    let bodies: Vec<String> = notices.iter().map(|n| n.rendered.body.clone()).collect();
+    sqlx::query_scalar!(
+        "INSERT INTO notices (uscc, policy_id, kind, period_key, title, body, amount, link)
+         SELECT u, $1, 'near_miss', $2, t, b, 0, $3
+         FROM UNNEST($4::text[], $5::text[], $6::text[]) AS x (u, t, b)
+         ON CONFLICT ON CONSTRAINT notices_near_miss_once DO NOTHING
+         RETURNING id",
+        policy_id,
+        period_key,
+        link,
+        &usccs,
+        &titles,
+        &bodies
+    )
+    .fetch_all(conn)
     .await
 }
 

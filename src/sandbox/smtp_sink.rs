@@ -147,9 +147,7 @@ impl SmtpSink {
 
 /// `GET /messages`: `{"messages": […], "duplicates": n, "deferred": n}`.
 pub fn http_router(log: Arc<MailLog>) -> Router {
-    Router::new()
-        .route("/messages", get(list))
-        .with_state(log)
+    Router::new().route("/messages", get(list)).with_state(log)
 }
 
 async fn list(State(log): State<Arc<MailLog>>) -> Json<serde_json::Value> {

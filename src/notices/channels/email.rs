@@ -118,9 +118,15 @@ pub fn classify_smtp(error: &smtp::Error) -> SendOutcome {
     let status = error.status().map(|code| i32::from(u16::from(code)));
     let text = format!("SMTP: {error}");
     if error.is_permanent() {
-        SendOutcome::Permanent { status, error: text }
+        SendOutcome::Permanent {
+            status,
+            error: text,
+        }
     } else {
-        SendOutcome::Retry { status, error: text }
+        SendOutcome::Retry {
+            status,
+            error: text,
+        }
     }
 }
 

@@ -2,9 +2,7 @@
 
 use rust_decimal_macros::dec;
 
-use super::{
-    Context, NearMissText, format_amount, render, render_near_miss, unknown_placeholders,
-};
+use super::{Context, NearMissText, format_amount, render, render_near_miss, unknown_placeholders};
 use crate::notices::{GrantNotice, NoticeKind};
 
 fn notice<'a>(template: Option<&'a str>, kind: NoticeKind) -> GrantNotice<'a> {
@@ -74,8 +72,15 @@ fn the_default_template_names_firm_policy_and_amount() {
         notice_days: 5,
     };
     let rendered = render(&notice(None, NoticeKind::Grant), &context);
-    assert_eq!(rendered.title, "【免申即享】2026年失业保险稳岗返还 74,074.07 元");
-    assert!(rendered.body.starts_with("甲公司: 根据《2026年失业保险稳岗返还》"));
+    assert_eq!(
+        rendered.title,
+        "【免申即享】2026年失业保险稳岗返还 74,074.07 元"
+    );
+    assert!(
+        rendered
+            .body
+            .starts_with("甲公司: 根据《2026年失业保险稳岗返还》")
+    );
     assert!(rendered.body.contains("金额: 74,074.07 元"));
     assert!(rendered.body.ends_with("详情: /grants/1\n"));
     let reminder = render(&notice(None, NoticeKind::Reminder), &context);

@@ -157,7 +157,10 @@ mod tests {
         let raw = b"Subject: =?utf-8?b?5YWN55Sz?=\r\n =?utf-8?b?5Y2z5Lqr?=\r\n\
 Message-ID: <k@x>\r\nContent-Transfer-Encoding: base64\r\n\r\n5YWN55Sz\r\n5Y2z5Lqr\r\n";
         let parsed = Parsed::parse(raw);
-        assert_eq!(parsed.decoded_header("subject").as_deref(), Some("免申即享"));
+        assert_eq!(
+            parsed.decoded_header("subject").as_deref(),
+            Some("免申即享")
+        );
         assert_eq!(parsed.header("MESSAGE-ID"), Some("<k@x>"));
         assert_eq!(parsed.text_body(), "免申即享");
         let qp = Parsed::parse(b"Content-Transfer-Encoding: quoted-printable\n\n=E5=85=8D=\nA\n");

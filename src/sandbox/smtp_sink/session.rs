@@ -215,12 +215,7 @@ async fn read_data(
     }
 }
 
-async fn finish(
-    behaviour: &SmtpBehaviour,
-    log: &MailLog,
-    t: &Transaction,
-    raw: &[u8],
-) -> String {
+async fn finish(behaviour: &SmtpBehaviour, log: &MailLog, t: &Transaction, raw: &[u8]) -> String {
     // The first `fail_first` messages are deferred, whatever they are.
     if log.deferred.fetch_add(1, Ordering::SeqCst) < behaviour.fail_first {
         return "451 4.3.0 Try again later\r\n".to_owned();
