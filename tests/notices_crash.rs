@@ -93,12 +93,13 @@ async fn a_killed_worker_loses_nothing_and_duplicates_nothing() {
     .fetch_all(&db.pool)
     .await
     .unwrap();
-    let stored = log.by_key.lock().unwrap();
-    assert_eq!(stored.len(), 60, "each webhook delivery stored once");
-    for key in keys {
-        assert!(stored.contains_key(&key.to_string()), "{key} lost");
+    {
+        let stored = log.by_key.lock().unwrap();
+        assert_eq!(stored.len(), 60, "each webhook delivery stored once");
+        for key in keys {
+            assert!(stored.contains_key(&key.to_string()), "{key} lost");
+        }
     }
-    drop(stored);
     let keys: Vec<uuid::Uuid> =
         sqlx::query_scalar("SELECT idempotency_key FROM notice_deliveries WHERE channel = 'email'")
             .fetch_all(&db.pool)

@@ -16,8 +16,21 @@ use sqlx::PgPool;
 
 const ADDRESS: &str = "caiwu@example.cn";
 
+/// (outcome, reply code) of each attempt.
+type Attempts = Vec<(String, Option<i32>)>;
+/// (case, sink behaviour or None for nothing listening, password sent, expected attempts,
+/// final status, messages stored).
+type Case = (
+    &'static str,
+    Option<SmtpBehaviour>,
+    Option<&'static str>,
+    Attempts,
+    &'static str,
+    usize,
+);
+
 /// (outcome, reply code) of every email attempt, in order.
-async fn email_attempts(pool: &PgPool) -> Vec<(String, Option<i32>)> {
+async fn email_attempts(pool: &PgPool) -> Attempts {
     sqlx::query_as(
         "SELECT a.outcome, a.status_code FROM delivery_attempts a
          JOIN notice_deliveries d ON d.id = a.delivery_id
@@ -58,7 +71,8 @@ async fn emails_arrive_in_chinese_with_the_idempotency_key_as_message_id() {
         assert_eq!(mail.to, ADDRESS);
         assert_eq!(mail.subject, "【免申即享】研发增长奖励 74,074.07 元");
         assert!(
-            mail.content_type.to_ascii_lowercase() == "text/plain; charset=utf-8",
+            mail.content_type
+                .eq_ignore_ascii_case("text/plain; charset=utf-8"),
             "{}",
             mail.content_type
         );
@@ -108,14 +122,7 @@ async fn transient_failures_are_retried_and_permanent_ones_are_dead_at_once() {
     drop(closed);
     let retry = |code| ("retry".to_owned(), code);
     let credentials = Some(("notices".to_owned(), "right".to_owned()));
-    let table: Vec<(
-        &str,
-        Option<SmtpBehaviour>,
-        Option<&str>,
-        Vec<(String, Option<i32>)>,
-        &str,
-        usize,
-    )> = vec![
+    let table: Vec<Case> = vec![
         (
             "451 twice, then stored",
             Some(SmtpBehaviour {

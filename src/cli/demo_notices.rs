@@ -49,7 +49,9 @@ pub async fn start_sinks(settings: &mut Settings) -> anyhow::Result<DemoSinks> {
     settings.notices.smtp_host = smtp_address.ip().to_string();
     settings.notices.smtp_port = smtp_address.port();
     println!("沙箱 webhook 接收端: {webhook_url}");
-    println!("沙箱邮件服务器: smtp://{smtp_address} (收到的邮件: http://{listing_address}/messages)");
+    println!(
+        "沙箱邮件服务器: smtp://{smtp_address} (收到的邮件: http://{listing_address}/messages)"
+    );
     Ok(DemoSinks {
         webhook_url,
         mail_listing: format!("http://{listing_address}/messages"),
@@ -86,8 +88,7 @@ pub async fn give_channels(pool: &PgPool, sinks: &DemoSinks) -> anyhow::Result<u
 pub fn start_worker(pool: PgPool, settings: &Settings) -> tokio::task::JoinHandle<()> {
     let policy = settings.notices.policy();
     tokio::spawn(async move {
-        if let Err(error) = crate::notices::run_worker(pool, policy, std::future::pending()).await
-        {
+        if let Err(error) = crate::notices::run_worker(pool, policy, std::future::pending()).await {
             tracing::error!(error = %format!("{error:#}"), "demo notices worker stopped");
         }
     })
