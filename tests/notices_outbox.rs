@@ -5,41 +5,21 @@
 
 mod notices_support;
 
-use std::time::{Duration, Instant};
-
 use mianshen::db::{MIGRATOR, fresh_database};
-use mianshen::notices::{GrantNotice, NoticeKind, deliver_due, enqueue_grant_notice};
+use mianshen::notices::{GrantNotice, NoticeKind, enqueue_grant_notice};
 use mianshen::sandbox::webhook_sink::SinkBehaviour;
-use notices_support::{SECRET, USCC, count, enqueue, fast_policy, set_webhook, start_sink};
+use notices_support::{
+    SECRET, USCC, count, drain, enqueue, fast_policy, grant, set_webhook, start_sink,
+};
 use rust_decimal_macros::dec;
-use sqlx::PgPool;
-
-/// Runs rounds of the worker until nothing is pending or `limit` passes.
-async fn drain(pool: &PgPool, policy: &mianshen::notices::DeliveryPolicy) {
-    let client = reqwest::Client::new();
-    let start = Instant::now();
-    while count(
-        pool,
-        "SELECT count(*) FROM notice_deliveries WHERE status = 'pending'",
-    )
-    .await
-        > 0
-    {
-        assert!(
-            start.elapsed() < Duration::from_secs(20),
-            "deliveries still pending"
-        );
-        deliver_due(pool, &client, policy).await.unwrap();
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
 
 #[tokio::test]
 async fn a_rolled_back_enqueue_leaves_nothing_and_a_replay_returns_the_same_id() {
     let db = fresh_database(&MIGRATOR).await.unwrap();
     let reasons = vec!["理由".to_owned()];
+    let grant_id = grant(&db.pool, 7, USCC).await;
     let notice = GrantNotice {
-        grant_id: 7,
+        grant_id,
         uscc: USCC,
         policy_id: "p",
         policy_title: "政策",
@@ -76,7 +56,10 @@ async fn a_rolled_back_enqueue_leaves_nothing_and_a_replay_returns_the_same_id()
         .unwrap();
     assert!(body.contains("74,074.07 元"), "{body}");
     assert!(body.contains("- 2025年研发费用增长 23.5%"), "{body}");
-    assert!(body.contains("https://mianshen.local/grants/7"), "{body}");
+    assert!(
+        body.contains(&format!("https://mianshen.local/grants/{grant_id}")),
+        "{body}"
+    );
 }
 
 #[tokio::test]
@@ -201,7 +184,7 @@ async fn notices_reach_the_sms_gateway_once_per_key() {
     let mut policy = fast_policy(3);
     policy.sms = SmsGatewayConfig {
         url: url.clone(),
-        token: Some("sms-token".into()),
+        token: Some(mianshen::config::Secret::new("sms-token")),
     };
     drain(&db.pool, &policy).await;
     let key: uuid::Uuid =

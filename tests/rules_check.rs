@@ -91,6 +91,30 @@ const TABLE: &[(&str, &str, Option<&str>, &str)] = &[
         ),
         "allocation = \"pro_rata\" 需要 budget",
     ),
+    (
+        "unknown-placeholder",
+        "grant(1, \"x\");",
+        Some(
+            "id = \"unknown-placeholder\"\ntitle = \"t\"\nissuer = \"i\"\nsource = \"s\"\nmode = \"免申即享\"\nperiod = \"per_year\"\nnotice_days = 5\nnotice_template = \"{name}: 于{recognized_on}认定, 拟奖励 {amount} 元, 公示{notice_days}日\"\nwindow = { from = \"2026-01-01\", to = \"2026-12-31\" }\n",
+        ),
+        "unknown-placeholder/policy.toml: 政策 unknown-placeholder 的 notice_template 含未知占位符 {recognized_on}",
+    ),
+    (
+        "unclosed-placeholder",
+        "grant(1, \"x\");",
+        Some(
+            "id = \"unclosed-placeholder\"\ntitle = \"t\"\nissuer = \"i\"\nsource = \"s\"\nmode = \"免申即享\"\nperiod = \"per_year\"\nnotice_days = 5\nnotice_template = \"{name}: 拟奖励 {amount\"\nwindow = { from = \"2026-01-01\", to = \"2026-12-31\" }\n",
+        ),
+        "政策 unclosed-placeholder 的 notice_template 含未知占位符 {amount",
+    ),
+    (
+        "near-miss-not-bool",
+        "grant(1, \"x\");",
+        Some(
+            "id = \"near-miss-not-bool\"\ntitle = \"t\"\nissuer = \"i\"\nsource = \"s\"\nmode = \"免申即享\"\nperiod = \"per_year\"\nnotice_days = 5\nnotice_template = \"n\"\nnear_miss_notices = \"yes\"\nwindow = { from = \"2026-01-01\", to = \"2026-12-31\" }\n",
+        ),
+        "near-miss-not-bool/policy.toml:9:21: policy.toml 格式错误: invalid type: string \"yes\", expected a boolean",
+    ),
 ];
 
 const SANDBOX: &[(&str, &str, Option<&str>, &str)] = &[

@@ -1,6 +1,7 @@
 //! `mianshen demo`: the service on the private cluster with one account per role, a few
 //! sample firms, and (see `demo_data`) the sandbox's 2,000 firms ingested and matched against
-//! the published sample policies, ready to click through.
+//! the published sample policies, ready to click through; their notices are delivered to
+//! our webhook and SMTP sinks (see `demo_notices`).
 
 use std::process::ExitCode;
 
@@ -52,12 +53,21 @@ async fn run(
 ) -> anyhow::Result<ExitCode> {
     seed(database).await?;
     super::demo_data::start_sandbox(&mut settings).await?;
+    let sinks = super::demo_notices::start_sinks(&mut settings).await?;
+    let given = super::demo_notices::give_channels(&database.pool, &sinks).await?;
+    println!(
+        "{given} 家沙箱企业设置了 webhook 或邮箱通知渠道; 邮件见 {}",
+        sinks.mail_listing
+    );
     super::demo_data::load_publish_and_run(&settings, database).await?;
     let enterprise = seed_enterprise(database).await?;
+    let notices = super::demo_notices::start_worker(database.pool.clone(), &settings);
     let app = Application::build(settings, database.pool.clone()).await?;
     let address = app.local_addr()?;
     print_welcome(address, &enterprise);
-    app.run_until(shutdown).await?;
+    let served = app.run_until(shutdown).await;
+    notices.abort();
+    served?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -15,6 +15,8 @@ use crate::scheduler::{Outcome, run_nightly};
 
 /// Firms the demo's sandbox serves.
 pub const DEMO_SANDBOX_FIRMS: u64 = 2_000;
+/// The seed of the demo's sandbox.
+pub const DEMO_SANDBOX_SEED: u64 = 1;
 
 /// Starts the sandbox on a free loopback port and points the ingest settings at it.
 pub async fn start_sandbox(settings: &mut Settings) -> anyhow::Result<()> {
@@ -23,7 +25,7 @@ pub async fn start_sandbox(settings: &mut Settings) -> anyhow::Result<()> {
     let config = ExchangeConfig {
         feeds: FeedConfig {
             firms: DEMO_SANDBOX_FIRMS,
-            seed: 1,
+            seed: DEMO_SANDBOX_SEED,
             day: 0,
             bad_permille: 5,
         },

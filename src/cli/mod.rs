@@ -5,6 +5,7 @@ mod bench;
 mod cluster;
 mod demo;
 mod demo_data;
+mod demo_notices;
 mod explain;
 // `gen` is a reserved word in Rust 2024: the file keeps the command's name.
 #[path = "gen.rs"]

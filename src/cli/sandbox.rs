@@ -1,4 +1,5 @@
-//! `mianshen sandbox data-exchange`: the synthetic data-sharing platform as a real HTTP server.
+//! `mianshen sandbox …`: the synthetic data-sharing platform, the SMS gateway and the SMTP
+//! sink as real servers.
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -20,6 +21,16 @@ pub enum SandboxCommand {
         /// Bearer token clients must send.
         #[arg(long, value_name = "TOKEN", default_value = "sandbox-sms-token")]
         token: String,
+    },
+    /// A sandbox SMTP sink: stores each message once per Message-ID; GET /messages on the
+    /// HTTP address lists them.
+    SmtpSink {
+        /// Address of the SMTP server.
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:2525")]
+        listen: SocketAddr,
+        /// Address of the HTTP listing (GET /messages).
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8092")]
+        http: SocketAddr,
     },
 }
 
@@ -50,6 +61,7 @@ pub fn run(cmd: SandboxCommand) -> ExitCode {
     let args = match cmd {
         SandboxCommand::DataExchange(args) => args,
         SandboxCommand::SmsGateway { listen, token } => return sms_gateway(listen, &token),
+        SandboxCommand::SmtpSink { listen, http } => return smtp_sink(listen, http),
     };
     serve_sandbox("沙箱数据交换平台", async move {
         let listener = tokio::net::TcpListener::bind(args.listen).await?;
@@ -81,6 +93,26 @@ fn sms_gateway(listen: SocketAddr, token: &str) -> ExitCode {
         let gateway = crate::sandbox::sms_gateway::SmsGateway::bind(&token, listener);
         eprintln!("沙箱短信网关已启动: http://{}", gateway.local_addr()?);
         gateway.serve_until(shutdown_signal()?).await
+    })
+}
+
+/// Serves the sandbox SMTP sink and its HTTP listing until Ctrl-C or SIGTERM.
+fn smtp_sink(listen: SocketAddr, http: SocketAddr) -> ExitCode {
+    use crate::sandbox::smtp_sink::{SmtpBehaviour, SmtpSink, http_router};
+    serve_sandbox("沙箱邮件服务器", async move {
+        let sink = SmtpSink::bind(
+            SmtpBehaviour::default(),
+            tokio::net::TcpListener::bind(listen).await?,
+        );
+        let http_listener = tokio::net::TcpListener::bind(http).await?;
+        eprintln!(
+            "沙箱邮件服务器已启动: smtp://{} (收到的邮件: http://{}/messages)",
+            sink.local_addr()?,
+            http_listener.local_addr()?
+        );
+        let listing = http_router(sink.log());
+        tokio::spawn(async move { axum::serve(http_listener, listing).await });
+        sink.serve_until(shutdown_signal()?).await
     })
 }
 

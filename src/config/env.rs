@@ -238,6 +238,28 @@ fn apply_notices(
     if let Some(token) = vars.get("MIANSHEN_SMS_GATEWAY_TOKEN") {
         notices.sms_gateway_token = Some(Secret::new(token));
     }
+    if let Some(from) = &vars.get("MIANSHEN_SMTP_FROM")
+        && from.parse::<lettre::message::Mailbox>().is_err()
+    {
+        return Err(invalid(
+            "MIANSHEN_SMTP_FROM",
+            from.clone(),
+            "an email address, optionally with a name: `免申即享 <noreply@example.cn>`",
+        ));
+    }
+    if let Some(user) = vars.get("MIANSHEN_SMTP_USERNAME") {
+        notices.smtp_username = Some(user);
+    }
+    if let Some(password) = vars.get("MIANSHEN_SMTP_PASSWORD") {
+        notices.smtp_password = Some(Secret::new(password));
+    }
+    parse_into(
+        vars,
+        "MIANSHEN_SMTP_TIMEOUT_SECS",
+        "a whole number of seconds from 1 to 600",
+        &mut notices.smtp_timeout_secs,
+        |n| (1..=600).contains(n),
+    )?;
     let port = "a port number from 1 to 65535";
     parse_into(
         vars,

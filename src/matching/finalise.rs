@@ -170,6 +170,8 @@ async fn finalise_policy(
         })
         .collect();
     audit::record_many(&mut *tx, &entries).await?;
+    let (version_id, run_id, as_of) = (step.version_id, step.run_id, step.as_of);
+    super::near_miss_notices::queue(&mut tx, policy, version_id, run_id, as_of, counts).await?;
     tx.commit().await?;
     counts.held += held.len() as u64;
     Ok(())

@@ -11,6 +11,7 @@ pub mod bench;
 mod bench_repo;
 mod finalise;
 mod finalise_page;
+mod near_miss_notices;
 mod near_miss_repo;
 mod nightly;
 mod plan;
@@ -20,6 +21,7 @@ mod repo;
 mod worker;
 
 pub use finalise::{FinaliseCounts, finalise_ready, period_key};
+pub use near_miss_notices::near_miss_period_key;
 pub use near_miss_repo::{NearMiss, near_misses};
 pub use nightly::{MatchSummary, PolicyCount, run_matching};
 pub use plan::{DEFAULT_SHARD_SIZE, plan_run};

@@ -40,3 +40,48 @@ pub async fn near_misses(
     .fetch_all(executor)
     .await
 }
+
+/// A near miss of this run not yet told: the firm, its name and the one failed condition.
+#[derive(Debug, Clone)]
+pub struct UntoldNearMiss {
+    pub uscc: String,
+    pub name: String,
+    pub lacks: String,
+}
+
+/// The next `limit` near misses (by USCC after `after`) of version `version_id` decided in
+/// run `run_id`, leaving out firms already told for (policy, `period_key`) and firms that
+/// hold a grant of the policy for that period.
+pub async fn untold_near_misses(
+    executor: impl PgExecutor<'_>,
+    version_id: i64,
+    run_id: i64,
+    policy_id: &str,
+    period_key: &str,
+    after: &str,
+    limit: i64,
+) -> sqlx::Result<Vec<UntoldNearMiss>> {
+    sqlx::query_as!(
+        UntoldNearMiss,
+        r#"SELECT r.uscc, coalesce(f.name, r.uscc) AS "name!",
+                  (SELECT e->>'text' FROM jsonb_array_elements(r.reasons) e
+                   WHERE e->>'passed' = 'false' LIMIT 1) AS "lacks!"
+           FROM match_results r LEFT JOIN firms f ON f.uscc = r.uscc
+           WHERE r.policy_version_id = $1 AND r.run_id = $2
+             AND r.failed = 1 AND NOT r.eligible AND r.error IS NULL
+             AND r.uscc > $5
+             AND NOT EXISTS (SELECT 1 FROM notices n
+                             WHERE n.policy_id = $3 AND n.uscc = r.uscc AND n.period_key = $4)
+             AND NOT EXISTS (SELECT 1 FROM grants g
+                             WHERE g.policy_id = $3 AND g.uscc = r.uscc AND g.period_key = $4)
+           ORDER BY r.uscc LIMIT $6"#,
+        version_id,
+        run_id,
+        policy_id,
+        period_key,
+        after,
+        limit
+    )
+    .fetch_all(executor)
+    .await
+}

@@ -1,24 +1,15 @@
 //! Enqueueing many grant notices in one transaction with a handful of statements: the firms'
-//! names and channels read once, every notice rendered, then notices and deliveries inserted
-//! many rows at a time. Same rows and the same idempotency per (grant, kind) as
-//! [`super::enqueue_grant_notice`].
+//! names and the policies' public-notice days read once, every notice rendered, then notices
+//! and their deliveries inserted many rows at a time. Same rows and the same idempotency per
+//! (grant, kind) as [`super::enqueue_grant_notice`].
 
 use std::collections::HashMap;
 
 use rust_decimal::Decimal;
 use sqlx::PgConnection;
-use uuid::Uuid;
 
-use super::GrantNotice;
-use super::render::render;
-
-/// A firm's name and channels besides the inbox.
-struct Recipient {
-    name: Option<String>,
-    webhook_url: Option<String>,
-    email: Option<String>,
-    phone: Option<String>,
-}
+use super::render::{Context, render};
+use super::{GrantNotice, repo};
 
 /// Renders and writes the notices with one delivery per channel of each firm, in the
 /// caller's transaction. A (grant, kind) that already has a notice is skipped. Returns how
@@ -31,43 +22,44 @@ pub async fn enqueue_grant_notices(
         return Ok(0);
     }
     let usccs: Vec<&str> = notices.iter().map(|n| n.uscc).collect();
-    let recipients: HashMap<String, Recipient> = sqlx::query!(
-        r#"SELECT u.uscc AS "uscc!", f.name AS "name?", c.webhook_url AS "webhook_url?",
-                  c.email AS "email?", c.phone AS "phone?"
-           FROM (SELECT DISTINCT uscc FROM UNNEST($1::text[]) AS u(uscc)) u
-           LEFT JOIN firms f ON f.uscc = u.uscc
-           LEFT JOIN firm_channels c ON c.uscc = u.uscc"#,
+    let names: HashMap<String, String> = sqlx::query!(
+        "SELECT uscc, name FROM firms WHERE uscc = ANY($1)",
         &usccs as &[&str]
     )
     .fetch_all(&mut *tx)
     .await?
     .into_iter()
-    .map(|r| {
-        let recipient = Recipient {
-            name: r.name,
-            webhook_url: r.webhook_url,
-            email: r.email,
-            phone: r.phone,
-        };
-        (r.uscc, recipient)
-    })
+    .map(|r| (r.uscc, r.name))
+    .collect();
+    // The days come from the version each grant was made under (notices reference grants).
+    let grant_ids: Vec<i64> = notices.iter().map(|n| n.grant_id).collect();
+    let days: HashMap<i64, i32> = sqlx::query!(
+        r#"SELECT g.id, (v.meta->>'notice_days')::int AS "days!" FROM grants g
+           JOIN policy_versions v ON v.id = g.policy_version_id WHERE g.id = ANY($1)"#,
+        &grant_ids
+    )
+    .fetch_all(&mut *tx)
+    .await?
+    .into_iter()
+    .map(|r| (r.id, r.days))
     .collect();
 
     let mut columns = NoticeColumns::default();
     for n in notices {
-        let name = recipients
-            .get(n.uscc)
-            .and_then(|r| r.name.as_deref())
-            .unwrap_or(n.uscc);
-        let rendered = render(n, name);
+        let notice_days = days.get(&n.grant_id).ok_or(sqlx::Error::RowNotFound)?;
+        let context = Context {
+            name: names.get(n.uscc).map_or(n.uscc, String::as_str),
+            notice_days: u32::try_from(*notice_days).unwrap_or_default(),
+        };
+        let rendered = render(n, &context);
         columns.push(n, rendered.title, rendered.body);
     }
-    let created = sqlx::query!(
+    let created: Vec<i64> = sqlx::query_scalar!(
         r#"INSERT INTO notices (grant_id, uscc, policy_id, kind, title, body, amount, link)
            SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[],
                                 $6::text[], $7::numeric[], $8::text[])
            ON CONFLICT ON CONSTRAINT notices_grant_kind_key DO NOTHING
-           RETURNING id, uscc"#,
+           RETURNING id"#,
         &columns.grant_ids,
         &columns.usccs as &[&str],
         &columns.policy_ids as &[&str],
@@ -79,39 +71,7 @@ pub async fn enqueue_grant_notices(
     )
     .fetch_all(&mut *tx)
     .await?;
-
-    let (mut ids, mut channels, mut targets, mut keys) = (vec![], vec![], vec![], vec![]);
-    for row in &created {
-        let mut add = |channel: &'static str, target: &str| {
-            ids.push(row.id);
-            channels.push(channel);
-            targets.push(target.to_owned());
-            keys.push(Uuid::new_v4());
-        };
-        add("inbox", &row.uscc);
-        if let Some(r) = recipients.get(&row.uscc) {
-            let optional = [
-                ("webhook", &r.webhook_url),
-                ("email", &r.email),
-                ("sms", &r.phone),
-            ];
-            for (channel, target) in optional {
-                if let Some(target) = target {
-                    add(channel, target);
-                }
-            }
-        }
-    }
-    sqlx::query!(
-        r#"INSERT INTO notice_deliveries (notice_id, channel, target, idempotency_key)
-           SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::uuid[])"#,
-        &ids,
-        &channels as &[&str],
-        &targets,
-        &keys
-    )
-    .execute(&mut *tx)
-    .await?;
+    repo::insert_deliveries(&mut *tx, &created).await?;
     Ok(created.len() as u64)
 }
 

@@ -10,8 +10,8 @@ use sqlx::PgExecutor;
 pub struct InboxNotice {
     /// Notice id.
     pub id: i64,
-    /// The grant.
-    pub grant_id: i64,
+    /// The grant (none for a near-miss notice).
+    pub grant_id: Option<i64>,
     /// The policy.
     pub policy_id: String,
     /// `grant`, `reminder`, `near_miss`.

@@ -22,7 +22,7 @@ use sqlx::PgConnection;
 
 pub use batch::enqueue_grant_notices;
 pub use settings::NoticesSettings;
-pub use worker::{DeliveryPolicy, deliver_due, run_worker};
+pub use worker::{DeliveryPolicy, Senders, deliver_due, run_worker};
 
 /// What a notice is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,26 +84,46 @@ pub async fn enqueue_grant_notice(
     let name = repo::firm_name(&mut *tx, notice.uscc)
         .await?
         .unwrap_or_else(|| notice.uscc.to_owned());
-    let rendered = render::render(notice, &name);
+    // The days come from the version the grant was made under (notices reference grants).
+    let notice_days = repo::grant_notice_days(&mut *tx, notice.grant_id)
+        .await?
+        .ok_or(sqlx::Error::RowNotFound)?;
+    let context = render::Context {
+        name: &name,
+        notice_days: u32::try_from(notice_days).unwrap_or_default(),
+    };
+    let rendered = render::render(notice, &context);
     let Some(id) = repo::insert_notice(&mut *tx, notice, &rendered).await? else {
         // A concurrent transaction inserted it first and has committed.
         return repo::notice_id(&mut *tx, notice.grant_id, kind)
             .await?
             .ok_or(sqlx::Error::RowNotFound);
     };
-    let channels = repo::firm_channels(&mut *tx, notice.uscc).await?;
-    repo::insert_delivery(&mut *tx, id, "inbox", notice.uscc).await?;
-    if let Some(channels) = channels {
-        let targets = [
-            ("webhook", channels.webhook_url),
-            ("email", channels.email),
-            ("sms", channels.phone),
-        ];
-        for (channel, target) in targets {
-            if let Some(target) = target {
-                repo::insert_delivery(&mut *tx, id, channel, &target).await?;
-            }
-        }
-    }
+    repo::insert_deliveries(&mut *tx, &[id]).await?;
     Ok(id)
+}
+
+/// A near-miss notice ready to write: the firm and its rendered text.
+#[derive(Debug, Clone)]
+pub struct NearMissNotice {
+    /// The firm's USCC.
+    pub uscc: String,
+    /// Subject and text.
+    pub rendered: render::Rendered,
+}
+
+/// Writes near-miss notices of `policy_id` for `period_key` with one delivery per channel
+/// of each firm, in the caller's transaction, in one statement each. A firm already told
+/// for (policy, period key) is skipped; returns how many were written.
+pub async fn enqueue_near_miss_notices(
+    tx: &mut PgConnection,
+    policy_id: &str,
+    period_key: &str,
+    link: &str,
+    notices: &[NearMissNotice],
+) -> sqlx::Result<u64> {
+    let ids =
+        repo::insert_near_miss_notices(&mut *tx, policy_id, period_key, link, notices).await?;
+    repo::insert_deliveries(&mut *tx, &ids).await?;
+    Ok(u64::try_from(ids.len()).unwrap_or(u64::MAX))
 }

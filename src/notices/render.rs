@@ -1,5 +1,7 @@
-//! The Chinese text of a notice: the policy's template (or a default one) with the amount,
-//! the reasons as a list and the link.
+//! The Chinese text of a notice: the policy's template (or a default one) with the firm's
+//! name, the amount, the public-notice days, the reasons as a list and the link; and the
+//! text of a near-miss notice. Templates may use only [`PLACEHOLDERS`]; `rules check`
+//! refuses any other (see [`unknown_placeholders`]).
 
 use rust_decimal::{Decimal, RoundingStrategy};
 
@@ -13,6 +15,15 @@ pub struct Rendered {
     /// The full text.
     pub body: String,
 }
+
+/// The placeholders a notice template may use, with what each becomes.
+pub const PLACEHOLDERS: [(&str, &str); 5] = [
+    ("name", "企业名称"),
+    ("title", "政策标题"),
+    ("amount", "金额 (元, 两位小数, 千分位)"),
+    ("mode", "免申即享 或 确认即享"),
+    ("notice_days", "公示天数"),
+];
 
 /// The template used when the policy has none.
 pub const DEFAULT_TEMPLATE: &str = "{name}: 根据《{title}》, 贵单位符合条件, 拟享受 {amount} 元。";
@@ -36,15 +47,89 @@ pub fn format_amount(amount: Decimal) -> String {
     format!("{sign}{grouped}.{frac}")
 }
 
-/// Renders `notice` for the firm called `name`.
-pub fn render(notice: &GrantNotice<'_>, name: &str) -> Rendered {
+/// A piece of a template: text as is, or a `{…}` placeholder (unclosed: to the end).
+enum Piece<'a> {
+    Text(&'a str),
+    Placeholder(&'a str),
+}
+
+fn pieces(template: &str) -> impl Iterator<Item = Piece<'_>> {
+    let mut rest = template;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        match rest.find('{') {
+            Some(0) => {
+                let end = rest.find('}').map_or(rest.len(), |e| e + 1);
+                let (p, r) = rest.split_at(end);
+                rest = r;
+                Some(Piece::Placeholder(p))
+            }
+            Some(start) => {
+                let (t, r) = rest.split_at(start);
+                rest = r;
+                Some(Piece::Text(t))
+            }
+            None => Some(Piece::Text(std::mem::take(&mut rest))),
+        }
+    })
+}
+
+fn known(placeholder: &str) -> Option<&'static str> {
+    let name = placeholder.strip_prefix('{')?.strip_suffix('}')?;
+    PLACEHOLDERS.iter().map(|(n, _)| *n).find(|n| *n == name)
+}
+
+/// Every placeholder of `template` the renderer does not fill (an unclosed `{` too), once
+/// each, in order.
+pub fn unknown_placeholders(template: &str) -> Vec<String> {
+    let mut unknown: Vec<String> = Vec::new();
+    for piece in pieces(template) {
+        if let Piece::Placeholder(p) = piece
+            && known(p).is_none()
+            && !unknown.iter().any(|u| u == p)
+        {
+            unknown.push(p.to_owned());
+        }
+    }
+    unknown
+}
+
+/// What fills the placeholders besides the notice itself.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    /// The firm's name.
+    pub name: &'a str,
+    /// The policy's public-notice days.
+    pub notice_days: u32,
+}
+
+/// `template` with every known placeholder filled in one pass (a value that itself looks
+/// like a placeholder, e.g. a firm called `{amount}`, stays as it is); unknown ones are left.
+fn fill(template: &str, notice: &GrantNotice<'_>, context: &Context<'_>, amount: &str) -> String {
+    let mut out = String::with_capacity(template.len() + 64);
+    for piece in pieces(template) {
+        match piece {
+            Piece::Text(t) => out.push_str(t),
+            Piece::Placeholder(p) => match known(p) {
+                Some("name") => out.push_str(context.name),
+                Some("title") => out.push_str(notice.policy_title),
+                Some("amount") => out.push_str(amount),
+                Some("mode") => out.push_str(notice.mode),
+                Some("notice_days") => out.push_str(&context.notice_days.to_string()),
+                _ => out.push_str(p),
+            },
+        }
+    }
+    out
+}
+
+/// Renders a grant or reminder `notice`.
+pub fn render(notice: &GrantNotice<'_>, context: &Context<'_>) -> Rendered {
     let amount = format_amount(notice.amount);
     let template = notice.template.unwrap_or(DEFAULT_TEMPLATE);
-    let lead = template
-        .replace("{name}", name)
-        .replace("{title}", notice.policy_title)
-        .replace("{amount}", &amount)
-        .replace("{mode}", notice.mode);
+    let lead = fill(template, notice, context, &amount);
     let title = match notice.kind {
         NoticeKind::Grant => format!("【{}】{} {amount} 元", notice.mode, notice.policy_title),
         NoticeKind::Reminder => format!("【待确认提醒】{} {amount} 元", notice.policy_title),
@@ -66,17 +151,37 @@ pub fn render(notice: &GrantNotice<'_>, name: &str) -> Rendered {
     Rendered { title, body }
 }
 
-#[cfg(test)]
-mod tests {
-    use rust_decimal_macros::dec;
-
-    use super::format_amount;
-
-    #[test]
-    fn amounts_have_two_decimals_and_separators() {
-        assert_eq!(format_amount(dec!(74074.0741)), "74,074.07");
-        assert_eq!(format_amount(dec!(500)), "500.00");
-        assert_eq!(format_amount(dec!(1234567.005)), "1,234,567.01");
-        assert_eq!(format_amount(dec!(100000)), "100,000.00");
-    }
+/// A near miss as the notice needs it.
+#[derive(Debug, Clone, Copy)]
+pub struct NearMissText<'a> {
+    /// The firm's name.
+    pub name: &'a str,
+    /// The policy's title.
+    pub policy_title: &'a str,
+    /// Who issued the policy.
+    pub issuer: &'a str,
+    /// The one condition not met, with the values read.
+    pub lacks: &'a str,
+    /// Where the firm checks its data.
+    pub link: &'a str,
 }
+
+/// Renders a near-miss notice: the policy, the condition not met, and that nothing is granted.
+pub fn render_near_miss(miss: &NearMissText<'_>) -> Rendered {
+    let title = format!("【政策提示】{} 尚差一项条件", miss.policy_title);
+    let body = format!(
+        "{name}: 经比对, 贵单位暂不符合《{title}》({issuer}) 的条件, 本次不予拨付任何资金。\n\n\
+         尚未满足的条件 (仅此一项):\n- {lacks}\n\n\
+         如上述数据有误, 请核对企业档案并提出异议; 条件满足后平台将在下次比对时自动认定, 无需申请。\n\
+         详情: {link}\n",
+        name = miss.name,
+        title = miss.policy_title,
+        issuer = miss.issuer,
+        lacks = miss.lacks,
+        link = miss.link,
+    );
+    Rendered { title, body }
+}
+
+#[cfg(test)]
+mod tests;

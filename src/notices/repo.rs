@@ -5,8 +5,8 @@ use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
-use super::GrantNotice;
 use super::render::Rendered;
+use super::{GrantNotice, NearMissNotice};
 
 /// A firm's channels besides the inbox.
 #[derive(Debug, Clone)]
@@ -34,8 +34,8 @@ pub struct Claimed {
     pub attempts: i32,
     /// The notice.
     pub notice_id: i64,
-    /// The grant.
-    pub grant_id: i64,
+    /// The grant (none for a near-miss notice).
+    pub grant_id: Option<i64>,
     /// The firm.
     pub uscc: String,
     /// The policy.
@@ -66,6 +66,35 @@ pub async fn notice_id(
         kind
     )
     .fetch_optional(executor)
+    .await
+}
+
+/// Inserts near-miss notices (amount 0, no grant); returns the ids of those written, leaving
+/// out firms already told for (policy, period key).
+pub async fn insert_near_miss_notices(
+    conn: &mut PgConnection,
+    policy_id: &str,
+    period_key: &str,
+    link: &str,
+    notices: &[NearMissNotice],
+) -> sqlx::Result<Vec<i64>> {
+    let usccs: Vec<String> = notices.iter().map(|n| n.uscc.clone()).collect();
+    let titles: Vec<String> = notices.iter().map(|n| n.rendered.title.clone()).collect();
+    let bodies: Vec<String> = notices.iter().map(|n| n.rendered.body.clone()).collect();
+    sqlx::query_scalar!(
+        "INSERT INTO notices (uscc, policy_id, kind, period_key, title, body, amount, link)
+         SELECT u, $1, 'near_miss', $2, t, b, 0, $3
+         FROM UNNEST($4::text[], $5::text[], $6::text[]) AS x (u, t, b)
+         ON CONFLICT ON CONSTRAINT notices_near_miss_once DO NOTHING
+         RETURNING id",
+        policy_id,
+        period_key,
+        link,
+        &usccs,
+        &titles,
+        &bodies
+    )
+    .fetch_all(conn)
     .await
 }
 
@@ -100,38 +129,37 @@ pub async fn insert_notice(
     .await
 }
 
-/// The firm's configured channels.
-pub async fn firm_channels(
-    conn: &mut PgConnection,
-    uscc: &str,
-) -> sqlx::Result<Option<FirmChannels>> {
-    sqlx::query_as!(
-        FirmChannels,
-        "SELECT webhook_url, email, phone FROM firm_channels WHERE uscc = $1",
-        uscc
+/// The public-notice days of the policy version grant `grant_id` was made under.
+pub async fn grant_notice_days(
+    executor: impl PgExecutor<'_>,
+    grant_id: i64,
+) -> sqlx::Result<Option<i32>> {
+    let days = sqlx::query_scalar!(
+        "SELECT (v.meta->>'notice_days')::int FROM grants g
+         JOIN policy_versions v ON v.id = g.policy_version_id WHERE g.id = $1",
+        grant_id
     )
-    .fetch_optional(conn)
-    .await
+    .fetch_optional(executor)
+    .await?;
+    Ok(days.flatten())
 }
 
-/// Adds one pending delivery with a fresh idempotency key.
-pub async fn insert_delivery(
-    conn: &mut PgConnection,
-    notice_id: i64,
-    channel: &str,
-    target: &str,
-) -> sqlx::Result<()> {
-    sqlx::query!(
+/// Adds one pending delivery with a fresh idempotency key per channel of each notice: the
+/// inbox always, and the webhook, email and phone the firm has set.
+pub async fn insert_deliveries(conn: &mut PgConnection, notice_ids: &[i64]) -> sqlx::Result<u64> {
+    let done = sqlx::query!(
         "INSERT INTO notice_deliveries (notice_id, channel, target, idempotency_key)
-         VALUES ($1, $2, $3, $4)",
-        notice_id,
-        channel,
-        target,
-        Uuid::new_v4()
+         SELECT n.id, c.channel, c.target, gen_random_uuid()
+         FROM notices n
+         LEFT JOIN firm_channels f ON f.uscc = n.uscc
+         CROSS JOIN LATERAL (VALUES ('inbox', n.uscc), ('webhook', f.webhook_url),
+                                    ('email', f.email), ('sms', f.phone)) AS c (channel, target)
+         WHERE n.id = ANY($1) AND c.target IS NOT NULL",
+        notice_ids
     )
     .execute(conn)
     .await?;
-    Ok(())
+    Ok(done.rows_affected())
 }
 
 /// Sets (or replaces) a firm's channels.

@@ -5,6 +5,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::DeliveryPolicy;
+use super::channels::email::EmailConfig;
 use super::channels::sms::SmsGatewayConfig;
 use crate::config::Secret;
 
@@ -18,8 +19,15 @@ pub struct NoticesSettings {
     pub smtp_host: String,
     /// `MIANSHEN_SMTP_PORT`: its port.
     pub smtp_port: u16,
-    /// `MIANSHEN_SMTP_FROM`: the sender address of notices.
+    /// `MIANSHEN_SMTP_FROM`: the sender address of notices (its domain also ends every
+    /// `Message-ID`).
     pub smtp_from: String,
+    /// `MIANSHEN_SMTP_USERNAME`: the AUTH PLAIN user, when the relay wants one.
+    pub smtp_username: Option<String>,
+    /// `MIANSHEN_SMTP_PASSWORD`: its password.
+    pub smtp_password: Option<Secret>,
+    /// `MIANSHEN_SMTP_TIMEOUT_SECS`: timeout of one email's SMTP exchange.
+    pub smtp_timeout_secs: u64,
     /// `MIANSHEN_SMS_GATEWAY_URL`: base URL of the SMS gateway (`POST {url}/v1/messages`).
     pub sms_gateway_url: String,
     /// `MIANSHEN_SMS_GATEWAY_TOKEN`: the bearer token of the SMS gateway.
@@ -43,6 +51,9 @@ impl Default for NoticesSettings {
             smtp_host: "127.0.0.1".to_owned(),
             smtp_port: 2525,
             smtp_from: "noreply@mianshen.local".to_owned(),
+            smtp_username: None,
+            smtp_password: None,
+            smtp_timeout_secs: 30,
             sms_gateway_url: "http://127.0.0.1:8091".to_owned(),
             sms_gateway_token: None,
             webhook_timeout_secs: 10,
@@ -62,13 +73,18 @@ impl NoticesSettings {
             base_backoff: Duration::from_millis(self.base_backoff_ms),
             max_backoff: Duration::from_secs(self.max_backoff_secs),
             timeout: Duration::from_secs(self.webhook_timeout_secs),
+            smtp_timeout: Duration::from_secs(self.smtp_timeout_secs),
             concurrency: self.concurrency,
             sms: SmsGatewayConfig {
                 url: self.sms_gateway_url.clone(),
-                token: self
-                    .sms_gateway_token
-                    .as_ref()
-                    .map(|t| t.expose().to_owned()),
+                token: self.sms_gateway_token.clone(),
+            },
+            email: EmailConfig {
+                host: self.smtp_host.clone(),
+                port: self.smtp_port,
+                from: self.smtp_from.clone(),
+                username: self.smtp_username.clone(),
+                password: self.smtp_password.clone(),
             },
             ..DeliveryPolicy::default()
         }

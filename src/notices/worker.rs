@@ -12,6 +12,7 @@ use futures_util::StreamExt as _;
 use rand::Rng as _;
 use sqlx::PgPool;
 
+use super::channels::email::{self, EmailConfig, Mailer};
 use super::channels::sms::{self, SmsGatewayConfig};
 use super::channels::{SendOutcome, webhook};
 use super::repo::{self, AttemptRecord, Claimed};
@@ -29,6 +30,8 @@ pub struct DeliveryPolicy {
     pub lease: Duration,
     /// Timeout of one webhook or gateway request.
     pub timeout: Duration,
+    /// Timeout of one email's SMTP exchange.
+    pub smtp_timeout: Duration,
     /// Deliveries sent at once.
     pub concurrency: usize,
     /// Deliveries claimed per round.
@@ -37,6 +40,8 @@ pub struct DeliveryPolicy {
     pub idle: Duration,
     /// The SMS gateway.
     pub sms: SmsGatewayConfig,
+    /// The SMTP relay.
+    pub email: EmailConfig,
 }
 
 impl Default for DeliveryPolicy {
@@ -47,10 +52,18 @@ impl Default for DeliveryPolicy {
             max_backoff: Duration::from_secs(3600),
             lease: Duration::from_secs(60),
             timeout: Duration::from_secs(10),
+            smtp_timeout: Duration::from_secs(30),
             concurrency: 32,
             batch: 200,
             idle: Duration::from_millis(500),
             sms: SmsGatewayConfig::default(),
+            email: EmailConfig {
+                host: "127.0.0.1".to_owned(),
+                port: 2525,
+                from: "noreply@mianshen.local".to_owned(),
+                username: None,
+                password: None,
+            },
         }
     }
 }
@@ -70,10 +83,30 @@ impl DeliveryPolicy {
     }
 }
 
+/// The clients a worker sends through, built once: HTTP for webhooks and the SMS gateway,
+/// SMTP (with its pool of connections) for email.
+#[derive(Clone)]
+pub struct Senders {
+    /// Webhooks and the SMS gateway.
+    pub http: reqwest::Client,
+    /// The SMTP relay.
+    pub mailer: Mailer,
+}
+
+impl Senders {
+    /// Builds the clients of `policy`; fails on a sender address that does not parse.
+    pub fn new(policy: &DeliveryPolicy) -> anyhow::Result<Self> {
+        Ok(Self {
+            http: reqwest::Client::builder().build()?,
+            mailer: Mailer::new(&policy.email, policy.smtp_timeout)?,
+        })
+    }
+}
+
 /// Sends every delivery due now, in rounds of `policy.batch`; returns how many were tried.
 pub async fn deliver_due(
     pool: &PgPool,
-    client: &reqwest::Client,
+    senders: &Senders,
     policy: &DeliveryPolicy,
 ) -> anyhow::Result<usize> {
     let mut total = 0;
@@ -85,7 +118,7 @@ pub async fn deliver_due(
         }
         total += claimed.len();
         let results: Vec<anyhow::Result<()>> = futures_util::stream::iter(claimed)
-            .map(|delivery| deliver_one(pool, client, policy, delivery))
+            .map(|delivery| deliver_one(pool, senders, policy, delivery))
             .buffer_unordered(policy.concurrency.max(1))
             .collect()
             .await;
@@ -101,10 +134,10 @@ pub async fn run_worker(
     policy: DeliveryPolicy,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
-    let client = reqwest::Client::builder().build()?;
+    let senders = Senders::new(&policy)?;
     tokio::pin!(shutdown);
     loop {
-        match deliver_due(&pool, &client, &policy).await {
+        match deliver_due(&pool, &senders, &policy).await {
             Ok(0) => {}
             Ok(n) => tracing::debug!(deliveries = n, "notices delivered"),
             Err(error) => {
@@ -118,15 +151,13 @@ pub async fn run_worker(
     }
 }
 
-async fn send(
-    client: &reqwest::Client,
-    policy: &DeliveryPolicy,
-    delivery: &Claimed,
-) -> SendOutcome {
+async fn send(senders: &Senders, policy: &DeliveryPolicy, delivery: &Claimed) -> SendOutcome {
+    let client = &senders.http;
     match delivery.channel.as_str() {
         // The notice row is the inbox: it is visible once committed.
         "inbox" => SendOutcome::Delivered { status: None },
         "webhook" => webhook::send(client, policy.timeout, delivery).await,
+        "email" => email::send(&senders.mailer, delivery).await,
         "sms" => sms::send(client, policy.timeout, &policy.sms, delivery).await,
         other => SendOutcome::Retry {
             status: None,
@@ -137,12 +168,12 @@ async fn send(
 
 async fn deliver_one(
     pool: &PgPool,
-    client: &reqwest::Client,
+    senders: &Senders,
     policy: &DeliveryPolicy,
     delivery: Claimed,
 ) -> anyhow::Result<()> {
     let started = Instant::now();
-    let outcome = send(client, policy, &delivery).await;
+    let outcome = send(senders, policy, &delivery).await;
     let duration_ms = i32::try_from(started.elapsed().as_millis()).unwrap_or(i32::MAX);
     let now = Utc::now();
     let (record, status, next) = match &outcome {

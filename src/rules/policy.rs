@@ -73,7 +73,12 @@ pub struct PolicyMeta {
     pub window: Window,
     pub period: Period,
     pub notice_days: u32,
+    /// The grant notice's lead; only the placeholders of `notices::render::PLACEHOLDERS`.
     pub notice_template: String,
+    /// After each run, tell firms that fail exactly one condition what they lack (one
+    /// near-miss notice per firm and period key). Off unless set.
+    #[serde(default)]
+    pub near_miss_notices: bool,
     /// The budget for the policy year, a decimal string in yuan.
     pub budget: Option<String>,
     #[serde(default)]
@@ -238,6 +243,17 @@ pub(crate) fn meta_errors(meta: &PolicyMeta, folder_name: &str) -> Vec<String> {
         if let Err(e) = param_value(p) {
             errors.push(e);
         }
+    }
+    for placeholder in crate::notices::render::unknown_placeholders(&meta.notice_template) {
+        let known: Vec<String> = crate::notices::render::PLACEHOLDERS
+            .iter()
+            .map(|(name, _)| format!("{{{name}}}"))
+            .collect();
+        errors.push(format!(
+            "政策 {} 的 notice_template 含未知占位符 {placeholder} (可用: {})",
+            meta.id,
+            known.join(" ")
+        ));
     }
     errors
 }

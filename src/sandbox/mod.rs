@@ -12,6 +12,7 @@ mod json;
 pub mod rng;
 mod server;
 pub mod sms_gateway;
+pub mod smtp_sink;
 mod sources;
 pub mod synth;
 pub mod webhook_sink;

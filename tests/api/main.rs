@@ -9,7 +9,12 @@ mod config;
 mod firms;
 mod health;
 mod helpers;
+#[path = "../matching_support/mod.rs"]
+mod matching_support;
+mod near_misses;
 mod notices;
 mod notices_config;
+#[path = "../notices_support/mod.rs"]
+mod notices_support;
 mod policies;
 mod roles;

@@ -7,7 +7,8 @@ use serde_json::{Value, json};
 
 use crate::helpers::{FIRM_A, FIRM_B, TestApp, error_of, spawn_app};
 
-async fn notice_for(app: &TestApp, grant_id: i64, uscc: &str) -> i64 {
+async fn notice_for(app: &TestApp, n: i64, uscc: &str) -> i64 {
+    let grant_id = crate::notices_support::grant(&app.db.pool, n, uscc).await;
     let mut tx = app.db.pool.begin().await.unwrap();
     let reasons = vec!["理由".to_owned()];
     let notice = GrantNotice {

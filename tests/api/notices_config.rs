@@ -15,6 +15,11 @@ fn notices_variables_override_defaults_and_feed_the_policy() {
         ("MIANSHEN_SMS_GATEWAY_URL", "http://sms.local:8091"),
         ("MIANSHEN_SMS_GATEWAY_TOKEN", "sms-secret-token"),
         ("MIANSHEN_SMTP_PORT", "2526"),
+        ("MIANSHEN_SMTP_HOST", "mail.local"),
+        ("MIANSHEN_SMTP_FROM", "免申即享 <noreply@mianshen.gov.cn>"),
+        ("MIANSHEN_SMTP_USERNAME", "notices"),
+        ("MIANSHEN_SMTP_PASSWORD", "smtp-secret-password"),
+        ("MIANSHEN_SMTP_TIMEOUT_SECS", "7"),
     ]);
     let settings = Settings::load_from(&vars).unwrap();
     let notices = &settings.notices;
@@ -25,7 +30,18 @@ fn notices_variables_override_defaults_and_feed_the_policy() {
     assert_eq!(policy.base_backoff, Duration::from_millis(250));
     assert_eq!(policy.concurrency, 16);
     assert_eq!(policy.sms.url, "http://sms.local:8091");
-    assert!(!format!("{settings:?}").contains("sms-secret-token"));
+    assert_eq!(policy.email.host, "mail.local");
+    assert_eq!(policy.email.port, 2526);
+    assert_eq!(policy.email.from, "免申即享 <noreply@mianshen.gov.cn>");
+    assert_eq!(policy.email.username.as_deref(), Some("notices"));
+    assert_eq!(
+        policy.email.password.as_ref().map(|p| p.expose()),
+        Some("smtp-secret-password")
+    );
+    assert_eq!(policy.smtp_timeout, Duration::from_secs(7));
+    let shown = format!("{settings:?} {policy:?}");
+    assert!(!shown.contains("sms-secret-token"));
+    assert!(!shown.contains("smtp-secret-password"));
 }
 
 #[test]
@@ -34,6 +50,8 @@ fn bad_notices_values_name_the_variable() {
         ("MIANSHEN_NOTICES_MAX_ATTEMPTS", "0"),
         ("MIANSHEN_NOTICES_CONCURRENCY", "many"),
         ("MIANSHEN_SMTP_PORT", "0"),
+        ("MIANSHEN_SMTP_FROM", "not an address"),
+        ("MIANSHEN_SMTP_TIMEOUT_SECS", "0"),
     ] {
         let error = Settings::load_from(&HashMap::from([(variable, value)])).unwrap_err();
         assert!(

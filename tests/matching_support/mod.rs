@@ -18,16 +18,21 @@ pub fn as_of() -> NaiveDate {
 /// A fresh database with `n` synthetic firms (profile, snapshot, registry row) and the app pool.
 pub async fn database_with_firms(n: u64) -> (TestDatabase, PgPool) {
     let db = fresh_database(&MIGRATOR).await.unwrap();
+    insert_firms(&db.pool, n).await;
+    let pool = app_pool(db.url(), 8).await.unwrap();
+    (db, pool)
+}
+
+/// Writes `n` synthetic firms (seed 7) with the owner's pool `owner`.
+pub async fn insert_firms(owner: &PgPool, n: u64) {
     let population = Population { firms: n };
     for index in 0..n {
         let f = firm(7, population, index, 0);
         let mut text = String::new();
         write_profile(&mut text, &f, None);
         let doc: Value = serde_json::from_str(&text).unwrap();
-        insert_profile(&db.pool, &f.uscc, &f.name, &doc).await;
+        insert_profile(owner, &f.uscc, &f.name, &doc).await;
     }
-    let pool = app_pool(db.url(), 8).await.unwrap();
-    (db, pool)
 }
 
 /// Writes a profile and its snapshot as ingest would (changed now).

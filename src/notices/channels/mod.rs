@@ -1,5 +1,6 @@
 //! The channels a delivery goes through, and how a send's result is classified.
 
+pub mod email;
 pub mod sms;
 pub mod webhook;
 

@@ -7,6 +7,7 @@ use std::time::Duration;
 use serde_json::json;
 
 use super::{SendOutcome, classify_http};
+use crate::config::Secret;
 use crate::notices::repo::Claimed;
 
 /// Where and how to reach the gateway.
@@ -14,8 +15,8 @@ use crate::notices::repo::Claimed;
 pub struct SmsGatewayConfig {
     /// Base URL, e.g. `http://127.0.0.1:8091`.
     pub url: String,
-    /// Bearer token.
-    pub token: Option<String>,
+    /// Bearer token (never printed).
+    pub token: Option<Secret>,
 }
 
 /// Sends one delivery as a text message.
@@ -36,7 +37,7 @@ pub async fn send(
             "idempotency_key": delivery.idempotency_key.to_string(),
         }));
     if let Some(token) = &gateway.token {
-        request = request.bearer_auth(token);
+        request = request.bearer_auth(token.expose());
     }
     match request.send().await {
         Ok(response) => classify_http(response.status().as_u16()),
