@@ -61,9 +61,15 @@ pub(crate) fn missing<T>(what: impl FnOnce() -> String, placeholder: T) -> T {
 
 /// Renders `{}` (as is), `{%}` (a rate as a percentage, 2 decimals) and `{元}` (money, 2 decimals).
 pub(crate) fn render<A: Borrow<Dynamic>>(text: &str, args: &[A]) -> String {
+    let mut args = args.iter();
+    render_with(text, |spec| args.next().map(|a| show(a.borrow(), spec)))
+}
+
+/// [`render`] with the next argument's text supplied by `next(spec)` (`None`: no more, `?`).
+/// Shared by the compiled path, which keeps its own typed values.
+pub(crate) fn render_with(text: &str, mut next: impl FnMut(&str) -> Option<String>) -> String {
     let mut out = String::with_capacity(text.len() + 16);
     let mut rest = text;
-    let mut args = args.iter();
     while let Some(i) = rest.find('{') {
         out.push_str(&rest[..i]);
         let tail = &rest[i..];
@@ -78,31 +84,33 @@ pub(crate) fn render<A: Borrow<Dynamic>>(text: &str, args: &[A]) -> String {
             rest = &tail[1..];
             continue;
         };
-        out.push_str(
-            &args
-                .next()
-                .map_or_else(|| "?".into(), |a| show(a.borrow(), spec)),
-        );
+        out.push_str(&next(spec).unwrap_or_else(|| "?".into()));
         rest = &tail[len..];
     }
     out.push_str(rest);
     out
 }
 
-fn show(v: &Dynamic, spec: &str) -> String {
+/// A decimal in a reason: `{%}` a percentage, `{元}` money, `{}` as is (trailing zeros dropped).
+pub(crate) fn show_decimal(d: Decimal, spec: &str) -> String {
+    match spec {
+        "%" => format!(
+            "{:.2}%",
+            (d * Decimal::ONE_HUNDRED)
+                .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
+        ),
+        "元" => format!(
+            "{:.2}",
+            d.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
+        ),
+        _ => d.normalize().to_string(),
+    }
+}
+
+/// A value in a reason (see [`render`]).
+pub(crate) fn show(v: &Dynamic, spec: &str) -> String {
     if let Some(d) = v.clone().try_cast::<Decimal>() {
-        return match spec {
-            "%" => format!(
-                "{:.2}%",
-                (d * Decimal::ONE_HUNDRED)
-                    .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
-            ),
-            "元" => format!(
-                "{:.2}",
-                d.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
-            ),
-            _ => d.normalize().to_string(),
-        };
+        return show_decimal(d, spec);
     }
     if let Some(Day(d)) = v.clone().try_cast::<Day>() {
         return d.to_string();
