@@ -8,7 +8,9 @@ use rust_decimal::Decimal;
 use super::value::Value;
 use super::{Halt, HandOver};
 use crate::rules::decision::{Item, Reason};
-use crate::rules::state::{State, half_up, render_with, show, show_decimal};
+use std::fmt::Write;
+
+use crate::rules::state::{State, half_up, render_with, show, write_decimal};
 use crate::rules::view::FirmView;
 
 /// How a captured reason is worded once rendered (the same formats as `state.rs`).
@@ -223,25 +225,43 @@ impl<'a> Effects<'a> {
         let text = |c: &Captured| -> Reason {
             let (a, b) = (c.args.0 as usize, c.args.1 as usize);
             let mut values = args.get(a..b).unwrap_or_default().iter();
-            let mut t = || {
-                render_with(c.text, |spec| {
-                    values.next().map(|v| show_value(v, spec, firm))
-                })
+            let mut out = String::with_capacity(c.text.len() + 32);
+            let mut template = |out: &mut String| {
+                render_with(out, c.text, |out, spec| {
+                    values
+                        .next()
+                        .map(|v| write_value(out, v, spec, firm))
+                        .is_some()
+                });
             };
-            let text = match &c.wording {
-                Wording::Condition(None) => t(),
-                Wording::Condition(Some(m)) => format!("{}: {m}", t()),
+            match &c.wording {
+                Wording::Condition(m) => {
+                    template(&mut out);
+                    if let Some(m) = m {
+                        out.push_str(": ");
+                        out.push_str(m);
+                    }
+                }
                 Wording::Grant(Some(m), _) | Wording::GrantItem(Some(m), _) => {
-                    format!("金额 {}: {m}", t())
+                    out.push_str("金额 ");
+                    template(&mut out);
+                    out.push_str(": ");
+                    out.push_str(m);
                 }
                 Wording::Grant(None, amount) | Wording::GrantItem(None, amount) => {
-                    format!("金额 {} = {amount:.2} 元", t())
+                    out.push_str("金额 ");
+                    template(&mut out);
+                    let _ = write!(out, " = {amount:.2} 元");
                 }
-                Wording::NotCounted => format!("金额 {}: 条件未满足, 不计", t()),
-                Wording::Fixed(f) => f.clone(),
-            };
+                Wording::NotCounted => {
+                    out.push_str("金额 ");
+                    template(&mut out);
+                    out.push_str(": 条件未满足, 不计");
+                }
+                Wording::Fixed(f) => out.push_str(f),
+            }
             Reason {
-                text,
+                text: out,
                 passed: c.passed,
             }
         };
@@ -267,14 +287,18 @@ impl<'a> Effects<'a> {
 }
 
 /// One value in a reason, exactly as `state::show` shows the same value held by rhai.
-fn show_value(v: &Value, spec: &str, firm: &FirmView) -> String {
+fn write_value(out: &mut String, v: &Value, spec: &str, firm: &FirmView) {
     match v {
-        Value::Dec(d) => show_decimal(*d, spec),
-        Value::Date(d) => d.to_string(),
-        Value::Bool(b) => if *b { "是" } else { "否" }.into(),
-        Value::Unit => "(无)".into(),
-        Value::Int(i) => i.to_string(),
-        Value::Str(s) => (*s).to_owned(),
-        other => show(&other.to_dynamic(firm), spec),
+        Value::Dec(d) => write_decimal(out, *d, spec),
+        Value::Date(d) => {
+            let _ = write!(out, "{d}");
+        }
+        Value::Bool(b) => out.push_str(if *b { "是" } else { "否" }),
+        Value::Unit => out.push_str("(无)"),
+        Value::Int(i) => {
+            let _ = write!(out, "{i}");
+        }
+        Value::Str(s) => out.push_str(s),
+        other => out.push_str(&show(&other.to_dynamic(firm), spec)),
     }
 }

@@ -28,14 +28,19 @@ pub(crate) struct Eval<'a> {
     pub(crate) fx: Effects<'a>,
     data: &'a FirmData,
     as_of: NaiveDate,
-    slots: Vec<Value<'a>>,
-    /// Method arguments and indexes of the chains being evaluated.
-    stack: Vec<Value<'a>>,
+    /// The variables' slots, then (above `slots`) the arguments of the calls being evaluated:
+    /// one allocation per evaluation.
+    values: Vec<Value<'a>>,
     ops: u64,
+    /// The operation count at which `tick` next looks at the budget and the clock.
+    next_check: u64,
     limits: &'a Limits,
     /// Read once the rule has run 256 operations (the sample rules never get there).
     deadline: Option<Instant>,
 }
+
+/// How often (in operations) the clock is read.
+const CLOCK_EVERY: u64 = 256;
 
 impl<'a> Eval<'a> {
     pub(crate) fn new(
@@ -49,28 +54,41 @@ impl<'a> Eval<'a> {
             fx,
             data: &firm.0,
             as_of,
-            slots: vec![Value::Unit; slots],
-            stack: Vec::new(),
+            values: {
+                let mut v = Vec::with_capacity(slots + 16);
+                v.resize(slots, Value::Unit);
+                v
+            },
             ops: 0,
+            next_check: CLOCK_EVERY.min(limits.max_operations.saturating_add(1)),
             limits,
             deadline: None,
         }
     }
 
-    /// One operation of the budget (at least one per statement, expression and loop turn).
+    /// One operation of the budget (one per statement, expression, chain step and loop turn).
+    #[inline]
     fn tick(&mut self) -> Res<()> {
         self.ops += 1;
+        if self.ops >= self.next_check {
+            return self.check_budget();
+        }
+        Ok(())
+    }
+
+    #[cold]
+    fn check_budget(&mut self) -> Res<()> {
         if self.ops > self.limits.max_operations {
             return hand_over("超出运算步数上限");
         }
-        if self.ops & 0xff == 0 {
-            let now = Instant::now();
-            match self.deadline {
-                None => self.deadline = Some(now + self.limits.deadline),
-                Some(d) if now > d => return Err(Halt::Deadline),
-                Some(_) => {}
-            }
+        let now = Instant::now();
+        match self.deadline {
+            None => self.deadline = Some(now + self.limits.deadline),
+            Some(d) if now > d => return Err(Halt::Deadline),
+            Some(_) => {}
         }
+        self.next_check =
+            (self.ops + CLOCK_EVERY).min(self.limits.max_operations.saturating_add(1));
         Ok(())
     }
 
@@ -102,7 +120,7 @@ impl<'a> Eval<'a> {
                     return hand_over("数组中的数组");
                 }
                 let max = self.limits.max_array_size;
-                match self.slots.get_mut(*slot) {
+                match self.values.get_mut(*slot) {
                     Some(Value::Array(a)) if a.len() < max => a.push(v),
                     _ => return hand_over("push 不在子集内"),
                 }
@@ -113,7 +131,7 @@ impl<'a> Eval<'a> {
     }
 
     fn set(&mut self, slot: usize, v: Value<'a>) {
-        if let Some(s) = self.slots.get_mut(slot) {
+        if let Some(s) = self.values.get_mut(slot) {
             *s = v;
         }
     }
@@ -172,7 +190,7 @@ impl<'a> Eval<'a> {
         self.tick()?;
         Ok(match e {
             Expr::Const(c) => Value::of(c),
-            Expr::Local(s) => self.slots.get(*s).cloned().unwrap_or(Value::Unit),
+            Expr::Local(s) => self.values.get(*s).cloned().unwrap_or(Value::Unit),
             Expr::Profile => Value::Firm,
             Expr::AsOf => Value::Date(self.as_of),
             Expr::Array(items) => {
@@ -204,13 +222,15 @@ impl<'a> Eval<'a> {
                 arith(*op, &a, &b)?
             }
             Expr::Call(f, args) => {
-                let base = self.stack.len();
+                let base = self.values.len();
                 for a in args {
                     let v = self.eval(a)?;
-                    self.stack.push(v);
+                    self.values.push(v);
                 }
-                let args = self.stack.split_off(base);
-                self.call(*f, &args)?
+                let args = self.values.get(base..).unwrap_or_default();
+                let v = call(&mut self.fx, self.data, self.limits, *f, args);
+                self.values.truncate(base);
+                v?
             }
             Expr::Chain(root, steps) => self.chain(root, steps)?,
             Expr::If(cond, then, otherwise) => {
@@ -226,29 +246,29 @@ impl<'a> Eval<'a> {
 
     /// A chain: arguments and indexes first (left to right, as rhai), then the root, then steps.
     fn chain(&mut self, root: &'a Expr, steps: &'a [Step]) -> Res<Value<'a>> {
-        let base = self.stack.len();
+        let base = self.values.len();
         for s in steps {
             match s {
                 Step::Get(_) => {}
                 Step::Call(_, args) => {
                     for a in args {
                         let v = self.eval(a)?;
-                        self.stack.push(v);
+                        self.values.push(v);
                     }
                 }
                 Step::Index(i) => {
                     let v = self.eval(i)?;
-                    self.stack.push(v);
+                    self.values.push(v);
                 }
             }
         }
-        let args = self.stack.split_off(base);
-        let mut args = args.as_slice();
-        let mut take = |n: usize| {
-            let (now, rest) = args.split_at(n.min(args.len()));
-            args = rest;
-            now
-        };
+        let result = self.apply_chain(root, steps, base);
+        self.values.truncate(base);
+        result
+    }
+
+    /// The root and the steps of a chain whose arguments are at `values[base..]`.
+    fn apply_chain(&mut self, root: &'a Expr, steps: &'a [Step], base: usize) -> Res<Value<'a>> {
         let Some((first, rest)) = steps.split_first() else {
             return self.eval(root);
         };
@@ -257,107 +277,125 @@ impl<'a> Eval<'a> {
             Step::Call(_, a) => a.len(),
             Step::Index(_) => 1,
         };
+        let mut at = base;
+        let mut args = |s: &Step| {
+            let r = at..at + arity(s);
+            at = r.end;
+            r
+        };
         // A variable is read in place (no copy of an array for `chosen.is_empty()`).
         let mut value = if let Expr::Local(slot) = root {
             self.tick()?;
-            let recv = self.slots.get(*slot).unwrap_or(&Value::Unit);
-            step(&mut self.fx, self.data, recv, first, take(arity(first)))?
+            let range = args(first);
+            let (vars, stack) = self.values.split_at(base);
+            let recv = vars.get(*slot).unwrap_or(&Value::Unit);
+            let a = stack
+                .get(range.start - base..range.end - base)
+                .unwrap_or_default();
+            step(&mut self.fx, self.data, recv, first, a)?
         } else {
             let recv = self.eval(root)?;
-            step(&mut self.fx, self.data, &recv, first, take(arity(first)))?
+            let a = self.values.get(args(first)).unwrap_or_default();
+            step(&mut self.fx, self.data, &recv, first, a)?
         };
         for s in rest {
             self.tick()?;
-            value = step(&mut self.fx, self.data, &value, s, take(arity(s)))?;
+            let a = self.values.get(args(s)).unwrap_or_default();
+            value = step(&mut self.fx, self.data, &value, s, a)?;
         }
         Ok(value)
     }
+}
 
-    fn call(&mut self, f: Func, args: &[Value<'a>]) -> Res<Value<'a>> {
-        let data = self.data;
-        let fx = &mut self.fx;
-        Ok(match (f, args) {
-            (Func::Require, [Value::Bool(c), Value::Str(t), rest @ ..]) if rest.len() <= 4 => {
-                fx.require(*c, t, rest)?;
-                Value::Unit
+/// A function of the rule API on evaluated arguments.
+fn call<'a>(
+    fx: &mut Effects<'a>,
+    data: &'a FirmData,
+    limits: &Limits,
+    f: Func,
+    args: &[Value<'a>],
+) -> Res<Value<'a>> {
+    Ok(match (f, args) {
+        (Func::Require, [Value::Bool(c), Value::Str(t), rest @ ..]) if rest.len() <= 4 => {
+            fx.require(*c, t, rest)?;
+            Value::Unit
+        }
+        (Func::Grant, [x, Value::Str(t), rest @ ..]) if rest.len() <= 4 => {
+            fx.grant(x, t, rest)?;
+            Value::Unit
+        }
+        (Func::GrantItem, [x, Value::Str(t), rest @ ..]) if rest.len() <= 1 => {
+            fx.grant_item(x, t, rest)?;
+            Value::Unit
+        }
+        (Func::Item, [Value::Str(k), Value::Date(d)]) => {
+            fx.item(k, *d)?;
+            Value::Unit
+        }
+        (Func::CountedItems, []) => Value::Int(fx.counted_items()),
+        (Func::Date, [Value::Str(s)]) => match NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+            Ok(d) => Value::Date(d),
+            Err(_) => return hand_over("日期格式错误"),
+        },
+        (Func::RoundHalfUp, [Value::Dec(d)]) => Value::Dec(half_up(*d)),
+        (Func::RoundHalfUp, [Value::Dec(d), Value::Int(dp)]) => {
+            Value::Dec(d.round_dp_with_strategy(
+                u32::try_from((*dp).clamp(0, 10)).unwrap_or(0),
+                RoundingStrategy::MidpointAwayFromZero,
+            ))
+        }
+        (Func::RoundDown, [Value::Dec(d)]) => {
+            Value::Dec(d.round_dp_with_strategy(2, RoundingStrategy::ToZero))
+        }
+        (Func::Ratio, [Value::Int(a), Value::Int(b)]) if *b != 0 => {
+            match Decimal::from(*a).checked_div(Decimal::from(*b)) {
+                Some(r) => Value::Dec(r),
+                None => return hand_over("ratio 溢出"),
             }
-            (Func::Grant, [x, Value::Str(t), rest @ ..]) if rest.len() <= 4 => {
-                fx.grant(x, t, rest)?;
-                Value::Unit
+        }
+        (Func::Min, [Value::Dec(a), Value::Dec(b)]) => Value::Dec((*a).min(*b)),
+        (Func::Max, [Value::Dec(a), Value::Dec(b)]) => Value::Dec((*a).max(*b)),
+        (Func::Annual, [Value::Int(y)]) => Value::Year(*y, data.profile.annual_of(*y)),
+        (Func::SmeSize, [Value::Int(y)]) => match derive_size(&data.profile, Some(*y)) {
+            Some(s) => Value::Str(s.as_str()),
+            None => {
+                fx.missing(|| "无法确定企业规模".into());
+                Value::Str("")
             }
-            (Func::GrantItem, [x, Value::Str(t), rest @ ..]) if rest.len() <= 1 => {
-                fx.grant_item(x, t, rest)?;
-                Value::Unit
+        },
+        (Func::Sector, []) => match data.profile.industry_code.as_deref() {
+            Some(code) => Value::Str(Sector::of(code).name()),
+            None => {
+                fx.missing(|| "缺少行业代码数据".into());
+                Value::Str("")
             }
-            (Func::Item, [Value::Str(k), Value::Date(d)]) => {
-                fx.item(k, *d)?;
-                Value::Unit
+        },
+        (Func::IndustrySection, []) => match data.profile.industry_code.as_deref() {
+            Some(code) => Value::Str(code.get(..1).unwrap_or_default()),
+            None => {
+                fx.missing(|| "缺少行业代码数据".into());
+                Value::Str("")
             }
-            (Func::CountedItems, []) => Value::Int(fx.counted_items()),
-            (Func::Date, [Value::Str(s)]) => match NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-                Ok(d) => Value::Date(d),
-                Err(_) => return hand_over("日期格式错误"),
-            },
-            (Func::RoundHalfUp, [Value::Dec(d)]) => Value::Dec(half_up(*d)),
-            (Func::RoundHalfUp, [Value::Dec(d), Value::Int(dp)]) => {
-                Value::Dec(d.round_dp_with_strategy(
-                    u32::try_from((*dp).clamp(0, 10)).unwrap_or(0),
-                    RoundingStrategy::MidpointAwayFromZero,
-                ))
+        },
+        (Func::InRegion, [Value::Str(prefix)]) => match &data.profile.region_code {
+            Some(r) => Value::Bool(r.within(prefix)),
+            None => {
+                fx.missing(|| "缺少注册地行政区划数据".into());
+                Value::Bool(false)
             }
-            (Func::RoundDown, [Value::Dec(d)]) => {
-                Value::Dec(d.round_dp_with_strategy(2, RoundingStrategy::ToZero))
+        },
+        (Func::Certs, [Value::Str(kind)]) => {
+            if data.cert_list.len() > limits.max_array_size {
+                return hand_over("证书过多");
             }
-            (Func::Ratio, [Value::Int(a), Value::Int(b)]) if *b != 0 => {
-                match Decimal::from(*a).checked_div(Decimal::from(*b)) {
-                    Some(r) => Value::Dec(r),
-                    None => return hand_over("ratio 溢出"),
-                }
-            }
-            (Func::Min, [Value::Dec(a), Value::Dec(b)]) => Value::Dec((*a).min(*b)),
-            (Func::Max, [Value::Dec(a), Value::Dec(b)]) => Value::Dec((*a).max(*b)),
-            (Func::Annual, [Value::Int(y)]) => Value::Year(*y, data.profile.annual_of(*y)),
-            (Func::SmeSize, [Value::Int(y)]) => match derive_size(&data.profile, Some(*y)) {
-                Some(s) => Value::Str(s.as_str()),
-                None => {
-                    fx.missing(|| "无法确定企业规模".into());
-                    Value::Str("")
-                }
-            },
-            (Func::Sector, []) => match data.profile.industry_code.as_deref() {
-                Some(code) => Value::Str(Sector::of(code).name()),
-                None => {
-                    fx.missing(|| "缺少行业代码数据".into());
-                    Value::Str("")
-                }
-            },
-            (Func::IndustrySection, []) => match data.profile.industry_code.as_deref() {
-                Some(code) => Value::Str(code.get(..1).unwrap_or_default()),
-                None => {
-                    fx.missing(|| "缺少行业代码数据".into());
-                    Value::Str("")
-                }
-            },
-            (Func::InRegion, [Value::Str(prefix)]) => match &data.profile.region_code {
-                Some(r) => Value::Bool(r.within(prefix)),
-                None => {
-                    fx.missing(|| "缺少注册地行政区划数据".into());
-                    Value::Bool(false)
-                }
-            },
-            (Func::Certs, [Value::Str(kind)]) => {
-                if data.cert_list.len() > self.limits.max_array_size {
-                    return hand_over("证书过多");
-                }
-                let of_kind = data.cert_list.iter().filter(|c| c.kind.as_str() == *kind);
-                Value::Array(of_kind.map(Value::Cert).collect())
-            }
-            (f, args) => {
-                let types: Vec<&str> = args.iter().map(Value::type_name).collect();
-                return hand_over(format!("{f:?}({}) 不在子集内", types.join(", ")));
-            }
-        })
-    }
+            let of_kind = data.cert_list.iter().filter(|c| c.kind.as_str() == *kind);
+            Value::Array(of_kind.map(Value::Cert).collect())
+        }
+        (f, args) => {
+            let types: Vec<&str> = args.iter().map(Value::type_name).collect();
+            return hand_over(format!("{f:?}({}) 不在子集内", types.join(", ")));
+        }
+    })
 }
 
 /// A string field that may be missing: the value, or `""` and missing data noted.
