@@ -221,10 +221,27 @@ impl<'a> Eval<'a> {
                 let b = self.eval(b)?;
                 arith(*op, &a, &b)?
             }
+            Expr::Get(root, p) => {
+                self.tick()?;
+                let recv = match &**root {
+                    Expr::Local(s) => self.values.get(*s).unwrap_or(&Value::Unit),
+                    _ => &Value::Firm,
+                };
+                get(&mut self.fx, self.data, recv, *p)?
+            }
             Expr::Call(f, args) => {
                 let base = self.values.len();
-                for a in args {
-                    let v = self.eval(a)?;
+                // A reason's values are only shown with full explanations: without them, those
+                // that cannot have an effect (constants, variables) are not even read.
+                let reason_values_unused =
+                    !self.fx.full && matches!(f, Func::Require | Func::Grant | Func::GrantItem);
+                for (k, a) in args.iter().enumerate() {
+                    let inert = matches!(a, Expr::Const(_) | Expr::Local(_));
+                    let v = if reason_values_unused && k >= 2 && inert {
+                        Value::Unit
+                    } else {
+                        self.eval(a)?
+                    };
                     self.values.push(v);
                 }
                 let args = self.values.get(base..).unwrap_or_default();

@@ -209,6 +209,8 @@ pub(crate) enum Expr {
     Compare(Cmp, Box<Expr>, Box<Expr>),
     Arith(Arith, Box<Expr>, Box<Expr>),
     Call(Func, Vec<Expr>),
+    /// `x.name` on a variable or `profile`: the common case of a chain, without its machinery.
+    Get(Box<Expr>, Prop),
     /// A root and its steps. As in rhai, every method argument and index of the chain is
     /// evaluated (left to right) before the root.
     Chain(Box<Expr>, Vec<Step>),

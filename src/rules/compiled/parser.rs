@@ -283,12 +283,7 @@ impl<'t> Parser<'t> {
             Expr::Call(Func::Certs, mut args) if args.len() == 1 => {
                 Source::Certs(args.pop().unwrap_or(Expr::Const(Const::Unit)))
             }
-            Expr::Chain(root, steps)
-                if matches!(*root, Expr::Profile)
-                    && matches!(steps.as_slice(), [Step::Get(Prop::Hires)]) =>
-            {
-                Source::Hires
-            }
+            Expr::Get(root, Prop::Hires) if matches!(*root, Expr::Profile) => Source::Hires,
             other => Source::Array(other),
         };
         let mark = self.names.len();
@@ -428,10 +423,12 @@ impl<'t> Parser<'t> {
                 break;
             }
         }
-        Ok(if steps.is_empty() {
-            root
-        } else {
-            Expr::Chain(Box::new(root), steps)
+        Ok(match (root, steps.as_slice()) {
+            (root, []) => root,
+            (root @ (Expr::Profile | Expr::Local(_)), [Step::Get(p)]) => {
+                Expr::Get(Box::new(root), *p)
+            }
+            (root, _) => Expr::Chain(Box::new(root), steps),
         })
     }
 
