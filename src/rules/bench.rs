@@ -451,7 +451,7 @@ pub fn run_population(
             let same_paths = outcome(&d) == outcome(&full) && outcome(&every) == outcome(&full);
             let same_native = f.is_none_or(|f| f(prof) == (d.eligible, d.amount));
             let bad =
-                !(same_paths && same_native && d.error.is_none()) || !check.mismatches.is_empty();
+                !(same_paths && same_native && d.error.is_none() && check.mismatches.is_empty());
             mismatches += usize::from(bad);
             if bad && examples.len() < 3 {
                 examples.extend(check.mismatches);
