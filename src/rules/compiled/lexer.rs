@@ -139,7 +139,7 @@ mod tests {
         let toks = tokens("let a = b[0].c(\"x\\\"y\") >= -12; // c\n/* a /* b */ */ !x && y")
             .expect("subset");
         assert_eq!(toks.len(), 20, "{toks:?}");
-        assert_eq!(toks[7], Tok::Str("x\"y".into()));
+        assert_eq!(toks[10], Tok::Str("x\"y".into()));
         assert!(toks.contains(&Tok::Punct(">=")) && toks.contains(&Tok::Int(12)));
         for outside in [
             "a += 1", "0.5", "`x`", "a % 2", "a..b", "x::y", "a | b", "'c'", "#{}",
