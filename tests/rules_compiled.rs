@@ -275,3 +275,42 @@ fn rules_outside_the_subset_run_on_rhai() {
         assert_eq!(served, reference, "{}", policy.id);
     }
 }
+
+#[test]
+fn a_small_operation_budget_never_lets_the_compiled_path_finish_where_rhai_stops() {
+    // Arrange: the two rules that loop, a firm with hires and certificates, and budgets from
+    // far too small to enough. The compiled path counts its own operations and hands over when
+    // they run out; it must never finish a rule that rhai, counting its way, stops.
+    let set = RuleSet::load(Path::new("rules")).expect("rules check clean");
+    let as_of = NaiveDate::from_ymd_opt(2026, 6, 1).expect("date");
+    let firms: Vec<FirmView> = Population::Boundary
+        .profiles(40)
+        .iter()
+        .map(FirmView::new)
+        .collect();
+
+    for max_operations in (5..=400).step_by(5) {
+        let engine = RuleEngine::new(mianshen::rules::Limits {
+            max_operations,
+            ..mianshen::rules::Limits::default()
+        });
+        for policy in &set.policies {
+            let params = policy.params_at(as_of);
+            for firm in &firms {
+                for explain in [Explain::Full, Explain::DecisionOnly] {
+                    // Act
+                    let served = engine.evaluate(policy, &params, firm, as_of, explain);
+                    let reference =
+                        engine.evaluate_interpreted(policy, &params, firm, as_of, explain);
+
+                    // Assert
+                    assert_eq!(
+                        served, reference,
+                        "{} at {max_operations} operations",
+                        policy.id
+                    );
+                }
+            }
+        }
+    }
+}
