@@ -287,15 +287,28 @@ pub fn province_profiles(n: u64) -> Vec<Profile> {
 pub struct BenchReport {
     pub firms: usize,
     pub policies: usize,
-    /// Decision path, stopping at the first failed firm-level condition.
+    /// The decision path as callers get it (`RuleEngine::evaluate`, compiled), stopping at the
+    /// first failed firm-level condition.
     pub decision_per_sec: f64,
-    /// Decision only but every condition evaluated: the cost of explanations alone is
-    /// `full` against this.
+    /// Decision only but every condition evaluated (compiled).
     pub every_condition_per_sec: f64,
+    /// Full explanations captured (compiled: every reason's template and values recorded,
+    /// no text formatted, no `Decision` built).
+    pub captured_per_sec: f64,
+    /// Full explanations rendered to text: the `Decision` callers get (compiled).
     pub full_per_sec: f64,
+    /// The rhai path (the reference), decision only and full.
+    pub rhai_decision_per_sec: f64,
+    pub rhai_full_per_sec: f64,
     pub native_per_sec: f64,
+    /// Evaluations that disagree: compiled vs rhai (whole decisions, three modes), decision
+    /// vs full outcome, native vs rules, or any rule error.
     pub mismatches: usize,
+    /// (firm, policy, mode) evaluations the compiled path handed over to rhai.
+    pub handed_over: usize,
     pub eligible: usize,
+    /// The first few mismatches, for the report.
+    pub examples: Vec<String>,
 }
 
 fn rate(evals: usize, took: Duration) -> f64 {
@@ -304,15 +317,17 @@ fn rate(evals: usize, took: Duration) -> f64 {
     r
 }
 
-/// Runs the three paths over `firms` boundary firms, `rounds` times each, on this thread.
+/// Runs every path over `firms` boundary firms, `rounds` times each, on this thread.
 pub fn run(set: &RuleSet, firms: u64, rounds: usize, as_of: NaiveDate) -> BenchReport {
     run_population(set, Population::Boundary, firms, rounds, as_of)
 }
 
-/// One timed pass of a rhai path (not inlined, so that `valgrind --tool=callgrind` shows each
-/// path's instructions as this function's inclusive cost).
+type Pass = fn(&[FirmView], &[&super::Policy], &[super::Params], NaiveDate);
+
+/// One timed pass of `RuleEngine::evaluate` (not inlined, so that `valgrind --tool=callgrind`
+/// shows each path's instructions as this function's inclusive cost).
 #[inline(never)]
-fn rhai_pass(
+fn served_pass(
     views: &[FirmView],
     policies: &[&super::Policy],
     params: &[super::Params],
@@ -329,16 +344,53 @@ fn rhai_pass(
 
 #[inline(never)]
 fn decision_pass(v: &[FirmView], p: &[&super::Policy], ps: &[super::Params], d: NaiveDate) {
-    rhai_pass(v, p, ps, d, Explain::DecisionOnly);
+    served_pass(v, p, ps, d, Explain::DecisionOnly);
 }
 
 #[inline(never)]
 fn every_condition_pass(v: &[FirmView], p: &[&super::Policy], ps: &[super::Params], d: NaiveDate) {
-    rhai_pass(v, p, ps, d, Explain::DecisionEveryCondition);
+    served_pass(v, p, ps, d, Explain::DecisionEveryCondition);
 }
 
 #[inline(never)]
 fn full_pass(v: &[FirmView], p: &[&super::Policy], ps: &[super::Params], d: NaiveDate) {
+    served_pass(v, p, ps, d, Explain::Full);
+}
+
+/// The compiled full path up to captured reasons (no text, no `Decision`).
+#[inline(never)]
+fn captured_pass(views: &[FirmView], _: &[&super::Policy], params: &[super::Params], d: NaiveDate) {
+    let engine = RuleEngine::shared();
+    for v in views {
+        for params in params {
+            black_box(engine.capture_compiled(params, v, d));
+        }
+    }
+}
+
+#[inline(never)]
+fn rhai_pass(
+    views: &[FirmView],
+    policies: &[&super::Policy],
+    params: &[super::Params],
+    as_of: NaiveDate,
+    explain: Explain,
+) {
+    let engine = RuleEngine::shared();
+    for v in views {
+        for (p, params) in policies.iter().zip(params) {
+            black_box(engine.evaluate_interpreted(p, params, v, as_of, explain));
+        }
+    }
+}
+
+#[inline(never)]
+fn rhai_decision_pass(v: &[FirmView], p: &[&super::Policy], ps: &[super::Params], d: NaiveDate) {
+    rhai_pass(v, p, ps, d, Explain::DecisionOnly);
+}
+
+#[inline(never)]
+fn rhai_full_pass(v: &[FirmView], p: &[&super::Policy], ps: &[super::Params], d: NaiveDate) {
     rhai_pass(v, p, ps, d, Explain::Full);
 }
 
@@ -351,7 +403,7 @@ fn native_pass(profiles: &[Profile], natives: &[Option<super::native::NativeRule
     }
 }
 
-/// Runs the three paths over `firms` firms of `population`, `rounds` times each, on this thread.
+/// Runs every path over `firms` firms of `population`, `rounds` times each, on this thread.
 pub fn run_population(
     set: &RuleSet,
     population: Population,
@@ -367,43 +419,65 @@ pub fn run_population(
     let natives: Vec<_> = policies.iter().map(|p| native_rule(&p.id)).collect();
     let evals = views.len() * policies.len() * rounds;
 
-    let timed = |pass: fn(&[FirmView], &[&super::Policy], &[super::Params], NaiveDate)| {
+    let timed = |pass: Pass| {
         let started = Instant::now();
         for _ in 0..rounds {
             pass(&views, &policies, &params, as_of);
         }
-        started.elapsed()
+        rate(evals, started.elapsed())
     };
     let decision = timed(decision_pass);
     let every = timed(every_condition_pass);
+    let captured = timed(captured_pass);
     let full = timed(full_pass);
+    let rhai_decision = timed(rhai_decision_pass);
+    let rhai_full = timed(rhai_full_pass);
     let started = Instant::now();
     for _ in 0..rounds {
         native_pass(&profiles, &natives);
     }
-    let native = started.elapsed();
+    let native = rate(evals, started.elapsed());
 
-    let (mut mismatches, mut eligible) = (0, 0);
+    let (mut mismatches, mut handed_over, mut eligible) = (0, 0, 0);
+    let mut examples = Vec::new();
     for (v, prof) in views.iter().zip(&profiles) {
         for ((p, params), f) in policies.iter().zip(&params).zip(&natives) {
+            let check = super::differential::check_paths(engine, p, params, v, as_of);
+            handed_over += check.handed_over.len();
             let d = engine.evaluate(p, params, v, as_of, Explain::DecisionOnly);
             let every = engine.evaluate(p, params, v, as_of, Explain::DecisionEveryCondition);
             let full = engine.evaluate(p, params, v, as_of, Explain::Full);
             let outcome = |d: &super::Decision| (d.eligible, d.amount, d.error.clone());
             let same_paths = outcome(&d) == outcome(&full) && outcome(&every) == outcome(&full);
             let same_native = f.is_none_or(|f| f(prof) == (d.eligible, d.amount));
-            mismatches += usize::from(!(same_paths && same_native && d.error.is_none()));
+            let bad =
+                !(same_paths && same_native && d.error.is_none() && check.mismatches.is_empty());
+            mismatches += usize::from(bad);
+            if bad && examples.len() < 3 {
+                examples.extend(check.mismatches);
+                examples.push(format!(
+                    "{} × {}: {d:?} / native {:?}",
+                    v.uscc(),
+                    p.id,
+                    f.map(|f| f(prof))
+                ));
+            }
             eligible += usize::from(d.eligible);
         }
     }
     BenchReport {
         firms: views.len(),
         policies: policies.len(),
-        decision_per_sec: rate(evals, decision),
-        every_condition_per_sec: rate(evals, every),
-        full_per_sec: rate(evals, full),
-        native_per_sec: rate(evals, native),
+        decision_per_sec: decision,
+        every_condition_per_sec: every,
+        captured_per_sec: captured,
+        full_per_sec: full,
+        rhai_decision_per_sec: rhai_decision,
+        rhai_full_per_sec: rhai_full,
+        native_per_sec: native,
         mismatches,
+        handed_over,
         eligible,
+        examples,
     }
 }

@@ -64,6 +64,25 @@ pub fn parse(src: &str) -> Result<CaseFile, String> {
     toml::from_str(src).map_err(|e| format!("cases.toml 格式错误: {e}"))
 }
 
+/// Every case of a policy as (name, as-of date, firm), for checks beyond the expectations
+/// (the compiled path against rhai, `tests/rules_compiled.rs`).
+pub fn case_firms(policy: &Policy) -> Result<Vec<(String, NaiveDate, FirmView)>, String> {
+    let src = std::fs::read_to_string(policy.dir.join("cases.toml")).map_err(|e| e.to_string())?;
+    let file = parse(&src)?;
+    let mut out = Vec::new();
+    for case in &file.cases {
+        let mut merged = file.base.clone();
+        merged.extend(case.profile.clone());
+        for key in &case.remove {
+            merged.remove(key);
+        }
+        let json = serde_json::to_value(toml::Value::Table(merged)).map_err(|e| e.to_string())?;
+        let profile = validate_value(&json).map_err(|e| format!("{}: {e:?}", case.name))?;
+        out.push((case.name.clone(), case.as_of, FirmView::new(&profile)));
+    }
+    Ok(out)
+}
+
 /// Runs every case of a policy; returns the number run, or the failures.
 pub fn run_policy_cases(engine: &RuleEngine, policy: &Policy) -> Result<usize, Vec<CaseFailure>> {
     let path = policy.dir.join("cases.toml");

@@ -9,6 +9,7 @@ use rhai::{Dynamic, Engine, EvalAltResult, OptimizationLevel, Scope};
 use rust_decimal::Decimal;
 
 use super::api::{self, Day, STATE, State};
+use super::compiled;
 use super::decision::{Decision, Explain, Reason};
 use super::policy::{Params, Policy};
 use super::state::DECIDED;
@@ -180,6 +181,10 @@ impl RuleEngine {
 
     /// Evaluates one policy for one firm. Never panics and never fails the caller: a rule that
     /// errs or runs out of budget yields a decision with `error` set.
+    ///
+    /// Rules within the compiled subset run compiled (see `compiled/`); anything the compiled
+    /// path does not model exactly — any run-time error included — is handed over to rhai, the
+    /// reference, so the decision is always the one [`Self::evaluate_interpreted`] gives.
     pub fn evaluate(
         &self,
         policy: &Policy,
@@ -188,10 +193,78 @@ impl RuleEngine {
         as_of: NaiveDate,
         explain: Explain,
     ) -> Decision {
-        let full = explain == Explain::Full;
+        if let Some(program) = params.compiled.as_deref()
+            && let Ok(d) = self.run_compiled(policy, program, firm, as_of, explain)
+        {
+            return d;
+        }
+        self.evaluate_interpreted(policy, params, firm, as_of, explain)
+    }
+
+    /// The compiled path alone: the decision, or why the evaluation would be handed to rhai
+    /// (the rule is not compiled, or this evaluation left the subset or erred). For tests and
+    /// benchmarks; callers use [`Self::evaluate`].
+    pub fn evaluate_compiled(
+        &self,
+        policy: &Policy,
+        params: &Params,
+        firm: &FirmView,
+        as_of: NaiveDate,
+        explain: Explain,
+    ) -> Result<Decision, String> {
+        let program = params
+            .compiled
+            .as_deref()
+            .ok_or_else(|| "规则不在编译子集内".to_owned())?;
+        self.run_compiled(policy, program, firm, as_of, explain)
+            .map_err(|h| h.0)
+    }
+
+    /// The compiled evaluation up to its captured (unformatted) reasons: what the full path
+    /// costs before any text is built. `None` when handed over. For the benchmark.
+    pub(crate) fn capture_compiled(
+        &self,
+        params: &Params,
+        firm: &FirmView,
+        as_of: NaiveDate,
+    ) -> Option<bool> {
+        let program = params.compiled.as_deref()?;
+        let (fx, _) = compiled::run(program, firm, as_of, Explain::Full, &self.limits).ok()?;
+        Some(fx.failed)
+    }
+
+    fn run_compiled(
+        &self,
+        policy: &Policy,
+        program: &compiled::Program,
+        firm: &FirmView,
+        as_of: NaiveDate,
+        explain: Explain,
+    ) -> Result<Decision, compiled::HandOver> {
+        let (fx, ended) = compiled::run(program, firm, as_of, explain, &self.limits)?;
+        let end = match ended {
+            compiled::Ended::Finished => RunEnd::Finished,
+            compiled::Ended::Stopped => RunEnd::Stopped,
+            compiled::Ended::Late => RunEnd::Failed(format!(
+                "规则超时 (超过 {} ms)",
+                self.limits.deadline.as_millis()
+            )),
+        };
+        Ok(settle(policy, firm, fx.render(firm), end, explain))
+    }
+
+    /// The rhai path, always: the reference the compiled path is tested against.
+    pub fn evaluate_interpreted(
+        &self,
+        policy: &Policy,
+        params: &Params,
+        firm: &FirmView,
+        as_of: NaiveDate,
+        explain: Explain,
+    ) -> Decision {
         STATE.with_borrow_mut(|s| {
             *s = State {
-                explain: full,
+                explain: explain == Explain::Full,
                 stop_when_decided: explain == Explain::DecisionOnly,
                 firm: Some(firm.clone()),
                 ..State::default()
@@ -211,91 +284,125 @@ impl RuleEngine {
         });
         DEADLINE.set(None);
         let state = STATE.with_borrow_mut(std::mem::take);
-        let mut d = Decision {
-            uscc: firm.uscc().to_owned(),
-            policy: policy.id.clone(),
-            policy_version: policy.version_hash.clone(),
-            eligible: false,
-            amount: Decimal::ZERO,
-            reasons: state.reasons,
-            items: state.items,
-            error: None,
-        };
-        // Once a firm-level condition has failed the outcome is decided ("not eligible"): what
-        // happens after it (the decision path's early stop, an error, an unfinished item) is
-        // recorded on the full path but does not change the result.
-        let decided = state.failed;
-        let late = |d: &mut Decision, what: String| {
-            if full {
-                d.reasons.push(Reason {
-                    text: format!("已不符合条件后规则出错 (不影响结果): {what}"),
-                    passed: false,
-                });
+        let end = match result {
+            Ok(_) => RunEnd::Finished,
+            Err(e) => {
+                let early_stop = matches!(&*e, EvalAltResult::ErrorTerminated(t, _)
+                    if t.clone().into_immutable_string().is_ok_and(|t| t == DECIDED));
+                // The early stop is only ever raised once a condition has failed.
+                if early_stop && state.failed {
+                    RunEnd::Stopped
+                } else {
+                    RunEnd::Failed(describe(&e, &self.limits))
+                }
             }
         };
-        if let Err(e) = result {
-            let early_stop = matches!(&*e, EvalAltResult::ErrorTerminated(t, _)
-                if t.clone().into_immutable_string().is_ok_and(|t| t == DECIDED));
-            if !decided {
-                d.error = Some(describe(&e, &self.limits));
-                d.items.clear();
-                return d;
-            }
-            if !early_stop {
-                late(&mut d, describe(&e, &self.limits));
-            }
-            return d;
-        }
-        if state.open.is_some() {
-            let what = "规则结束时 item 未以 grant_item 结束".to_owned();
-            if decided {
-                late(&mut d, what);
-            } else {
-                d.error = Some(what);
-            }
-            return d;
-        }
-        if let Some(m) = &state.missing
-            && full
-        {
+        settle(policy, firm, state, end, explain)
+    }
+}
+
+/// How a rule's run ended, on either path.
+enum RunEnd {
+    Finished,
+    /// The decision path's early stop, after a failed firm-level condition.
+    Stopped,
+    /// An error or an exhausted budget, described.
+    Failed(String),
+}
+
+/// The decision from what a run recorded and how it ended (the same for both paths).
+fn settle(
+    policy: &Policy,
+    firm: &FirmView,
+    state: State,
+    end: RunEnd,
+    explain: Explain,
+) -> Decision {
+    let full = explain == Explain::Full;
+    let mut d = Decision {
+        uscc: firm.uscc().to_owned(),
+        policy: policy.id.clone(),
+        policy_version: policy.version_hash.clone(),
+        eligible: false,
+        amount: Decimal::ZERO,
+        reasons: state.reasons,
+        items: state.items,
+        error: None,
+    };
+    // Once a firm-level condition has failed the outcome is decided ("not eligible"): what
+    // happens after it (the decision path's early stop, an error, an unfinished item) is
+    // recorded on the full path but does not change the result.
+    let decided = state.failed;
+    let late = |d: &mut Decision, what: String| {
+        if full {
             d.reasons.push(Reason {
-                text: format!("规则读取了缺失的数据: {m}"),
+                text: format!("已不符合条件后规则出错 (不影响结果): {what}"),
                 passed: false,
             });
         }
-        if decided {
-            if state.amount.is_some() && !d.items.is_empty() {
-                late(&mut d, "规则同时使用了 grant 与 grant_item".into());
-            }
+    };
+    match end {
+        RunEnd::Finished => {}
+        RunEnd::Stopped => return d,
+        RunEnd::Failed(what) if !decided => {
+            d.error = Some(what);
+            d.items.clear();
             return d;
         }
-        d.eligible = state.missing.is_none();
-        match state.amount {
-            Some(a) if d.items.is_empty() => {
-                d.amount = a;
-                if a <= Decimal::ZERO && d.eligible {
-                    d.eligible = false;
-                    if full {
-                        d.reasons.push(Reason {
-                            text: "金额为0, 不予享受".into(),
-                            passed: false,
-                        });
-                    }
+        RunEnd::Failed(what) => {
+            late(&mut d, what);
+            return d;
+        }
+    }
+    if state.open.is_some() {
+        let what = "规则结束时 item 未以 grant_item 结束".to_owned();
+        if decided {
+            late(&mut d, what);
+        } else {
+            d.error = Some(what);
+        }
+        return d;
+    }
+    if let Some(m) = &state.missing
+        && full
+    {
+        d.reasons.push(Reason {
+            text: format!("规则读取了缺失的数据: {m}"),
+            passed: false,
+        });
+    }
+    if decided {
+        if state.amount.is_some() && !d.items.is_empty() {
+            late(&mut d, "规则同时使用了 grant 与 grant_item".into());
+        }
+        return d;
+    }
+    d.eligible = state.missing.is_none();
+    match state.amount {
+        Some(a) if d.items.is_empty() => {
+            d.amount = a;
+            if a <= Decimal::ZERO && d.eligible {
+                d.eligible = false;
+                if full {
+                    d.reasons.push(Reason {
+                        text: "金额为0, 不予享受".into(),
+                        passed: false,
+                    });
                 }
             }
-            None if !d.items.is_empty() => d.settle_items(explain),
-            None if d.eligible => {
-                d.eligible = false;
-                d.error = Some("规则未给出金额 (grant 或 grant_item)".into());
-            }
-            _ if !d.items.is_empty() => d.error = Some("规则同时使用了 grant 与 grant_item".into()),
-            _ => {}
         }
-        if !d.eligible {
-            d.amount = Decimal::ZERO;
+        None if !d.items.is_empty() => d.settle_items(explain),
+        None if d.eligible => {
+            d.eligible = false;
+            d.error = Some("规则未给出金额 (grant 或 grant_item)".into());
         }
-        d
+        _ if !d.items.is_empty() => d.error = Some("规则同时使用了 grant 与 grant_item".into()),
+        _ => {}
     }
+    if !d.eligible {
+        d.amount = Decimal::ZERO;
+    }
+    d
 }
 
 /// A rule error in words an operator can act on.

@@ -124,6 +124,9 @@ impl Policy {
                 .params
                 .iter()
                 .all(|p| map.contains_key(p.name.as_str()));
+        let compiled = super::compiled::compile(&self.source, &map)
+            .ok()
+            .map(std::sync::Arc::new);
         let value = rhai::Dynamic::from_map(map);
         let folded = complete
             .then(|| super::RuleEngine::shared().compile_with_params(&self.source, &value))
@@ -137,7 +140,19 @@ impl Policy {
         } else {
             value
         };
-        Params { value, folded }
+        Params {
+            value,
+            folded,
+            compiled,
+        }
+    }
+
+    /// `Ok` when the rule is within the compiled subset (it runs compiled), else why not (it
+    /// runs on rhai). Judged with the parameters in effect on the window's first day.
+    pub fn compiled_or_why(&self) -> Result<(), String> {
+        super::compiled::compile(&self.source, &self.params_map(self.meta.window.from))
+            .map(|_| ())
+            .map_err(|e| e.0)
     }
 
     pub(crate) fn params_map(&self, date: NaiveDate) -> rhai::Map {
@@ -163,12 +178,20 @@ pub struct Params {
     pub(crate) value: rhai::Dynamic,
     /// The rule compiled with this map as the constant `params` (see [`Policy::params_at`]).
     pub(crate) folded: Option<std::sync::Arc<rhai::AST>>,
+    /// The rule compiled to a typed tree with these parameters (see `compiled/`), when it is
+    /// within the subset.
+    pub(crate) compiled: Option<std::sync::Arc<super::compiled::Program>>,
 }
 
 impl Params {
     /// True when the rule runs with these parameters folded into its AST.
     pub fn is_folded(&self) -> bool {
         self.folded.is_some()
+    }
+
+    /// True when the rule runs compiled with these parameters.
+    pub fn is_compiled(&self) -> bool {
+        self.compiled.is_some()
     }
 }
 

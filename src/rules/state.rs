@@ -61,9 +61,24 @@ pub(crate) fn missing<T>(what: impl FnOnce() -> String, placeholder: T) -> T {
 
 /// Renders `{}` (as is), `{%}` (a rate as a percentage, 2 decimals) and `{元}` (money, 2 decimals).
 pub(crate) fn render<A: Borrow<Dynamic>>(text: &str, args: &[A]) -> String {
-    let mut out = String::with_capacity(text.len() + 16);
-    let mut rest = text;
     let mut args = args.iter();
+    let mut out = String::with_capacity(text.len() + 16);
+    render_with(&mut out, text, |out, spec| {
+        args.next()
+            .map(|a| out.push_str(&show(a.borrow(), spec)))
+            .is_some()
+    });
+    out
+}
+
+/// [`render`] into `out`, each argument appended by `next(out, spec)` (false: none left, `?`).
+/// Shared by the compiled path, which keeps its own typed values.
+pub(crate) fn render_with(
+    out: &mut String,
+    text: &str,
+    mut next: impl FnMut(&mut String, &str) -> bool,
+) {
+    let mut rest = text;
     while let Some(i) = rest.find('{') {
         out.push_str(&rest[..i]);
         let tail = &rest[i..];
@@ -78,31 +93,44 @@ pub(crate) fn render<A: Borrow<Dynamic>>(text: &str, args: &[A]) -> String {
             rest = &tail[1..];
             continue;
         };
-        out.push_str(
-            &args
-                .next()
-                .map_or_else(|| "?".into(), |a| show(a.borrow(), spec)),
-        );
+        if !next(out, spec) {
+            out.push('?');
+        }
         rest = &tail[len..];
     }
     out.push_str(rest);
+}
+
+/// A decimal in a reason: `{%}` a percentage, `{元}` money, `{}` as is (trailing zeros dropped).
+pub(crate) fn show_decimal(d: Decimal, spec: &str) -> String {
+    let mut out = String::new();
+    write_decimal(&mut out, d, spec);
     out
 }
 
-fn show(v: &Dynamic, spec: &str) -> String {
+/// [`show_decimal`] appended to `out`.
+pub(crate) fn write_decimal(out: &mut String, d: Decimal, spec: &str) {
+    use std::fmt::Write;
+    let _ = match spec {
+        "%" => write!(
+            out,
+            "{:.2}%",
+            (d * Decimal::ONE_HUNDRED)
+                .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
+        ),
+        "元" => write!(
+            out,
+            "{:.2}",
+            d.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
+        ),
+        _ => write!(out, "{}", d.normalize()),
+    };
+}
+
+/// A value in a reason (see [`render`]).
+pub(crate) fn show(v: &Dynamic, spec: &str) -> String {
     if let Some(d) = v.clone().try_cast::<Decimal>() {
-        return match spec {
-            "%" => format!(
-                "{:.2}%",
-                (d * Decimal::ONE_HUNDRED)
-                    .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
-            ),
-            "元" => format!(
-                "{:.2}",
-                d.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
-            ),
-            _ => d.normalize().to_string(),
-        };
+        return show_decimal(d, spec);
     }
     if let Some(Day(d)) = v.clone().try_cast::<Day>() {
         return d.to_string();

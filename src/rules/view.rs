@@ -19,14 +19,17 @@ pub struct FirmView(pub(crate) Arc<FirmData>);
 #[derive(Debug)]
 pub(crate) struct FirmData {
     pub(crate) profile: Profile,
-    uscc: ImmutableString,
-    status: Option<ImmutableString>,
-    region: Option<ImmutableString>,
-    industry: Option<ImmutableString>,
-    above_scale_since: Option<ImmutableString>,
-    grade: Option<ImmutableString>,
+    pub(crate) uscc: ImmutableString,
+    pub(crate) status: Option<ImmutableString>,
+    pub(crate) region: Option<ImmutableString>,
+    pub(crate) industry: Option<ImmutableString>,
+    pub(crate) above_scale_since: Option<ImmutableString>,
+    pub(crate) grade: Option<ImmutableString>,
     pub(crate) certs: Array,
     hires: Array,
+    /// The same certificates and hires, typed, for the compiled path.
+    pub(crate) cert_list: Vec<CertView>,
+    pub(crate) hire_list: Vec<HireView>,
 }
 
 /// One year's record (`annual(2025)`); `rec` is `None` when the profile has no such year.
@@ -36,23 +39,29 @@ pub struct YearView {
     rec: Option<Annual>,
 }
 
+impl YearView {
+    pub(crate) fn new(year: INT, rec: Option<Annual>) -> Self {
+        Self { year, rec }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct CertView {
     pub(crate) kind: ImmutableString,
-    level: Option<ImmutableString>,
-    recognized_on: Day,
-    expires_on: Option<Day>,
-    first_time: Option<bool>,
+    pub(crate) level: Option<ImmutableString>,
+    pub(crate) recognized_on: Day,
+    pub(crate) expires_on: Option<Day>,
+    pub(crate) first_time: Option<bool>,
 }
 
 #[derive(Debug, Clone)]
 pub struct HireView {
-    person: ImmutableString,
-    category: ImmutableString,
-    age_at_hire: Option<INT>,
-    hired_on: Day,
-    contract_signed: Option<bool>,
-    insured_months: Option<INT>,
+    pub(crate) person: ImmutableString,
+    pub(crate) category: ImmutableString,
+    pub(crate) age_at_hire: Option<INT>,
+    pub(crate) hired_on: Day,
+    pub(crate) contract_signed: Option<bool>,
+    pub(crate) insured_months: Option<INT>,
 }
 
 fn name_of<T: serde::Serialize>(v: &T) -> ImmutableString {
@@ -64,17 +73,23 @@ fn name_of<T: serde::Serialize>(v: &T) -> ImmutableString {
 
 impl FirmView {
     pub fn new(profile: &Profile) -> Self {
-        let certs = profile.certifications.iter().flatten().map(|c| {
-            Dynamic::from(CertView {
+        let cert_list: Vec<CertView> = profile
+            .certifications
+            .iter()
+            .flatten()
+            .map(|c| CertView {
                 kind: name_of(&c.kind),
                 level: c.level.as_ref().map(name_of),
                 recognized_on: Day(c.recognized_on),
                 expires_on: c.expires_on.map(Day),
                 first_time: c.first_time,
             })
-        });
-        let hires = profile.hires.iter().flatten().map(|h| {
-            Dynamic::from(HireView {
+            .collect();
+        let hire_list: Vec<HireView> = profile
+            .hires
+            .iter()
+            .flatten()
+            .map(|h| HireView {
                 person: h.person.as_str().into(),
                 category: name_of(&h.category),
                 age_at_hire: h.age_at_hire,
@@ -82,7 +97,9 @@ impl FirmView {
                 contract_signed: h.contract_signed,
                 insured_months: h.insured_months,
             })
-        });
+            .collect();
+        let certs = cert_list.iter().cloned().map(Dynamic::from);
+        let hires = hire_list.iter().cloned().map(Dynamic::from);
         Self(Arc::new(FirmData {
             uscc: profile.uscc.as_str().into(),
             status: profile.status.as_ref().map(name_of),
@@ -94,6 +111,8 @@ impl FirmView {
             grade: profile.tax_credit_grade.as_deref().map(Into::into),
             certs: certs.collect(),
             hires: hires.collect(),
+            cert_list,
+            hire_list,
             profile: profile.clone(),
         }))
     }

@@ -1,0 +1,304 @@
+//! What `require`, `grant`, `item`/`grant_item` record on the compiled path: the same rules as
+//! `state.rs`, but a reason is *captured* (its template and typed values) and formatted only
+//! when the decision is rendered ([`Effects::render`]), so the texts are identical.
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+use super::value::Value;
+use super::{Halt, HandOver};
+use crate::rules::decision::{Item, Reason};
+use std::fmt::Write;
+
+use crate::rules::state::{State, half_up, render_with, show, write_decimal};
+use crate::rules::view::FirmView;
+
+/// How a captured reason is worded once rendered (the same formats as `state.rs`).
+#[derive(Debug)]
+enum Wording {
+    /// `require`: the text, then `: <missing>` when data was missing.
+    Condition(Option<String>),
+    /// `grant`: `金额 <text> = <amount> 元`, or `金额 <text>: <missing>`.
+    Grant(Option<String>, Decimal),
+    /// `grant_item`: as `grant`, or `金额 <text>: 条件未满足, 不计` for a failed item.
+    GrantItem(Option<String>, Decimal),
+    /// `grant_item` of a failed item: `金额 <text>: 条件未满足, 不计`.
+    NotCounted,
+    /// Fixed text.
+    Fixed(String),
+}
+
+/// One reason, not yet formatted: the rule's text and its values (a range of `Effects::args`).
+#[derive(Debug)]
+pub(crate) struct Captured<'a> {
+    text: &'a str,
+    args: (u32, u32),
+    wording: Wording,
+    passed: bool,
+}
+
+#[derive(Debug)]
+pub(crate) struct CapturedItem<'a> {
+    key: &'a str,
+    date: NaiveDate,
+    amount: Decimal,
+    passed: bool,
+    reasons: Vec<Captured<'a>>,
+}
+
+/// The per-evaluation record of the compiled path.
+#[derive(Debug, Default)]
+pub(crate) struct Effects<'a> {
+    /// Capture reasons (`Explain::Full`).
+    pub(crate) full: bool,
+    /// Stop at the first failed firm-level condition (`Explain::DecisionOnly`).
+    pub(crate) stop: bool,
+    pub(crate) failed: bool,
+    pub(crate) missing: Option<String>,
+    reasons: Vec<Captured<'a>>,
+    args: Vec<Value<'a>>,
+    amount: Option<Decimal>,
+    items: Vec<CapturedItem<'a>>,
+    open: Option<CapturedItem<'a>>,
+}
+
+fn to_decimal(v: &Value) -> Result<Decimal, Halt> {
+    match v {
+        Value::Int(i) => Ok(Decimal::from(*i)),
+        Value::Dec(d) => Ok(*d),
+        other => Err(HandOver::new(format!("金额应为数值, 实为 {}", other.type_name())).into()),
+    }
+}
+
+impl<'a> Effects<'a> {
+    pub(crate) fn new(full: bool, stop: bool) -> Self {
+        Self {
+            full,
+            stop,
+            ..Self::default()
+        }
+    }
+
+    /// Missing data read: fails the next condition (the first such read names it).
+    pub(crate) fn missing(&mut self, what: impl FnOnce() -> String) {
+        if self.missing.is_none() {
+            self.missing = Some(if self.full { what() } else { String::new() });
+        }
+    }
+
+    fn decided(&self) -> Result<(), Halt> {
+        if self.failed && self.stop {
+            Err(Halt::Decided)
+        } else {
+            Ok(())
+        }
+    }
+
+    fn capture(
+        &mut self,
+        text: &'a str,
+        args: &[Value<'a>],
+        wording: Wording,
+        passed: bool,
+    ) -> Captured<'a> {
+        let start = self.args.len() as u32;
+        self.args.extend_from_slice(args);
+        Captured {
+            text,
+            args: (start, self.args.len() as u32),
+            wording,
+            passed,
+        }
+    }
+
+    pub(crate) fn require(
+        &mut self,
+        passed: bool,
+        text: &'a str,
+        args: &[Value<'a>],
+    ) -> Result<(), Halt> {
+        let missing = self.missing.take();
+        let passed = passed && missing.is_none();
+        let reason = self
+            .full
+            .then(|| self.capture(text, args, Wording::Condition(missing), passed));
+        match self.open.as_mut() {
+            Some(item) => {
+                item.passed &= passed;
+                item.reasons.extend(reason);
+            }
+            None => {
+                self.failed |= !passed;
+                self.reasons.extend(reason);
+            }
+        }
+        self.decided()
+    }
+
+    pub(crate) fn grant(
+        &mut self,
+        amount: &Value,
+        text: &'a str,
+        args: &[Value<'a>],
+    ) -> Result<(), Halt> {
+        let amount = half_up(to_decimal(amount)?);
+        if self.open.is_some() {
+            return Err(HandOver::new("grant 不能在 item 内使用").into());
+        }
+        let missing = self.missing.take();
+        if self.full {
+            let passed = missing.is_none();
+            let r = self.capture(text, args, Wording::Grant(missing.clone(), amount), passed);
+            self.reasons.push(r);
+        }
+        match missing {
+            Some(_) => self.failed = true,
+            None => self.amount = Some(amount),
+        }
+        self.decided()
+    }
+
+    pub(crate) fn item(&mut self, key: &'a str, date: NaiveDate) -> Result<(), Halt> {
+        if self.open.is_some() {
+            return Err(HandOver::new("上一个 item 尚未以 grant_item 结束").into());
+        }
+        if let Some(m) = self.missing.take() {
+            self.failed = true;
+            if self.full {
+                let r = self.capture(
+                    "",
+                    &[],
+                    Wording::Fixed(format!("规则读取了缺失的数据: {m}")),
+                    false,
+                );
+                self.reasons.push(r);
+            }
+            self.decided()?;
+        }
+        self.open = Some(CapturedItem {
+            key,
+            date,
+            amount: Decimal::ZERO,
+            passed: true,
+            reasons: Vec::new(),
+        });
+        Ok(())
+    }
+
+    pub(crate) fn grant_item(
+        &mut self,
+        amount: &Value,
+        text: &'a str,
+        args: &[Value<'a>],
+    ) -> Result<(), Halt> {
+        let amount = half_up(to_decimal(amount)?);
+        let mut item = self
+            .open
+            .take()
+            .ok_or_else(|| HandOver::new("grant_item 之前没有 item(...)"))?;
+        let missing = self.missing.take();
+        item.passed &= missing.is_none();
+        if item.passed {
+            item.amount = amount;
+        }
+        if self.full {
+            let passed = item.passed;
+            let wording = match missing {
+                Some(m) => Wording::GrantItem(Some(m), amount),
+                None if passed => Wording::GrantItem(None, amount),
+                None => Wording::NotCounted,
+            };
+            let r = self.capture(text, args, wording, passed);
+            item.reasons.push(r);
+        }
+        self.items.push(item);
+        Ok(())
+    }
+
+    pub(crate) fn counted_items(&self) -> i64 {
+        self.items.iter().filter(|i| i.passed).count() as i64
+    }
+
+    /// The record as the rhai path leaves it, every captured reason formatted.
+    pub(crate) fn render(self, firm: &FirmView) -> State {
+        let args = &self.args;
+        let text = |c: &Captured| -> Reason {
+            let (a, b) = (c.args.0 as usize, c.args.1 as usize);
+            let mut values = args.get(a..b).unwrap_or_default().iter();
+            let mut out = String::with_capacity(c.text.len() + 32);
+            let mut template = |out: &mut String| {
+                render_with(out, c.text, |out, spec| {
+                    values
+                        .next()
+                        .map(|v| write_value(out, v, spec, firm))
+                        .is_some()
+                });
+            };
+            match &c.wording {
+                Wording::Condition(m) => {
+                    template(&mut out);
+                    if let Some(m) = m {
+                        out.push_str(": ");
+                        out.push_str(m);
+                    }
+                }
+                Wording::Grant(Some(m), _) | Wording::GrantItem(Some(m), _) => {
+                    out.push_str("金额 ");
+                    template(&mut out);
+                    out.push_str(": ");
+                    out.push_str(m);
+                }
+                Wording::Grant(None, amount) | Wording::GrantItem(None, amount) => {
+                    out.push_str("金额 ");
+                    template(&mut out);
+                    let _ = write!(out, " = {amount:.2} 元");
+                }
+                Wording::NotCounted => {
+                    out.push_str("金额 ");
+                    template(&mut out);
+                    out.push_str(": 条件未满足, 不计");
+                }
+                Wording::Fixed(f) => out.push_str(f),
+            }
+            Reason {
+                text: out,
+                passed: c.passed,
+            }
+        };
+        let item = |i: CapturedItem| Item {
+            key: i.key.to_owned(),
+            date: i.date,
+            amount: i.amount,
+            passed: i.passed,
+            reasons: i.reasons.iter().map(text).collect(),
+        };
+        State {
+            explain: self.full,
+            stop_when_decided: self.stop,
+            failed: self.failed,
+            missing: self.missing,
+            reasons: self.reasons.iter().map(text).collect(),
+            amount: self.amount,
+            items: self.items.into_iter().map(item).collect(),
+            open: self.open.map(item),
+            firm: None,
+        }
+    }
+}
+
+/// One value in a reason, exactly as `state::show` shows the same value held by rhai.
+fn write_value(out: &mut String, v: &Value, spec: &str, firm: &FirmView) {
+    match v {
+        Value::Dec(d) => write_decimal(out, *d, spec),
+        Value::Date(d) => {
+            let _ = write!(out, "{d}");
+        }
+        Value::Bool(b) => out.push_str(if *b { "是" } else { "否" }),
+        Value::Unit => out.push_str("(无)"),
+        Value::Int(i) => {
+            let _ = write!(out, "{i}");
+        }
+        Value::Str(s) => out.push_str(s),
+        other => out.push_str(&show(&other.to_dynamic(firm), spec)),
+    }
+}

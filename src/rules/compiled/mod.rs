@@ -1,0 +1,104 @@
+//! The compiled path: rules written in the restricted subset of rhai that the sample rules use
+//! are parsed by our own parser and run as a typed tree, with rhai's exact results.
+//!
+//! - [`compile`] turns a rule and its parameters on one date into a [`Program`], or says why the
+//!   rule is outside the subset (it then always runs on rhai, the reference);
+//! - [`run`] evaluates a program for one firm. Whatever it does not model exactly — a run-time
+//!   error (a type mismatch, a division by zero…), an exhausted operation budget, an operator on
+//!   types outside the subset — hands the evaluation over to rhai, which gives the decision
+//!   (an evaluation has no side effects, so running it again on rhai is always safe).
+
+mod effects;
+mod eval;
+mod ir;
+mod lexer;
+mod parser;
+mod value;
+
+use chrono::NaiveDate;
+
+pub(crate) use effects::Effects;
+
+use super::decision::Explain;
+use super::engine::Limits;
+use super::view::FirmView;
+
+/// Why a rule is not compiled (it runs on rhai).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotInSubset(pub String);
+
+impl NotInSubset {
+    pub(crate) fn new(why: impl Into<String>) -> Self {
+        Self(why.into())
+    }
+}
+
+/// Why one evaluation was handed over to rhai.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HandOver(pub String);
+
+impl HandOver {
+    pub(crate) fn new(why: impl Into<String>) -> Self {
+        Self(why.into())
+    }
+}
+
+/// Why an evaluation stopped before the end of the rule.
+#[derive(Debug)]
+pub(crate) enum Halt {
+    /// A firm-level condition failed on the decision path: the outcome is decided.
+    Decided,
+    /// The wall-clock deadline passed.
+    Deadline,
+    HandOver(HandOver),
+}
+
+impl From<HandOver> for Halt {
+    fn from(h: HandOver) -> Self {
+        Self::HandOver(h)
+    }
+}
+
+/// A rule compiled against its parameters on one date.
+#[derive(Debug)]
+pub struct Program {
+    stmts: Vec<ir::Stmt>,
+    slots: usize,
+}
+
+/// Parses `source` (already accepted by rhai) with `params` folded in.
+pub(crate) fn compile(source: &str, params: &rhai::Map) -> Result<Program, NotInSubset> {
+    let toks = lexer::tokens(source)?;
+    let (stmts, slots) = parser::Parser::new(&toks, params).program()?;
+    Ok(Program { stmts, slots })
+}
+
+/// How a compiled evaluation ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Ended {
+    Finished,
+    /// The decision path's early stop.
+    Stopped,
+    /// The deadline passed (an error, as on rhai).
+    Late,
+}
+
+/// Evaluates `program` for `firm`: the recorded effects (reasons captured, not formatted), or
+/// the reason to hand the evaluation over to rhai.
+pub(crate) fn run<'a>(
+    program: &'a Program,
+    firm: &'a FirmView,
+    as_of: NaiveDate,
+    explain: Explain,
+    limits: &'a Limits,
+) -> Result<(Effects<'a>, Ended), HandOver> {
+    let fx = Effects::new(explain == Explain::Full, explain == Explain::DecisionOnly);
+    let mut e = eval::Eval::new(fx, firm, as_of, program.slots, limits);
+    let ended = match e.run(&program.stmts) {
+        Ok(()) => Ended::Finished,
+        Err(Halt::Decided) => Ended::Stopped,
+        Err(Halt::Deadline) => Ended::Late,
+        Err(Halt::HandOver(h)) => return Err(h),
+    };
+    Ok((e.fx, ended))
+}
