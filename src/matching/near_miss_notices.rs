@@ -15,7 +15,7 @@ use crate::notices::{NearMissNotice, enqueue_near_miss_notices};
 use crate::rules::{Period, Policy};
 
 /// Near misses read and notices written per round.
-const BATCH: i64 = 500;
+const BATCH: i64 = 2_000;
 /// Where the firm checks (and objects to) the data it was judged on.
 const LINK: &str = "/my/profile";
 
