@@ -174,7 +174,7 @@ pub fn policy_of(version: &PolicyVersion) -> anyhow::Result<Policy> {
             )
         })
         .collect();
-    let policy = with_folder(&version.policy_id, &files, |root| RuleSet::load(root))?
+    let policy = with_folder(&version.policy_id, &files, RuleSet::load)?
         .map_err(|e| anyhow::anyhow!("政策版本 {} 无法加载: {e:?}", version.id))?
         .policies
         .pop()
