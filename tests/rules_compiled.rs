@@ -3,6 +3,10 @@
 //! subset that must err are caught by the compiled path and end with rhai's error; rules outside
 //! the subset run on rhai.
 
+mod rules_support;
+
+use rules_support::folder;
+
 use std::path::Path;
 
 use chrono::NaiveDate;
@@ -11,18 +15,6 @@ use mianshen::rules::bench::Population;
 use mianshen::rules::cases::case_firms;
 use mianshen::rules::differential::check_paths;
 use mianshen::rules::{Explain, FirmView, RuleEngine, RuleSet};
-
-const BASE: &str = "sd-2026-stable-jobs-refund";
-
-fn folder(dir: &Path, name: &str, rule: &str) {
-    let f = dir.join(name);
-    std::fs::create_dir_all(&f).expect("mkdir");
-    let toml = std::fs::read_to_string(format!("rules/{BASE}/policy.toml"))
-        .expect("policy.toml")
-        .replace(&format!("id = \"{BASE}\""), &format!("id = \"{name}\""));
-    std::fs::write(f.join("policy.toml"), toml).expect("write");
-    std::fs::write(f.join("rule.rhai"), rule).expect("write");
-}
 
 #[test]
 fn every_case_decides_the_same_compiled_and_on_rhai() {

@@ -1,7 +1,9 @@
 //! The decision path stops at the first failed firm-level condition; the full path records the
 //! rest. Both must give the same eligibility, amount and error, including when the rest errs.
 
-use std::path::Path;
+mod rules_support;
+
+use rules_support::folder;
 
 use chrono::NaiveDate;
 use mianshen::profiles::validate_line;
@@ -15,18 +17,6 @@ type Row = (
     Option<&'static str>,
     Option<&'static str>,
 );
-
-const BASE: &str = "sd-2026-stable-jobs-refund";
-
-fn folder(dir: &Path, name: &str, rule: &str) {
-    let f = dir.join(name);
-    std::fs::create_dir_all(&f).expect("mkdir");
-    let toml = std::fs::read_to_string(format!("rules/{BASE}/policy.toml"))
-        .expect("policy.toml")
-        .replace(&format!("id = \"{BASE}\""), &format!("id = \"{name}\""));
-    std::fs::write(f.join("policy.toml"), toml).expect("write");
-    std::fs::write(f.join("rule.rhai"), rule).expect("write");
-}
 
 #[test]
 fn early_stop_gives_the_same_outcome_as_full_explanations() {

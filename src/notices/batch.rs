@@ -1,7 +1,7 @@
 //! Enqueueing many grant notices in one transaction with a handful of statements: the firms'
 //! names and the policies' public-notice days read once, every notice rendered, then notices
-//! and their deliveries inserted many rows at a time. Same rows and the same idempotency per
-//! (grant, kind) as [`super::enqueue_grant_notice`].
+//! and their deliveries inserted many rows at a time, idempotent per (grant, kind). The one
+//! way grant and reminder notices are written ([`super::enqueue_grant_notice`] is a batch of one).
 
 use std::collections::HashMap;
 

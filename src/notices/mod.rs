@@ -72,35 +72,16 @@ pub struct GrantNotice<'a> {
 }
 
 /// Renders the notice and writes it with one delivery per channel of the firm, in the
-/// caller's transaction. Idempotent per (grant, kind): a replay returns the existing id.
+/// caller's transaction ([`enqueue_grant_notices`] with one notice). Idempotent per (grant,
+/// kind): a replay returns the existing id.
 pub async fn enqueue_grant_notice(
     tx: &mut PgConnection,
     notice: &GrantNotice<'_>,
 ) -> sqlx::Result<i64> {
-    let kind = notice.kind.as_str();
-    if let Some(id) = repo::notice_id(&mut *tx, notice.grant_id, kind).await? {
-        return Ok(id);
-    }
-    let name = repo::firm_name(&mut *tx, notice.uscc)
+    enqueue_grant_notices(&mut *tx, std::slice::from_ref(notice)).await?;
+    repo::notice_id(&mut *tx, notice.grant_id, notice.kind.as_str())
         .await?
-        .unwrap_or_else(|| notice.uscc.to_owned());
-    // The days come from the version the grant was made under (notices reference grants).
-    let notice_days = repo::grant_notice_days(&mut *tx, notice.grant_id)
-        .await?
-        .ok_or(sqlx::Error::RowNotFound)?;
-    let context = render::Context {
-        name: &name,
-        notice_days: u32::try_from(notice_days).unwrap_or_default(),
-    };
-    let rendered = render::render(notice, &context);
-    let Some(id) = repo::insert_notice(&mut *tx, notice, &rendered).await? else {
-        // A concurrent transaction inserted it first and has committed.
-        return repo::notice_id(&mut *tx, notice.grant_id, kind)
-            .await?
-            .ok_or(sqlx::Error::RowNotFound);
-    };
-    repo::insert_deliveries(&mut *tx, &[id]).await?;
-    Ok(id)
+        .ok_or(sqlx::Error::RowNotFound)
 }
 
 /// A near-miss notice ready to write: the firm and its rendered text.

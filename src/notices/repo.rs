@@ -5,8 +5,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgExecutor};
 use uuid::Uuid;
 
-use super::render::Rendered;
-use super::{GrantNotice, NearMissNotice};
+use super::NearMissNotice;
 
 /// A firm's channels besides the inbox.
 #[derive(Debug, Clone)]
@@ -96,52 +95,6 @@ pub async fn insert_near_miss_notices(
     )
     .fetch_all(conn)
     .await
-}
-
-/// The firm's name, if the firm is known.
-pub async fn firm_name(executor: impl PgExecutor<'_>, uscc: &str) -> sqlx::Result<Option<String>> {
-    sqlx::query_scalar!("SELECT name FROM firms WHERE uscc = $1", uscc)
-        .fetch_optional(executor)
-        .await
-}
-
-/// Inserts the notice; `None` when (grant, kind) already has one.
-pub async fn insert_notice(
-    conn: &mut PgConnection,
-    notice: &GrantNotice<'_>,
-    rendered: &Rendered,
-) -> sqlx::Result<Option<i64>> {
-    sqlx::query_scalar!(
-        "INSERT INTO notices (grant_id, uscc, policy_id, kind, title, body, amount, link)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-         ON CONFLICT ON CONSTRAINT notices_grant_kind_key DO NOTHING
-         RETURNING id",
-        notice.grant_id,
-        notice.uscc,
-        notice.policy_id,
-        notice.kind.as_str(),
-        rendered.title,
-        rendered.body,
-        notice.amount,
-        notice.link
-    )
-    .fetch_optional(conn)
-    .await
-}
-
-/// The public-notice days of the policy version grant `grant_id` was made under.
-pub async fn grant_notice_days(
-    executor: impl PgExecutor<'_>,
-    grant_id: i64,
-) -> sqlx::Result<Option<i32>> {
-    let days = sqlx::query_scalar!(
-        "SELECT (v.meta->>'notice_days')::int FROM grants g
-         JOIN policy_versions v ON v.id = g.policy_version_id WHERE g.id = $1",
-        grant_id
-    )
-    .fetch_optional(executor)
-    .await?;
-    Ok(days.flatten())
 }
 
 /// Adds one pending delivery with a fresh idempotency key per channel of each notice: the
