@@ -187,7 +187,11 @@ fn errors_in_the_subset_are_caught_compiled_and_end_as_rhai_errors() {
     let engine = RuleEngine::shared();
 
     for (name, _, compiled_says, rhai_says) in &table {
-        let policy = set.policies.iter().find(|p| p.id == *name).expect("policy");
+        let policy = set
+            .policies
+            .iter()
+            .find(|p| &*p.id == *name)
+            .expect("policy");
         let params = policy.params_at(as_of);
         assert!(
             params.is_compiled(),
@@ -212,6 +216,73 @@ fn errors_in_the_subset_are_caught_compiled_and_end_as_rhai_errors() {
             let error = served.error.as_deref().unwrap_or_default();
             assert!(error.contains(rhai_says), "{name}: {error:?}");
             assert!(!served.eligible, "{name}");
+        }
+    }
+}
+
+#[test]
+fn arrays_keep_rhais_value_semantics_on_the_compiled_path() {
+    // Arrange: rules that copy an array and then grow one copy, or grow the array being
+    // iterated. Each `require` holds only if the copy was not changed; a compiled path that
+    // shared the array would fail it where rhai passes.
+    let table: [(&str, &str); 4] = [
+        (
+            "copy-then-push",
+            "let a = []; a.push(1); let b = a; a.push(2); let n = 0; for x in b { n = n + 1; } \
+             require(n == 1, \"b 有 {} 个\", n); require(a[1] == 2, \"a[1] = {}\", a[1]); grant(1, \"x\");",
+        ),
+        (
+            "push-onto-the-copy",
+            "let a = [1]; let b = a; b.push(2); let n = 0; for x in a { n = n + 1; } \
+             require(n == 1, \"a 有 {} 个\", n); grant(1, \"x\");",
+        ),
+        (
+            "push-while-iterating",
+            "let a = [1, 2]; for x in a { a.push(x); } let n = 0; for x in a { n = n + 1; } \
+             require(n == 4, \"a 有 {} 个\", n); grant(1, \"x\");",
+        ),
+        (
+            "an-element-grown",
+            "let inner = [1]; let outer = [inner]; for x in outer { x.push(2); } let n = 0; \
+             for y in inner { n = n + 1; } require(n == 1, \"inner 有 {} 个\", n); grant(1, \"x\");",
+        ),
+    ];
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (name, rule) in &table {
+        folder(dir.path(), name, rule);
+    }
+    let set = RuleSet::load(dir.path()).expect("the table compiles on rhai");
+    let profile =
+        validate_line(r#"{"uscc":"91370100MA00000010","status":"active"}"#).expect("valid profile");
+    let firm = FirmView::new(&profile);
+    let as_of = NaiveDate::from_ymd_opt(2026, 3, 1).expect("date");
+    let engine = RuleEngine::shared();
+
+    for (name, _) in &table {
+        let policy = set
+            .policies
+            .iter()
+            .find(|p| &*p.id == *name)
+            .expect("policy");
+        let params = policy.params_at(as_of);
+        assert!(
+            params.is_compiled(),
+            "{name}: {:?}",
+            policy.compiled_or_why()
+        );
+        for explain in [
+            Explain::Full,
+            Explain::DecisionOnly,
+            Explain::DecisionEveryCondition,
+        ] {
+            // Act
+            let compiled = engine.evaluate_compiled(policy, &params, &firm, as_of, explain);
+            let reference = engine.evaluate_interpreted(policy, &params, &firm, as_of, explain);
+
+            // Assert
+            let compiled = compiled.unwrap_or_else(|why| panic!("{name}: handed over: {why}"));
+            assert_eq!(compiled, reference, "{name}");
+            assert!(compiled.eligible, "{name}: {compiled:?}");
         }
     }
 }

@@ -102,7 +102,11 @@ fn early_stop_gives_the_same_outcome_as_full_explanations() {
     let engine = RuleEngine::shared();
 
     for (name, _, eligible, error, recorded) in &corpus {
-        let policy = set.policies.iter().find(|p| p.id == *name).expect("policy");
+        let policy = set
+            .policies
+            .iter()
+            .find(|p| &*p.id == *name)
+            .expect("policy");
         let params = policy.params_at(as_of);
 
         // Act

@@ -92,12 +92,15 @@ fn hostile_rules_are_stopped_and_the_run_goes_on() {
         let took = started.elapsed();
 
         // Assert
-        if policy.id == GOOD_POLICY {
+        if &*policy.id == GOOD_POLICY {
             assert!(d.eligible && d.error.is_none(), "{d:?}");
             assert_eq!(d.amount.to_string(), "600.00");
             continue;
         }
-        let (_, _, expected) = corpus.iter().find(|(n, ..)| *n == policy.id).expect("row");
+        let (_, _, expected) = corpus
+            .iter()
+            .find(|(n, ..)| *n == &*policy.id)
+            .expect("row");
         let error = d.error.as_deref().unwrap_or_default();
         eprintln!("{:<22} stopped after {took:>10.2?}: {error}", policy.id);
         assert!(

@@ -5,6 +5,7 @@
 //! stopped qualifying held for review.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
@@ -133,7 +134,7 @@ async fn finalise_policy(
             let mut decisions: Vec<Decision> =
                 page.iter().map(|r| decision_of(policy, r)).collect();
             for d in &mut decisions {
-                if let Some(&position) = positions.get(&d.uscc) {
+                if let Some(&position) = positions.get(&*d.uscc) {
                     plan.apply_to(position, d);
                 }
             }
@@ -183,7 +184,7 @@ async fn finalise_policy(
 async fn plan_population(
     pool: &PgPool,
     step: &Step<'_>,
-) -> anyhow::Result<(CrossFirmPlan, HashMap<String, usize>, Vec<String>)> {
+) -> anyhow::Result<(CrossFirmPlan, HashMap<Arc<str>, usize>, Vec<String>)> {
     let policy = step.policy;
     let already: HashSet<String> = grants::granted_persons(pool, &policy.id)
         .await?
@@ -192,9 +193,9 @@ async fn plan_population(
     let mut population = Vec::new();
     grants::eligible_compact(pool, step.version_id, |r| {
         population.push(Decision {
-            uscc: r.uscc,
-            policy: String::new(),
-            policy_version: String::new(),
+            uscc: r.uscc.into(),
+            policy: Arc::clone(&policy.id),
+            policy_version: Arc::clone(&policy.version_hash),
             eligible: true,
             amount: r.amount,
             reasons: Vec::new(),
@@ -212,7 +213,7 @@ async fn plan_population(
     for (position, mut d) in population.into_iter().enumerate() {
         plan.apply_to(position, &mut d);
         if d.eligible && d.amount > Decimal::ZERO {
-            due.push(d.uscc.clone());
+            due.push(d.uscc.to_string());
         }
         positions.insert(d.uscc, position);
     }

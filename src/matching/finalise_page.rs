@@ -34,9 +34,9 @@ pub(super) async fn finalise_page(
         }
         counts.eligible += 1;
         let key = period_key(policy, step.as_of, d);
-        by_key.insert((d.uscc.as_str(), key.clone()), d);
+        by_key.insert((&*d.uscc, key.clone()), d);
         wanted.push(NewGrant {
-            uscc: d.uscc.clone(),
+            uscc: d.uscc.to_string(),
             period_key: key,
             amount: d.amount,
             snapshot_id: r.snapshot_id,
@@ -120,7 +120,7 @@ pub(super) fn decision_of(policy: &Policy, r: &EligibleResult) -> Decision {
         .as_array()
         .map_or_else(Vec::new, |a| a.iter().filter_map(item_of).collect());
     Decision {
-        uscc: r.uscc.clone(),
+        uscc: r.uscc.as_str().into(),
         policy: policy.id.clone(),
         policy_version: policy.version_hash.clone(),
         eligible: true,

@@ -224,7 +224,7 @@ impl ResultColumns {
     pub fn push(&mut self, version_id: i64, snapshot_id: i64, d: Decision) {
         let failed = d.reasons.iter().filter(|r| !r.passed).count();
         self.version_ids.push(version_id);
-        self.usccs.push(d.uscc);
+        self.usccs.push(d.uscc.to_string());
         self.snapshot_ids.push(snapshot_id);
         self.eligible.push(d.eligible);
         self.amounts.push(d.amount);

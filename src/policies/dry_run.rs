@@ -85,7 +85,7 @@ pub async fn dry_run(pool: &PgPool, id: i64, as_of: NaiveDate) -> anyhow::Result
     apply_cross_firm(&policy, &mut decisions, &already);
     let mut out = DryRun {
         version_id: id,
-        policy_id: policy.id.clone(),
+        policy_id: policy.id.to_string(),
         as_of: Some(as_of),
         ..DryRun::default()
     };
@@ -96,14 +96,14 @@ pub async fn dry_run(pool: &PgPool, id: i64, as_of: NaiveDate) -> anyhow::Result
     {
         out.eligible += 1;
         out.total += d.amount;
-        if let Some((district, size)) = groups.get(&d.uscc) {
+        if let Some((district, size)) = groups.get(&*d.uscc) {
             for (map, key) in [(&mut out.by_district, district), (&mut out.by_size, size)] {
                 let t = map.entry(key.clone()).or_default();
                 t.firms += 1;
                 t.amount += d.amount;
             }
         }
-        now.insert(d.uscc.clone(), d.amount);
+        now.insert(d.uscc.to_string(), d.amount);
     }
     let before: HashMap<String, Decimal> = published_eligible(pool, &policy.id)
         .await?

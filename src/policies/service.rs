@@ -85,7 +85,7 @@ pub async fn load_versions(
     for policy in &set.policies {
         let files = read_folder(&policy.dir)?;
         let (id, new) = register(&mut tx, policy, &files, author).await?;
-        out.push((id, policy.id.clone(), new));
+        out.push((id, policy.id.to_string(), new));
     }
     tx.commit().await?;
     Ok(out)
@@ -180,7 +180,7 @@ pub fn policy_of(version: &PolicyVersion) -> anyhow::Result<Policy> {
         .pop()
         .ok_or_else(|| anyhow::anyhow!("政策版本为空"))?;
     anyhow::ensure!(
-        policy.version_hash == version.version_hash,
+        *policy.version_hash == *version.version_hash,
         "政策版本 {} 的内容与其哈希不符",
         version.id
     );

@@ -82,8 +82,8 @@ pub async fn submit(
     tx.commit().await.map_err(anyhow::Error::from)?;
     Ok(Submitted {
         id,
-        policy_id: policy.id.clone(),
-        version_hash: policy.version_hash.clone(),
+        policy_id: policy.id.to_string(),
+        version_hash: policy.version_hash.to_string(),
         created,
         cases_passed,
     })

@@ -87,7 +87,7 @@ pub fn case_firms(policy: &Policy) -> Result<Vec<(String, NaiveDate, FirmView)>,
 pub fn run_policy_cases(engine: &RuleEngine, policy: &Policy) -> Result<usize, Vec<CaseFailure>> {
     let path = policy.dir.join("cases.toml");
     let fail = |case: &str, expected: String, actual: String| CaseFailure {
-        policy: policy.id.clone(),
+        policy: policy.id.to_string(),
         case: case.to_owned(),
         expected,
         actual,

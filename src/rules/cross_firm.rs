@@ -119,7 +119,7 @@ fn lost_items(
     let mut winner: HashMap<&str, (chrono::NaiveDate, &str, usize, usize)> = HashMap::new();
     for (f, d) in decisions.iter().enumerate().filter(|(_, d)| d.eligible) {
         for (i, item) in d.items.iter().enumerate().filter(|(_, i)| i.passed) {
-            let cand = (item.date, d.uscc.as_str(), f, i);
+            let cand = (item.date, &*d.uscc, f, i);
             winner
                 .entry(item.key.as_str())
                 .and_modify(|w| {

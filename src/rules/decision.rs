@@ -1,5 +1,7 @@
 //! The outcome of one (firm, policy) evaluation: eligibility, exact amount and the explanation.
 
+use std::sync::Arc;
+
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Serialize, Serializer};
@@ -45,9 +47,10 @@ pub enum Explain {
 /// The decision for one (firm, policy).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Decision {
-    pub uscc: String,
-    pub policy: String,
-    pub policy_version: String,
+    /// Shared with the firm's view and the policy: building a decision copies no text.
+    pub uscc: Arc<str>,
+    pub policy: Arc<str>,
+    pub policy_version: Arc<str>,
     pub eligible: bool,
     /// Two decimals; zero when not eligible.
     #[serde(serialize_with = "money")]

@@ -1,7 +1,7 @@
 //! The one sandboxed rhai engine: decimal only, strict variables, limits and a wall-clock deadline.
 
 use std::cell::{Cell, RefCell};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
@@ -320,9 +320,9 @@ fn settle(
 ) -> Decision {
     let full = explain == Explain::Full;
     let mut d = Decision {
-        uscc: firm.uscc().to_owned(),
-        policy: policy.id.clone(),
-        policy_version: policy.version_hash.clone(),
+        uscc: firm.uscc_shared(),
+        policy: Arc::clone(&policy.id),
+        policy_version: Arc::clone(&policy.version_hash),
         eligible: false,
         amount: Decimal::ZERO,
         reasons: state.reasons,

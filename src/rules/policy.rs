@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -93,8 +94,9 @@ pub struct PolicyMeta {
 /// A loaded policy folder. `version_hash` identifies exactly this content.
 #[derive(Debug, Clone)]
 pub struct Policy {
-    pub id: String,
-    pub version_hash: String,
+    /// Shared, so that every `Decision` names its policy without copying the text.
+    pub id: Arc<str>,
+    pub version_hash: Arc<str>,
     pub meta: PolicyMeta,
     pub dir: PathBuf,
     pub source: String,

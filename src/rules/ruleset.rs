@@ -137,8 +137,8 @@ pub(crate) fn load_policy(engine: &RuleEngine, folder: &Path) -> Result<Policy, 
     }
     match (meta, ast) {
         (Some(meta), Some(ast)) if errors.is_empty() => Ok(Policy {
-            id: meta.id.clone(),
-            version_hash: version_hash(&files),
+            id: meta.id.as_str().into(),
+            version_hash: version_hash(&files).into(),
             budget: meta.budget.as_deref().and_then(parse_money),
             meta,
             dir: folder.to_owned(),

@@ -20,6 +20,8 @@ pub struct FirmView(pub(crate) Arc<FirmData>);
 pub(crate) struct FirmData {
     pub(crate) profile: Profile,
     pub(crate) uscc: ImmutableString,
+    /// The same USCC for decisions (`Decision.uscc`).
+    pub(crate) uscc_shared: Arc<str>,
     pub(crate) status: Option<ImmutableString>,
     pub(crate) region: Option<ImmutableString>,
     pub(crate) industry: Option<ImmutableString>,
@@ -102,6 +104,7 @@ impl FirmView {
         let hires = hire_list.iter().cloned().map(Dynamic::from);
         Self(Arc::new(FirmData {
             uscc: profile.uscc.as_str().into(),
+            uscc_shared: profile.uscc.as_str().into(),
             status: profile.status.as_ref().map(name_of),
             region: profile.region_code.as_ref().map(|r| r.as_str().into()),
             industry: profile.industry_code.as_deref().map(Into::into),
@@ -119,6 +122,11 @@ impl FirmView {
 
     pub fn uscc(&self) -> &str {
         self.0.profile.uscc.as_str()
+    }
+
+    /// The USCC, shared (cloning it copies no text).
+    pub fn uscc_shared(&self) -> Arc<str> {
+        Arc::clone(&self.0.uscc_shared)
     }
 
     pub(crate) fn year(&self, year: INT) -> YearView {

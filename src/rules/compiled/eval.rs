@@ -6,10 +6,11 @@ use std::time::Instant;
 
 use chrono::NaiveDate;
 use rust_decimal::{Decimal, RoundingStrategy};
+use smallvec::SmallVec;
 
 use super::effects::Effects;
 use super::ir::{Block, Expr, Func, Method, Prop, Source, Step, Stmt};
-use super::value::{Value, arith, compare, negate};
+use super::value::{Arrays, Value, arith, compare, negate};
 use super::{Halt, HandOver};
 use crate::profiles::{Sector, derive_size};
 use crate::rules::api::Day;
@@ -29,8 +30,9 @@ pub(crate) struct Eval<'a> {
     data: &'a FirmData,
     as_of: NaiveDate,
     /// The variables' slots, then (above `slots`) the arguments of the calls being evaluated:
-    /// one allocation per evaluation.
-    values: Vec<Value<'a>>,
+    /// on the stack unless a rule has many variables.
+    values: SmallVec<[Value<'a>; 24]>,
+    arrays: Arrays<'a>,
     ops: u64,
     /// The operation count at which `tick` next looks at the budget and the clock.
     next_check: u64,
@@ -61,11 +63,8 @@ impl<'a> Eval<'a> {
             fx,
             data: &firm.0,
             as_of,
-            values: {
-                let mut v = Vec::with_capacity(slots + 16);
-                v.resize(slots, Value::Unit);
-                v
-            },
+            values: std::iter::repeat_n(Value::Unit, slots).collect(),
+            arrays: Arrays::default(),
             ops: 0,
             next_check: (CLOCK_EVERY * OPS_PER_NODE).min(limits.max_operations.saturating_add(1)),
             limits,
@@ -99,6 +98,11 @@ impl<'a> Eval<'a> {
         Ok(())
     }
 
+    /// Elements all arrays of one evaluation may hold together (beyond: handed over to rhai).
+    fn array_budget(&self) -> usize {
+        budget(self.limits)
+    }
+
     pub(crate) fn run(&mut self, stmts: &'a [Stmt]) -> Res<()> {
         stmts.iter().try_for_each(|s| self.exec(s))
     }
@@ -126,9 +130,12 @@ impl<'a> Eval<'a> {
                 if matches!(v, Value::Array(_)) {
                     return hand_over("数组中的数组");
                 }
-                let max = self.limits.max_array_size;
-                match self.values.get_mut(*slot) {
-                    Some(Value::Array(a)) if a.len() < max => a.push(v),
+                let (max, budget) = (self.limits.max_array_size, self.array_budget());
+                match self.values.get(*slot) {
+                    Some(Value::Array(id)) => {
+                        let pushed = self.arrays.push(*id, v, max, budget)?;
+                        self.set(*slot, pushed);
+                    }
                     _ => return hand_over("push 不在子集内"),
                 }
             }
@@ -172,11 +179,14 @@ impl<'a> Eval<'a> {
                 }
             }
             Source::Array(e) => {
-                let Value::Array(items) = self.eval(e)? else {
+                let Value::Array(id) = self.eval(e)? else {
                     return hand_over("for 只支持数组");
                 };
-                for v in items {
+                // As rhai, over the array as it was when the loop began (elements never change;
+                // a push in the body grows a copy or, unshared, only beyond this length).
+                for k in 0..self.arrays.get(id).len() {
                     self.tick()?;
+                    let v = self.arrays.get(id).get(k).copied().unwrap_or(Value::Unit);
                     self.set(slot, v);
                     self.run(&body.stmts)?;
                 }
@@ -197,7 +207,13 @@ impl<'a> Eval<'a> {
         self.tick()?;
         Ok(match e {
             Expr::Const(c) => Value::of(c),
-            Expr::Local(s) => self.values.get(*s).cloned().unwrap_or(Value::Unit),
+            Expr::Local(s) => {
+                let v = self.values.get(*s).copied().unwrap_or(Value::Unit);
+                if let Value::Array(id) = v {
+                    self.arrays.share(id);
+                }
+                v
+            }
             Expr::Profile => Value::Firm,
             Expr::AsOf => Value::Date(self.as_of),
             Expr::Array(items) => {
@@ -208,7 +224,12 @@ impl<'a> Eval<'a> {
                 if out.len() > self.limits.max_array_size {
                     return hand_over("数组过大");
                 }
-                Value::Array(out)
+                for v in &out {
+                    if let Value::Array(inner) = v {
+                        self.arrays.share(*inner);
+                    }
+                }
+                self.arrays.add(out, self.array_budget())?
             }
             Expr::Not(x) => Value::Bool(!self.eval(x)?.as_bool("!")?),
             Expr::Neg(x) => negate(&self.eval(x)?)?,
@@ -234,7 +255,7 @@ impl<'a> Eval<'a> {
                     Expr::Local(s) => self.values.get(*s).unwrap_or(&Value::Unit),
                     _ => &Value::Firm,
                 };
-                get(&mut self.fx, self.data, recv, *p)?
+                get(&mut self.fx, &mut self.arrays, self.data, recv, *p)?
             }
             Expr::Call(f, args) => {
                 let base = self.values.len();
@@ -252,7 +273,14 @@ impl<'a> Eval<'a> {
                     self.values.push(v);
                 }
                 let args = self.values.get(base..).unwrap_or_default();
-                let v = call(&mut self.fx, self.data, self.limits, *f, args);
+                let v = call(
+                    &mut self.fx,
+                    &mut self.arrays,
+                    self.data,
+                    self.limits,
+                    *f,
+                    args,
+                );
                 self.values.truncate(base);
                 v?
             }
@@ -316,16 +344,16 @@ impl<'a> Eval<'a> {
             let a = stack
                 .get(range.start - base..range.end - base)
                 .unwrap_or_default();
-            step(&mut self.fx, self.data, recv, first, a)?
+            step(&mut self.fx, &mut self.arrays, self.data, recv, first, a)?
         } else {
             let recv = self.eval(root)?;
             let a = self.values.get(args(first)).unwrap_or_default();
-            step(&mut self.fx, self.data, &recv, first, a)?
+            step(&mut self.fx, &mut self.arrays, self.data, &recv, first, a)?
         };
         for s in rest {
             self.tick()?;
             let a = self.values.get(args(s)).unwrap_or_default();
-            value = step(&mut self.fx, self.data, &value, s, a)?;
+            value = step(&mut self.fx, &mut self.arrays, self.data, &value, s, a)?;
         }
         Ok(value)
     }
@@ -334,11 +362,18 @@ impl<'a> Eval<'a> {
 /// A function of the rule API on evaluated arguments.
 fn call<'a>(
     fx: &mut Effects<'a>,
+    arrays: &mut Arrays<'a>,
     data: &'a FirmData,
     limits: &Limits,
     f: Func,
     args: &[Value<'a>],
 ) -> Res<Value<'a>> {
+    if fx.full
+        && matches!(f, Func::Require | Func::Grant | Func::GrantItem)
+        && args.iter().any(|v| matches!(v, Value::Array(_)))
+    {
+        return hand_over("理由中的数组不在子集内");
+    }
     Ok(match (f, args) {
         (Func::Require, [Value::Bool(c), Value::Str(t), rest @ ..]) if rest.len() <= 4 => {
             fx.require(*c, t, rest)?;
@@ -413,13 +448,18 @@ fn call<'a>(
                 return hand_over("证书过多");
             }
             let of_kind = data.cert_list.iter().filter(|c| c.kind.as_str() == *kind);
-            Value::Array(of_kind.map(Value::Cert).collect())
+            arrays.add(of_kind.map(Value::Cert).collect(), budget(limits))?
         }
         (f, args) => {
             let types: Vec<&str> = args.iter().map(Value::type_name).collect();
             return hand_over(format!("{f:?}({}) 不在子集内", types.join(", ")));
         }
     })
+}
+
+/// Elements all arrays of one evaluation may hold together.
+fn budget(limits: &Limits) -> usize {
+    limits.max_array_size.saturating_mul(4)
 }
 
 /// A string field that may be missing: the value, or `""` and missing data noted.
@@ -484,25 +524,29 @@ fn yearly<'a, T>(
 /// One step of a chain on `recv`, with that step's arguments.
 fn step<'a>(
     fx: &mut Effects<'a>,
+    arrays: &mut Arrays<'a>,
     data: &'a FirmData,
     recv: &Value<'a>,
     s: &'a Step,
     args: &[Value<'a>],
 ) -> Res<Value<'a>> {
     match s {
-        Step::Get(p) => get(fx, data, recv, *p),
-        Step::Call(m, _) => method(data, recv, *m, args),
+        Step::Get(p) => get(fx, arrays, data, recv, *p),
+        Step::Call(m, _) => method(arrays, data, recv, *m, args),
         Step::Index(_) => match (recv, args) {
-            (Value::Array(a), [Value::Int(i)]) => match usize::try_from(*i) {
-                Ok(i) if i < a.len() => Ok(a[i].clone()),
-                _ => hand_over("数组下标越界或为负"),
-            },
+            (Value::Array(a), [Value::Int(i)]) => {
+                match usize::try_from(*i).ok().and_then(|i| arrays.get(*a).get(i)) {
+                    Some(v) => Ok(*v),
+                    None => hand_over("数组下标越界或为负"),
+                }
+            }
             _ => hand_over("下标不在子集内"),
         },
     }
 }
 
 fn method<'a>(
+    arrays: &Arrays<'a>,
     data: &'a FirmData,
     recv: &Value<'a>,
     m: Method,
@@ -513,7 +557,7 @@ fn method<'a>(
         (Method::Within, Value::Date(d), [Value::Date(a), Value::Date(b)]) => {
             Value::Bool(a <= d && d <= b)
         }
-        (Method::IsEmpty, Value::Array(a), []) => Value::Bool(a.is_empty()),
+        (Method::IsEmpty, Value::Array(a), []) => Value::Bool(arrays.get(*a).is_empty()),
         (Method::Annual, Value::Firm, [Value::Int(y)]) => {
             Value::Year(*y, data.profile.annual_of(*y))
         }
@@ -522,7 +566,13 @@ fn method<'a>(
 }
 
 /// A property read, by the receiver's type: the getters of `view.rs` and of dates.
-fn get<'a>(fx: &mut Effects<'a>, data: &'a FirmData, recv: &Value<'a>, p: Prop) -> Res<Value<'a>> {
+fn get<'a>(
+    fx: &mut Effects<'a>,
+    arrays: &mut Arrays<'a>,
+    data: &'a FirmData,
+    recv: &Value<'a>,
+    p: Prop,
+) -> Res<Value<'a>> {
     use Prop as P;
     let p_ = &data.profile;
     Ok(match (recv, p) {
@@ -535,10 +585,13 @@ fn get<'a>(fx: &mut Effects<'a>, data: &'a FirmData, recv: &Value<'a>, p: Prop) 
         (Value::Firm, P::SeriousDishonesty) => flag(fx, p_.serious_dishonesty, "严重失信名单"),
         (Value::Firm, P::AbnormalOperation) => flag(fx, p_.abnormal_operation, "经营异常名录"),
         (Value::Firm, P::EstablishedOn) => day(fx, p_.established_on.map(Day), "成立日期"),
+        // The firm's own lists, whole (as rhai's getters): the budget bounds what a rule builds.
         (Value::Firm, P::Certifications) => {
-            Value::Array(data.cert_list.iter().map(Value::Cert).collect())
+            arrays.add(data.cert_list.iter().map(Value::Cert).collect(), usize::MAX)?
         }
-        (Value::Firm, P::Hires) => Value::Array(data.hire_list.iter().map(Value::Hire).collect()),
+        (Value::Firm, P::Hires) => {
+            arrays.add(data.hire_list.iter().map(Value::Hire).collect(), usize::MAX)?
+        }
         (Value::Year(y, _), P::Year) => Value::Int(*y),
         (Value::Year(y, rec), P::Revenue) => yearly(
             fx,

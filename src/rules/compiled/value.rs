@@ -14,8 +14,14 @@ use crate::profiles::Annual;
 use crate::rules::api::Day;
 use crate::rules::view::{CertView, FirmView, HireView, YearView};
 
-/// A value during one evaluation; strings and records borrow from the rule or the firm.
-#[derive(Debug, Clone)]
+/// An array of one evaluation, by its place in the evaluation's [`Arrays`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ArrayId(u32);
+
+/// A value during one evaluation; strings and records borrow from the rule or the firm, arrays
+/// live in the evaluation's [`Arrays`]. `Copy`: reading a variable or dropping a value costs
+/// nothing.
+#[derive(Debug, Clone, Copy)]
 pub(crate) enum Value<'a> {
     Unit,
     Bool(bool),
@@ -23,7 +29,7 @@ pub(crate) enum Value<'a> {
     Dec(Decimal),
     Str(&'a str),
     Date(NaiveDate),
-    Array(Vec<Value<'a>>),
+    Array(ArrayId),
     Firm,
     Year(i64, Option<&'a Annual>),
     Cert(&'a CertView),
@@ -70,19 +76,87 @@ impl<'a> Value<'a> {
     }
 
     /// The same value as rhai holds it (for rendering types the subset does not format itself).
-    pub(crate) fn to_dynamic(&self, firm: &FirmView) -> Dynamic {
-        match self {
+    pub(crate) fn to_dynamic(self, firm: &FirmView) -> Dynamic {
+        match &self {
             Self::Unit => Dynamic::UNIT,
             Self::Bool(b) => Dynamic::from_bool(*b),
             Self::Int(i) => Dynamic::from_int(*i),
             Self::Dec(d) => Dynamic::from_decimal(*d),
             Self::Str(s) => Dynamic::from(rhai::ImmutableString::from(*s)),
             Self::Date(d) => Dynamic::from(Day(*d)),
-            Self::Array(a) => Dynamic::from_array(a.iter().map(|v| v.to_dynamic(firm)).collect()),
+            // Never shown: an array in a reason's values is handed over to rhai (`eval::call`).
+            Self::Array(_) => Dynamic::UNIT,
             Self::Firm => Dynamic::from(firm.clone()),
             Self::Year(y, rec) => Dynamic::from(YearView::new(*y, rec.cloned())),
             Self::Cert(c) => Dynamic::from((*c).clone()),
             Self::Hire(h) => Dynamic::from((*h).clone()),
+        }
+    }
+}
+
+/// The arrays of one evaluation, with rhai's value semantics: an array read from a variable is
+/// marked shared and copied on its next `push`; an unshared one grows in place.
+#[derive(Debug, Default)]
+pub(crate) struct Arrays<'a> {
+    arrays: Vec<(Vec<Value<'a>>, bool)>,
+    /// Elements held in all arrays, against `limit`.
+    held: usize,
+}
+
+impl<'a> Arrays<'a> {
+    pub(crate) fn add(
+        &mut self,
+        items: Vec<Value<'a>>,
+        limit: usize,
+    ) -> Result<Value<'a>, HandOver> {
+        self.held += items.len();
+        if self.held > limit {
+            return Err(HandOver::new("数组占用超出上限"));
+        }
+        let id = u32::try_from(self.arrays.len()).map_err(|_| HandOver::new("数组过多"))?;
+        self.arrays.push((items, false));
+        Ok(Value::Array(ArrayId(id)))
+    }
+
+    pub(crate) fn get(&self, id: ArrayId) -> &[Value<'a>] {
+        self.arrays
+            .get(id.0 as usize)
+            .map_or(&[], |(items, _)| items.as_slice())
+    }
+
+    /// An array's value was copied out of a variable: a later `push` must not change the copy.
+    pub(crate) fn share(&mut self, id: ArrayId) {
+        if let Some((_, shared)) = self.arrays.get_mut(id.0 as usize) {
+            *shared = true;
+        }
+    }
+
+    /// `push` onto the array `id` (of at most `max` elements): the array itself or, when shared,
+    /// a new copy; returns the array to store back into the variable.
+    pub(crate) fn push(
+        &mut self,
+        id: ArrayId,
+        v: Value<'a>,
+        max: usize,
+        limit: usize,
+    ) -> Result<Value<'a>, HandOver> {
+        let full = || HandOver::new("push 超出数组大小上限");
+        match self.arrays.get_mut(id.0 as usize) {
+            Some((items, false)) if items.len() < max => {
+                self.held += 1;
+                if self.held > limit {
+                    return Err(HandOver::new("数组占用超出上限"));
+                }
+                items.push(v);
+                Ok(Value::Array(id))
+            }
+            Some((items, true)) if items.len() < max => {
+                let mut copy = Vec::with_capacity(items.len() + 1);
+                copy.extend_from_slice(items);
+                copy.push(v);
+                self.add(copy, limit)
+            }
+            _ => Err(full()),
         }
     }
 }
