@@ -6,10 +6,9 @@ use std::time::Instant;
 
 use chrono::NaiveDate;
 use rust_decimal::{Decimal, RoundingStrategy};
-use smallvec::SmallVec;
 
 use super::effects::Effects;
-use super::ir::{Block, Expr, Func, Method, Prop, Source, Step, Stmt};
+use super::ir::{Block, Const, Expr, Func, Method, Prop, Source, Step, Stmt};
 use super::value::{Arrays, Value, arith, compare, negate};
 use super::{Halt, HandOver};
 use crate::profiles::{Sector, derive_size};
@@ -25,13 +24,12 @@ fn hand_over<T>(why: impl Into<String>) -> Res<T> {
 }
 
 /// One evaluation in progress.
-pub(crate) struct Eval<'a> {
+pub(crate) struct Eval<'a, 's> {
     pub(crate) fx: Effects<'a>,
     data: &'a FirmData,
     as_of: NaiveDate,
-    /// The variables' slots, then (above `slots`) the arguments of the calls being evaluated:
-    /// on the stack unless a rule has many variables.
-    values: SmallVec<[Value<'a>; 24]>,
+    /// The variables' slots, on the caller's stack.
+    values: &'s mut [Value<'a>],
     arrays: Arrays<'a>,
     ops: u64,
     /// The operation count at which `tick` next looks at the budget and the clock.
@@ -40,6 +38,9 @@ pub(crate) struct Eval<'a> {
     /// Read once the rule has run 256 operations (the sample rules never get there).
     deadline: Option<Instant>,
 }
+
+/// The most arguments of one call, or of all the steps of one chain, the subset evaluates.
+const MAX_ARGS: usize = 8;
 
 /// How often (in operations) the clock is read.
 const CLOCK_EVERY: u64 = 256;
@@ -51,19 +52,19 @@ const CLOCK_EVERY: u64 = 256;
 /// (`tests/rules_compiled.rs`), and hands the evaluation over to rhai.
 const OPS_PER_NODE: u64 = 4;
 
-impl<'a> Eval<'a> {
+impl<'a, 's> Eval<'a, 's> {
     pub(crate) fn new(
         fx: Effects<'a>,
         firm: &'a FirmView,
         as_of: NaiveDate,
-        slots: usize,
+        values: &'s mut [Value<'a>],
         limits: &'a Limits,
     ) -> Self {
         Self {
             fx,
             data: &firm.0,
             as_of,
-            values: std::iter::repeat_n(Value::Unit, slots).collect(),
+            values,
             arrays: Arrays::default(),
             ops: 0,
             next_check: (CLOCK_EVERY * OPS_PER_NODE).min(limits.max_operations.saturating_add(1)),
@@ -114,6 +115,14 @@ impl<'a> Eval<'a> {
                 let v = self.eval(e)?;
                 self.set(*slot, v);
             }
+            Stmt::Expr(e @ Expr::Call(Func::Require, args)) => match args.as_slice() {
+                [cond, Expr::Const(Const::Str(text)), values @ ..] if values.len() <= 4 => {
+                    self.require(cond, text, values)?;
+                }
+                _ => {
+                    self.eval(e)?;
+                }
+            },
             Stmt::Expr(e) => {
                 self.eval(e)?;
             }
@@ -142,6 +151,30 @@ impl<'a> Eval<'a> {
             Stmt::For(slot, source, body) => self.for_loop(*slot, source, body)?,
         }
         Ok(())
+    }
+
+    /// `require(cond, "text", values…);` as a statement, the commonest one: the same steps,
+    /// operations and checks as the general call, without its argument buffer and dispatch.
+    fn require(&mut self, cond: &'a Expr, text: &'a str, values: &'a [Expr]) -> Res<()> {
+        self.tick()?; // the call, as `eval` counts it
+        let passed = self.eval(cond)?;
+        self.tick()?; // the text constant
+        let full = self.fx.full;
+        let mut buf = [Value::Unit; 4];
+        for (a, slot) in values.iter().zip(&mut buf) {
+            // Without explanations, values that cannot have an effect are not even read.
+            if full || !matches!(a, Expr::Const(_) | Expr::Local(_)) {
+                *slot = self.eval(a)?;
+            }
+        }
+        let values = buf.get(..values.len()).unwrap_or_default();
+        if full && values.iter().any(|v| matches!(v, Value::Array(_))) {
+            return hand_over("理由中的数组不在子集内");
+        }
+        let Value::Bool(passed) = passed else {
+            return hand_over(format!("Require({}, …) 不在子集内", passed.type_name()));
+        };
+        self.fx.require(passed, text, values)
     }
 
     fn set(&mut self, slot: usize, v: Value<'a>) {
@@ -203,8 +236,18 @@ impl<'a> Eval<'a> {
         }
     }
 
+    /// One expression. Constants, the commonest leaves, are read here without a call.
+    #[inline]
     pub(crate) fn eval(&mut self, e: &'a Expr) -> Res<Value<'a>> {
         self.tick()?;
+        match e {
+            Expr::Const(c) => Ok(Value::of(c)),
+            _ => self.eval_node(e),
+        }
+    }
+
+    /// Any expression, its operation already counted.
+    fn eval_node(&mut self, e: &'a Expr) -> Res<Value<'a>> {
         Ok(match e {
             Expr::Const(c) => Value::of(c),
             Expr::Local(s) => {
@@ -258,31 +301,29 @@ impl<'a> Eval<'a> {
                 get(&mut self.fx, &mut self.arrays, self.data, recv, *p)?
             }
             Expr::Call(f, args) => {
-                let base = self.values.len();
+                if args.len() > MAX_ARGS {
+                    return hand_over("参数过多");
+                }
+                let mut buf = [Value::Unit; MAX_ARGS];
                 // A reason's values are only shown with full explanations: without them, those
                 // that cannot have an effect (constants, variables) are not even read.
                 let reason_values_unused =
                     !self.fx.full && matches!(f, Func::Require | Func::Grant | Func::GrantItem);
-                for (k, a) in args.iter().enumerate() {
+                for ((k, a), slot) in args.iter().enumerate().zip(&mut buf) {
                     let inert = matches!(a, Expr::Const(_) | Expr::Local(_));
-                    let v = if reason_values_unused && k >= 2 && inert {
-                        Value::Unit
-                    } else {
-                        self.eval(a)?
-                    };
-                    self.values.push(v);
+                    if !(reason_values_unused && k >= 2 && inert) {
+                        *slot = self.eval(a)?;
+                    }
                 }
-                let args = self.values.get(base..).unwrap_or_default();
-                let v = call(
+                let args = buf.get(..args.len()).unwrap_or_default();
+                call(
                     &mut self.fx,
                     &mut self.arrays,
                     self.data,
                     self.limits,
                     *f,
                     args,
-                );
-                self.values.truncate(base);
-                v?
+                )?
             }
             Expr::Chain(root, steps) => self.chain(root, steps)?,
             Expr::If(cond, then, otherwise) => {
@@ -298,62 +339,45 @@ impl<'a> Eval<'a> {
 
     /// A chain: arguments and indexes first (left to right, as rhai), then the root, then steps.
     fn chain(&mut self, root: &'a Expr, steps: &'a [Step]) -> Res<Value<'a>> {
-        let base = self.values.len();
+        let mut buf = [Value::Unit; MAX_ARGS];
+        let mut n = 0;
         for s in steps {
-            match s {
-                Step::Get(_) => {}
-                Step::Call(_, args) => {
-                    for a in args {
-                        let v = self.eval(a)?;
-                        self.values.push(v);
-                    }
-                }
-                Step::Index(i) => {
-                    let v = self.eval(i)?;
-                    self.values.push(v);
-                }
+            let args = match s {
+                Step::Get(_) => continue,
+                Step::Call(_, args) => args.as_slice(),
+                Step::Index(i) => std::slice::from_ref(i),
+            };
+            for a in args {
+                let v = self.eval(a)?;
+                let Some(slot) = buf.get_mut(n) else {
+                    return hand_over("参数过多");
+                };
+                *slot = v;
+                n += 1;
             }
         }
-        let result = self.apply_chain(root, steps, base);
-        self.values.truncate(base);
-        result
-    }
-
-    /// The root and the steps of a chain whose arguments are at `values[base..]`.
-    fn apply_chain(&mut self, root: &'a Expr, steps: &'a [Step], base: usize) -> Res<Value<'a>> {
-        let Some((first, rest)) = steps.split_first() else {
-            return self.eval(root);
+        // A variable is read in place: its value does not escape the chain (an index gives
+        // an element, a method a new value), so an array read here is not marked shared.
+        let mut value = match root {
+            Expr::Local(slot) => {
+                self.tick()?;
+                self.values.get(*slot).copied().unwrap_or(Value::Unit)
+            }
+            _ => self.eval(root)?,
         };
-        let arity = |s: &Step| match s {
-            Step::Get(_) => 0,
-            Step::Call(_, a) => a.len(),
-            Step::Index(_) => 1,
-        };
-        let mut at = base;
-        let mut args = |s: &Step| {
-            let r = at..at + arity(s);
-            at = r.end;
-            r
-        };
-        // A variable is read in place (no copy of an array for `chosen.is_empty()`).
-        let mut value = if let Expr::Local(slot) = root {
-            self.tick()?;
-            let range = args(first);
-            let (vars, stack) = self.values.split_at(base);
-            let recv = vars.get(*slot).unwrap_or(&Value::Unit);
-            let a = stack
-                .get(range.start - base..range.end - base)
-                .unwrap_or_default();
-            step(&mut self.fx, &mut self.arrays, self.data, recv, first, a)?
-        } else {
-            let recv = self.eval(root)?;
-            let a = self.values.get(args(first)).unwrap_or_default();
-            step(&mut self.fx, &mut self.arrays, self.data, &recv, first, a)?
-        };
-        for s in rest {
-            self.tick()?;
-            let a = self.values.get(args(s)).unwrap_or_default();
-            value = step(&mut self.fx, &mut self.arrays, self.data, &value, s, a)?;
+        let mut at = 0;
+        for (k, s) in steps.iter().enumerate() {
+            if k > 0 {
+                self.tick()?;
+            }
+            let arity = match s {
+                Step::Get(_) => 0,
+                Step::Call(_, a) => a.len(),
+                Step::Index(_) => 1,
+            };
+            let args = buf.get(at..at + arity).unwrap_or_default();
+            at += arity;
+            value = step(&mut self.fx, &mut self.arrays, self.data, &value, s, args)?;
         }
         Ok(value)
     }

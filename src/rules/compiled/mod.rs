@@ -66,10 +66,19 @@ pub struct Program {
     slots: usize,
 }
 
+/// The most variables a compiled rule may declare (each `let`, each loop variable); their values
+/// live on the stack of [`run`].
+const MAX_SLOTS: usize = 32;
+
 /// Parses `source` (already accepted by rhai) with `params` folded in.
 pub(crate) fn compile(source: &str, params: &rhai::Map) -> Result<Program, NotInSubset> {
     let toks = lexer::tokens(source)?;
     let (stmts, slots) = parser::Parser::new(&toks, params).program()?;
+    if slots > MAX_SLOTS {
+        return Err(NotInSubset::new(format!(
+            "变量过多 ({slots} 个, 编译路径最多 {MAX_SLOTS} 个)"
+        )));
+    }
     Ok(Program { stmts, slots })
 }
 
@@ -93,7 +102,9 @@ pub(crate) fn run<'a>(
     limits: &'a Limits,
 ) -> Result<(Effects<'a>, Ended), HandOver> {
     let fx = Effects::new(explain == Explain::Full, explain == Explain::DecisionOnly);
-    let mut e = eval::Eval::new(fx, firm, as_of, program.slots, limits);
+    let mut slots = [value::Value::Unit; MAX_SLOTS];
+    let values = slots.get_mut(..program.slots).unwrap_or_default();
+    let mut e = eval::Eval::new(fx, firm, as_of, values, limits);
     let ended = match e.run(&program.stmts) {
         Ok(()) => Ended::Finished,
         Err(Halt::Decided) => Ended::Stopped,
