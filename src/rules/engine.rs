@@ -233,6 +233,19 @@ impl RuleEngine {
         Some(fx.failed)
     }
 
+    /// The conditions one compiled evaluation reaches in `explain` mode (`None` when handed
+    /// over). For the benchmark's report of what the early stop skips.
+    pub(crate) fn conditions_compiled(
+        &self,
+        params: &Params,
+        firm: &FirmView,
+        as_of: NaiveDate,
+        explain: Explain,
+    ) -> Option<u32> {
+        let program = params.compiled.as_deref()?;
+        compiled::conditions(program, firm, as_of, explain, &self.limits)
+    }
+
     fn run_compiled(
         &self,
         policy: &Policy,

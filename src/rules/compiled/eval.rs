@@ -25,12 +25,15 @@ fn hand_over<T>(why: impl Into<String>) -> Res<T> {
 
 /// One evaluation in progress.
 pub(crate) struct Eval<'a, 's> {
-    pub(crate) fx: Effects<'a>,
+    pub(crate) fx: &'s mut Effects<'a>,
     data: &'a FirmData,
     as_of: NaiveDate,
     /// The variables' slots, on the caller's stack.
     values: &'s mut [Value<'a>],
     arrays: Arrays<'a>,
+    /// Conditions reached (`require`, `grant`, `grant_item`): for the benchmark's report of
+    /// how much of a rule the early stop skips.
+    pub(crate) conditions: u32,
     ops: u64,
     /// The operation count at which `tick` next looks at the budget and the clock.
     next_check: u64,
@@ -54,7 +57,7 @@ const OPS_PER_NODE: u64 = 4;
 
 impl<'a, 's> Eval<'a, 's> {
     pub(crate) fn new(
-        fx: Effects<'a>,
+        fx: &'s mut Effects<'a>,
         firm: &'a FirmView,
         as_of: NaiveDate,
         values: &'s mut [Value<'a>],
@@ -66,6 +69,7 @@ impl<'a, 's> Eval<'a, 's> {
             as_of,
             values,
             arrays: Arrays::default(),
+            conditions: 0,
             ops: 0,
             next_check: (CLOCK_EVERY * OPS_PER_NODE).min(limits.max_operations.saturating_add(1)),
             limits,
@@ -157,6 +161,7 @@ impl<'a, 's> Eval<'a, 's> {
     /// operations and checks as the general call, without its argument buffer and dispatch.
     fn require(&mut self, cond: &'a Expr, text: &'a str, values: &'a [Expr]) -> Res<()> {
         self.tick()?; // the call, as `eval` counts it
+        self.conditions += 1;
         let passed = self.eval(cond)?;
         self.tick()?; // the text constant
         let full = self.fx.full;
@@ -298,7 +303,7 @@ impl<'a, 's> Eval<'a, 's> {
                     Expr::Local(s) => self.values.get(*s).unwrap_or(&Value::Unit),
                     _ => &Value::Firm,
                 };
-                get(&mut self.fx, &mut self.arrays, self.data, recv, *p)?
+                get(self.fx, &mut self.arrays, self.data, recv, *p)?
             }
             Expr::Call(f, args) => {
                 if args.len() > MAX_ARGS {
@@ -307,8 +312,9 @@ impl<'a, 's> Eval<'a, 's> {
                 let mut buf = [Value::Unit; MAX_ARGS];
                 // A reason's values are only shown with full explanations: without them, those
                 // that cannot have an effect (constants, variables) are not even read.
-                let reason_values_unused =
-                    !self.fx.full && matches!(f, Func::Require | Func::Grant | Func::GrantItem);
+                let condition = matches!(f, Func::Require | Func::Grant | Func::GrantItem);
+                self.conditions += u32::from(condition);
+                let reason_values_unused = !self.fx.full && condition;
                 for ((k, a), slot) in args.iter().enumerate().zip(&mut buf) {
                     let inert = matches!(a, Expr::Const(_) | Expr::Local(_));
                     if !(reason_values_unused && k >= 2 && inert) {
@@ -316,14 +322,7 @@ impl<'a, 's> Eval<'a, 's> {
                     }
                 }
                 let args = buf.get(..args.len()).unwrap_or_default();
-                call(
-                    &mut self.fx,
-                    &mut self.arrays,
-                    self.data,
-                    self.limits,
-                    *f,
-                    args,
-                )?
+                call(self.fx, &mut self.arrays, self.data, self.limits, *f, args)?
             }
             Expr::Chain(root, steps) => self.chain(root, steps)?,
             Expr::If(cond, then, otherwise) => {
@@ -377,7 +376,7 @@ impl<'a, 's> Eval<'a, 's> {
             };
             let args = buf.get(at..at + arity).unwrap_or_default();
             at += arity;
-            value = step(&mut self.fx, &mut self.arrays, self.data, &value, s, args)?;
+            value = step(self.fx, &mut self.arrays, self.data, &value, s, args)?;
         }
         Ok(value)
     }

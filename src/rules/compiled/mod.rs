@@ -92,6 +92,25 @@ pub(crate) enum Ended {
     Late,
 }
 
+/// How many conditions (`require`, `grant`, `grant_item`) one evaluation reaches in `explain`
+/// mode; `None` when handed over. For the benchmark.
+pub(crate) fn conditions(
+    program: &Program,
+    firm: &FirmView,
+    as_of: NaiveDate,
+    explain: Explain,
+    limits: &Limits,
+) -> Option<u32> {
+    let mut fx = Effects::new(explain == Explain::Full, explain == Explain::DecisionOnly);
+    let mut slots = [value::Value::Unit; MAX_SLOTS];
+    let values = slots.get_mut(..program.slots).unwrap_or_default();
+    let mut e = eval::Eval::new(&mut fx, firm, as_of, values, limits);
+    match e.run(&program.stmts) {
+        Ok(()) | Err(Halt::Decided) => Some(e.conditions),
+        Err(_) => None,
+    }
+}
+
 /// Evaluates `program` for `firm`: the recorded effects (reasons captured, not formatted), or
 /// the reason to hand the evaluation over to rhai.
 pub(crate) fn run<'a>(
@@ -101,15 +120,14 @@ pub(crate) fn run<'a>(
     explain: Explain,
     limits: &'a Limits,
 ) -> Result<(Effects<'a>, Ended), HandOver> {
-    let fx = Effects::new(explain == Explain::Full, explain == Explain::DecisionOnly);
+    let mut fx = Effects::new(explain == Explain::Full, explain == Explain::DecisionOnly);
     let mut slots = [value::Value::Unit; MAX_SLOTS];
     let values = slots.get_mut(..program.slots).unwrap_or_default();
-    let mut e = eval::Eval::new(fx, firm, as_of, values, limits);
-    let ended = match e.run(&program.stmts) {
+    let ended = match eval::Eval::new(&mut fx, firm, as_of, values, limits).run(&program.stmts) {
         Ok(()) => Ended::Finished,
         Err(Halt::Decided) => Ended::Stopped,
         Err(Halt::Deadline) => Ended::Late,
         Err(Halt::HandOver(h)) => return Err(h),
     };
-    Ok((e.fx, ended))
+    Ok((fx, ended))
 }
