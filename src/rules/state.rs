@@ -9,6 +9,8 @@ use rust_decimal::{Decimal, RoundingStrategy};
 
 use super::api::Day;
 use super::decision::{Item, Reason};
+use super::format::{Spec, write_decimal};
+use super::format::{write_date, write_int};
 use super::view::FirmView;
 
 type Res<T> = Result<T, Box<EvalAltResult>>;
@@ -65,7 +67,7 @@ pub(crate) fn render<A: Borrow<Dynamic>>(text: &str, args: &[A]) -> String {
     let mut out = String::with_capacity(text.len() + 16);
     render_with(&mut out, text, |out, spec| {
         args.next()
-            .map(|a| out.push_str(&show(a.borrow(), spec)))
+            .map(|a| write_shown(out, a.borrow(), spec))
             .is_some()
     });
     out
@@ -76,18 +78,18 @@ pub(crate) fn render<A: Borrow<Dynamic>>(text: &str, args: &[A]) -> String {
 pub(crate) fn render_with(
     out: &mut String,
     text: &str,
-    mut next: impl FnMut(&mut String, &str) -> bool,
+    mut next: impl FnMut(&mut String, Spec) -> bool,
 ) {
     let mut rest = text;
     while let Some(i) = rest.find('{') {
         out.push_str(&rest[..i]);
         let tail = &rest[i..];
         let (spec, len) = if tail.starts_with("{}") {
-            ("", 2)
+            (Spec::Plain, 2)
         } else if tail.starts_with("{%}") {
-            ("%", 3)
+            (Spec::Percent, 3)
         } else if tail.starts_with("{元}") {
-            ("元", "{元}".len())
+            (Spec::Money, "{元}".len())
         } else {
             out.push('{');
             rest = &tail[1..];
@@ -101,47 +103,32 @@ pub(crate) fn render_with(
     out.push_str(rest);
 }
 
-/// A decimal in a reason: `{%}` a percentage, `{元}` money, `{}` as is (trailing zeros dropped).
-pub(crate) fn show_decimal(d: Decimal, spec: &str) -> String {
+/// A value in a reason (see [`render`]).
+pub(crate) fn show(v: &Dynamic, spec: Spec) -> String {
     let mut out = String::new();
-    write_decimal(&mut out, d, spec);
+    write_shown(&mut out, v, spec);
     out
 }
 
-/// [`show_decimal`] appended to `out`.
-pub(crate) fn write_decimal(out: &mut String, d: Decimal, spec: &str) {
-    use std::fmt::Write;
-    let _ = match spec {
-        "%" => write!(
-            out,
-            "{:.2}%",
-            (d * Decimal::ONE_HUNDRED)
-                .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
-        ),
-        "元" => write!(
-            out,
-            "{:.2}",
-            d.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
-        ),
-        _ => write!(out, "{}", d.normalize()),
-    };
-}
-
-/// A value in a reason (see [`render`]).
-pub(crate) fn show(v: &Dynamic, spec: &str) -> String {
+/// [`show`] appended to `out`.
+fn write_shown(out: &mut String, v: &Dynamic, spec: Spec) {
     if let Some(d) = v.clone().try_cast::<Decimal>() {
-        return show_decimal(d, spec);
+        return write_decimal(out, d, spec);
     }
     if let Some(Day(d)) = v.clone().try_cast::<Day>() {
-        return d.to_string();
+        return write_date(out, d);
     }
     if let Ok(b) = v.as_bool() {
-        return if b { "是" } else { "否" }.into();
+        return out.push_str(if b { "是" } else { "否" });
     }
     if v.is_unit() {
-        return "(无)".into();
+        return out.push_str("(无)");
     }
-    v.to_string()
+    if let Ok(i) = v.as_int() {
+        return write_int(out, i);
+    }
+    use std::fmt::Write;
+    let _ = write!(out, "{v}");
 }
 
 pub(crate) fn record<A: Borrow<Dynamic>>(passed: bool, text: &str, args: &[A]) -> Res<()> {

@@ -8,9 +8,9 @@ use rust_decimal::Decimal;
 use super::value::Value;
 use super::{Halt, HandOver};
 use crate::rules::decision::{Item, Reason};
-use std::fmt::Write;
 
-use crate::rules::state::{State, half_up, render_with, show, write_decimal};
+use crate::rules::format::{Spec, write_date, write_decimal, write_int, write_money};
+use crate::rules::state::{State, half_up, render_with, show};
 use crate::rules::view::FirmView;
 
 /// How a captured reason is worded once rendered (the same formats as `state.rs`).
@@ -251,7 +251,9 @@ impl<'a> Effects<'a> {
                 Wording::Grant(None, amount) | Wording::GrantItem(None, amount) => {
                     out.push_str("金额 ");
                     template(&mut out);
-                    let _ = write!(out, " = {amount:.2} 元");
+                    out.push_str(" = ");
+                    write_money(&mut out, *amount);
+                    out.push_str(" 元");
                 }
                 Wording::NotCounted => {
                     out.push_str("金额 ");
@@ -287,18 +289,15 @@ impl<'a> Effects<'a> {
 }
 
 /// One value in a reason, exactly as `state::show` shows the same value held by rhai.
-fn write_value(out: &mut String, v: &Value, spec: &str, firm: &FirmView) {
+#[inline]
+fn write_value(out: &mut String, v: &Value, spec: Spec, firm: &FirmView) {
     match v {
+        Value::Str(s) => out.push_str(s),
         Value::Dec(d) => write_decimal(out, *d, spec),
-        Value::Date(d) => {
-            let _ = write!(out, "{d}");
-        }
+        Value::Int(i) => write_int(out, *i),
+        Value::Date(d) => write_date(out, *d),
         Value::Bool(b) => out.push_str(if *b { "是" } else { "否" }),
         Value::Unit => out.push_str("(无)"),
-        Value::Int(i) => {
-            let _ = write!(out, "{i}");
-        }
-        Value::Str(s) => out.push_str(s),
         other => out.push_str(&show(&other.to_dynamic(firm), spec)),
     }
 }
