@@ -75,32 +75,69 @@ pub(crate) fn render<A: Borrow<Dynamic>>(text: &str, args: &[A]) -> String {
 
 /// [`render`] into `out`, each argument appended by `next(out, spec)` (false: none left, `?`).
 /// Shared by the compiled path, which keeps its own typed values.
+#[inline]
 pub(crate) fn render_with(
     out: &mut String,
     text: &str,
     mut next: impl FnMut(&mut String, Spec) -> bool,
 ) {
-    let mut rest = text;
-    while let Some(i) = rest.find('{') {
-        out.push_str(&rest[..i]);
-        let tail = &rest[i..];
-        let (spec, len) = if tail.starts_with("{}") {
-            (Spec::Plain, 2)
-        } else if tail.starts_with("{%}") {
-            (Spec::Percent, 3)
-        } else if tail.starts_with("{元}") {
-            (Spec::Money, "{元}".len())
-        } else {
-            out.push('{');
-            rest = &tail[1..];
-            continue;
+    const MONEY: &[u8] = "{元}".as_bytes();
+    let bytes = text.as_bytes();
+    let mut copied = 0;
+    let mut from = 0;
+    while let Some(at) = find_brace(bytes, from) {
+        let tail = bytes.get(at..).unwrap_or_default();
+        let (spec, len) = match tail.get(1) {
+            Some(b'}') => (Spec::Plain, 2),
+            Some(b'%') if tail.get(2) == Some(&b'}') => (Spec::Percent, 3),
+            _ if tail.starts_with(MONEY) => (Spec::Money, MONEY.len()),
+            _ => {
+                from = at + 1;
+                continue;
+            }
         };
+        // `{` is ASCII, never part of a multi-byte character: a char boundary.
+        out.push_str(text.get(copied..at).unwrap_or_default());
         if !next(out, spec) {
             out.push('?');
         }
-        rest = &tail[len..];
+        copied = at + len;
+        from = copied;
     }
-    out.push_str(rest);
+    out.push_str(text.get(copied..).unwrap_or_default());
+}
+
+/// The first `{` in `bytes` from `from` on, eight bytes at a time.
+#[inline]
+fn find_brace(bytes: &[u8], from: usize) -> Option<usize> {
+    // A word's first `{` (a zero byte once xor-ed with `{`s) sets the lowest high bit.
+    #[inline]
+    fn first_brace(chunk: &[u8]) -> Option<usize> {
+        const ONES: u64 = u64::from_le_bytes([0x01; 8]);
+        const HIGHS: u64 = u64::from_le_bytes([0x80; 8]);
+        const BRACES: u64 = u64::from_le_bytes([b'{'; 8]);
+        let word = u64::from_le_bytes(<[u8; 8]>::try_from(chunk).ok()?) ^ BRACES;
+        let zeros = word.wrapping_sub(ONES) & !word & HIGHS;
+        (zeros != 0).then(|| (zeros.trailing_zeros() / 8) as usize)
+    }
+    let rest = bytes.get(from..)?;
+    let mut chunks = rest.chunks_exact(8);
+    let mut at = from;
+    for chunk in &mut chunks {
+        if let Some(i) = first_brace(chunk) {
+            return Some(at + i);
+        }
+        at += 8;
+    }
+    let tail = chunks.remainder().len();
+    if tail == 0 {
+        return None;
+    }
+    // The last eight bytes at once: those before the tail hold no `{`.
+    match rest.len().checked_sub(8).and_then(|last| rest.get(last..)) {
+        Some(word) => first_brace(word).map(|i| at + i + tail - 8),
+        None => rest.iter().position(|&b| b == b'{').map(|i| from + i),
+    }
 }
 
 /// A value in a reason (see [`render`]).
@@ -261,6 +298,84 @@ mod tests {
             "裁员 11 人, 裁员率 5.50%, 金额 30.00 元 ?"
         );
         assert_eq!(render::<Dynamic>("{ 不是占位符 }", &[]), "{ 不是占位符 }");
+    }
+
+    /// The former `render_with` (`str::find`), the reference for the byte scan.
+    fn render_by_find(text: &str, mut args: usize) -> String {
+        let mut out = String::new();
+        let mut rest = text;
+        while let Some(i) = rest.find('{') {
+            out.push_str(&rest[..i]);
+            let tail = &rest[i..];
+            let (spec, len) = if tail.starts_with("{}") {
+                ("", 2)
+            } else if tail.starts_with("{%}") {
+                ("%", 3)
+            } else if tail.starts_with("{元}") {
+                ("元", "{元}".len())
+            } else {
+                out.push('{');
+                rest = &tail[1..];
+                continue;
+            };
+            if args == 0 {
+                out.push('?');
+            } else {
+                args -= 1;
+                out.push_str(&format!("<{spec}>"));
+            }
+            rest = &tail[len..];
+        }
+        out.push_str(rest);
+        out
+    }
+
+    #[test]
+    fn placeholders_are_found_wherever_they_are() {
+        let mut texts = vec![
+            String::new(),
+            "{".into(),
+            "{{}".into(),
+            "{}}".into(),
+            "{元".into(),
+            "{%".into(),
+            "{元}{%}{}".into(),
+            "{ 元}{% }{x}".into(),
+            "注册地在济南市 (行政区划 {})".into(),
+            "{}年营业收入 {元} 元达到{}规上标准 {元} 元".into(),
+            "裁员率 {}/{} = {%} ≤ {%}".into(),
+            "元}{元}{元{".into(),
+        ];
+        // Every placeholder at every offset around the eight-byte words.
+        for p in ["{}", "{%}", "{元}", "{", "{元", "{%"] {
+            for pad in 0..20 {
+                texts.push(format!("{}{p}{}", "a".repeat(pad), "好".repeat(pad % 4)));
+                texts.push(format!("{}{p}{p}", "好".repeat(pad)));
+            }
+        }
+        for text in &texts {
+            for args in 0..4 {
+                let mut left = args;
+                let mut out = String::new();
+                render_with(&mut out, text, |out, spec| {
+                    let some = left > 0;
+                    if some {
+                        left -= 1;
+                        out.push_str(match spec {
+                            Spec::Plain => "<>",
+                            Spec::Percent => "<%>",
+                            Spec::Money => "<元>",
+                        });
+                    }
+                    some
+                });
+                assert_eq!(
+                    out,
+                    render_by_find(text, args),
+                    "{text:?} with {args} values"
+                );
+            }
+        }
     }
 
     #[test]
