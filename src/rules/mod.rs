@@ -14,6 +14,7 @@ mod cross_firm;
 mod decision;
 pub mod differential;
 mod engine;
+mod format;
 pub mod native;
 mod policy;
 mod ruleset;

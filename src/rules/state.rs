@@ -9,6 +9,8 @@ use rust_decimal::{Decimal, RoundingStrategy};
 
 use super::api::Day;
 use super::decision::{Item, Reason};
+use super::format::{Spec, write_decimal};
+use super::format::{write_date, write_int};
 use super::view::FirmView;
 
 type Res<T> = Result<T, Box<EvalAltResult>>;
@@ -65,7 +67,7 @@ pub(crate) fn render<A: Borrow<Dynamic>>(text: &str, args: &[A]) -> String {
     let mut out = String::with_capacity(text.len() + 16);
     render_with(&mut out, text, |out, spec| {
         args.next()
-            .map(|a| out.push_str(&show(a.borrow(), spec)))
+            .map(|a| write_shown(out, a.borrow(), spec))
             .is_some()
     });
     out
@@ -73,75 +75,97 @@ pub(crate) fn render<A: Borrow<Dynamic>>(text: &str, args: &[A]) -> String {
 
 /// [`render`] into `out`, each argument appended by `next(out, spec)` (false: none left, `?`).
 /// Shared by the compiled path, which keeps its own typed values.
+#[inline]
 pub(crate) fn render_with(
     out: &mut String,
     text: &str,
-    mut next: impl FnMut(&mut String, &str) -> bool,
+    mut next: impl FnMut(&mut String, Spec) -> bool,
 ) {
-    let mut rest = text;
-    while let Some(i) = rest.find('{') {
-        out.push_str(&rest[..i]);
-        let tail = &rest[i..];
-        let (spec, len) = if tail.starts_with("{}") {
-            ("", 2)
-        } else if tail.starts_with("{%}") {
-            ("%", 3)
-        } else if tail.starts_with("{元}") {
-            ("元", "{元}".len())
-        } else {
-            out.push('{');
-            rest = &tail[1..];
-            continue;
+    const MONEY: &[u8] = "{元}".as_bytes();
+    let bytes = text.as_bytes();
+    let mut copied = 0;
+    let mut from = 0;
+    while let Some(at) = find_brace(bytes, from) {
+        let tail = bytes.get(at..).unwrap_or_default();
+        let (spec, len) = match tail.get(1) {
+            Some(b'}') => (Spec::Plain, 2),
+            Some(b'%') if tail.get(2) == Some(&b'}') => (Spec::Percent, 3),
+            _ if tail.starts_with(MONEY) => (Spec::Money, MONEY.len()),
+            _ => {
+                from = at + 1;
+                continue;
+            }
         };
+        // `{` is ASCII, never part of a multi-byte character: a char boundary.
+        out.push_str(text.get(copied..at).unwrap_or_default());
         if !next(out, spec) {
             out.push('?');
         }
-        rest = &tail[len..];
+        copied = at + len;
+        from = copied;
     }
-    out.push_str(rest);
+    out.push_str(text.get(copied..).unwrap_or_default());
 }
 
-/// A decimal in a reason: `{%}` a percentage, `{元}` money, `{}` as is (trailing zeros dropped).
-pub(crate) fn show_decimal(d: Decimal, spec: &str) -> String {
-    let mut out = String::new();
-    write_decimal(&mut out, d, spec);
-    out
-}
-
-/// [`show_decimal`] appended to `out`.
-pub(crate) fn write_decimal(out: &mut String, d: Decimal, spec: &str) {
-    use std::fmt::Write;
-    let _ = match spec {
-        "%" => write!(
-            out,
-            "{:.2}%",
-            (d * Decimal::ONE_HUNDRED)
-                .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
-        ),
-        "元" => write!(
-            out,
-            "{:.2}",
-            d.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
-        ),
-        _ => write!(out, "{}", d.normalize()),
-    };
+/// The first `{` in `bytes` from `from` on, eight bytes at a time.
+#[inline]
+fn find_brace(bytes: &[u8], from: usize) -> Option<usize> {
+    // A word's first `{` (a zero byte once xor-ed with `{`s) sets the lowest high bit.
+    #[inline]
+    fn first_brace(chunk: &[u8]) -> Option<usize> {
+        const ONES: u64 = u64::from_le_bytes([0x01; 8]);
+        const HIGHS: u64 = u64::from_le_bytes([0x80; 8]);
+        const BRACES: u64 = u64::from_le_bytes([b'{'; 8]);
+        let word = u64::from_le_bytes(<[u8; 8]>::try_from(chunk).ok()?) ^ BRACES;
+        let zeros = word.wrapping_sub(ONES) & !word & HIGHS;
+        (zeros != 0).then(|| (zeros.trailing_zeros() / 8) as usize)
+    }
+    let rest = bytes.get(from..)?;
+    let mut chunks = rest.chunks_exact(8);
+    let mut at = from;
+    for chunk in &mut chunks {
+        if let Some(i) = first_brace(chunk) {
+            return Some(at + i);
+        }
+        at += 8;
+    }
+    let tail = chunks.remainder().len();
+    if tail == 0 {
+        return None;
+    }
+    // The last eight bytes at once: those before the tail hold no `{`.
+    match rest.len().checked_sub(8).and_then(|last| rest.get(last..)) {
+        Some(word) => first_brace(word).map(|i| at + i + tail - 8),
+        None => rest.iter().position(|&b| b == b'{').map(|i| from + i),
+    }
 }
 
 /// A value in a reason (see [`render`]).
-pub(crate) fn show(v: &Dynamic, spec: &str) -> String {
+pub(crate) fn show(v: &Dynamic, spec: Spec) -> String {
+    let mut out = String::new();
+    write_shown(&mut out, v, spec);
+    out
+}
+
+/// [`show`] appended to `out`.
+fn write_shown(out: &mut String, v: &Dynamic, spec: Spec) {
     if let Some(d) = v.clone().try_cast::<Decimal>() {
-        return show_decimal(d, spec);
+        return write_decimal(out, d, spec);
     }
     if let Some(Day(d)) = v.clone().try_cast::<Day>() {
-        return d.to_string();
+        return write_date(out, d);
     }
     if let Ok(b) = v.as_bool() {
-        return if b { "是" } else { "否" }.into();
+        return out.push_str(if b { "是" } else { "否" });
     }
     if v.is_unit() {
-        return "(无)".into();
+        return out.push_str("(无)");
     }
-    v.to_string()
+    if let Ok(i) = v.as_int() {
+        return write_int(out, i);
+    }
+    use std::fmt::Write;
+    let _ = write!(out, "{v}");
 }
 
 pub(crate) fn record<A: Borrow<Dynamic>>(passed: bool, text: &str, args: &[A]) -> Res<()> {
@@ -274,6 +298,84 @@ mod tests {
             "裁员 11 人, 裁员率 5.50%, 金额 30.00 元 ?"
         );
         assert_eq!(render::<Dynamic>("{ 不是占位符 }", &[]), "{ 不是占位符 }");
+    }
+
+    /// The former `render_with` (`str::find`), the reference for the byte scan.
+    fn render_by_find(text: &str, mut args: usize) -> String {
+        let mut out = String::new();
+        let mut rest = text;
+        while let Some(i) = rest.find('{') {
+            out.push_str(&rest[..i]);
+            let tail = &rest[i..];
+            let (spec, len) = if tail.starts_with("{}") {
+                ("", 2)
+            } else if tail.starts_with("{%}") {
+                ("%", 3)
+            } else if tail.starts_with("{元}") {
+                ("元", "{元}".len())
+            } else {
+                out.push('{');
+                rest = &tail[1..];
+                continue;
+            };
+            if args == 0 {
+                out.push('?');
+            } else {
+                args -= 1;
+                out.push_str(&format!("<{spec}>"));
+            }
+            rest = &tail[len..];
+        }
+        out.push_str(rest);
+        out
+    }
+
+    #[test]
+    fn placeholders_are_found_wherever_they_are() {
+        let mut texts = vec![
+            String::new(),
+            "{".into(),
+            "{{}".into(),
+            "{}}".into(),
+            "{元".into(),
+            "{%".into(),
+            "{元}{%}{}".into(),
+            "{ 元}{% }{x}".into(),
+            "注册地在济南市 (行政区划 {})".into(),
+            "{}年营业收入 {元} 元达到{}规上标准 {元} 元".into(),
+            "裁员率 {}/{} = {%} ≤ {%}".into(),
+            "元}{元}{元{".into(),
+        ];
+        // Every placeholder at every offset around the eight-byte words.
+        for p in ["{}", "{%}", "{元}", "{", "{元", "{%"] {
+            for pad in 0..20 {
+                texts.push(format!("{}{p}{}", "a".repeat(pad), "好".repeat(pad % 4)));
+                texts.push(format!("{}{p}{p}", "好".repeat(pad)));
+            }
+        }
+        for text in &texts {
+            for args in 0..4 {
+                let mut left = args;
+                let mut out = String::new();
+                render_with(&mut out, text, |out, spec| {
+                    let some = left > 0;
+                    if some {
+                        left -= 1;
+                        out.push_str(match spec {
+                            Spec::Plain => "<>",
+                            Spec::Percent => "<%>",
+                            Spec::Money => "<元>",
+                        });
+                    }
+                    some
+                });
+                assert_eq!(
+                    out,
+                    render_by_find(text, args),
+                    "{text:?} with {args} values"
+                );
+            }
+        }
     }
 
     #[test]

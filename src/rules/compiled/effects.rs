@@ -8,9 +8,9 @@ use rust_decimal::Decimal;
 use super::value::Value;
 use super::{Halt, HandOver};
 use crate::rules::decision::{Item, Reason};
-use std::fmt::Write;
 
-use crate::rules::state::{State, half_up, render_with, show, write_decimal};
+use crate::rules::format::{Spec, write_date, write_decimal, write_int, write_money};
+use crate::rules::state::{State, half_up, render_with, show};
 use crate::rules::view::FirmView;
 
 /// How a captured reason is worded once rendered (the same formats as `state.rs`).
@@ -224,9 +224,11 @@ impl<'a> Effects<'a> {
         let args = &self.args;
         let text = |c: &Captured| -> Reason {
             let (a, b) = (c.args.0 as usize, c.args.1 as usize);
-            let mut values = args.get(a..b).unwrap_or_default().iter();
-            let mut out = String::with_capacity(c.text.len() + 32);
-            let mut template = |out: &mut String| {
+            let values = args.get(a..b).unwrap_or_default();
+            // Allocated once as a rule: the text, room for its values and for the wording.
+            let room = c.text.len() + values.iter().map(room).sum::<usize>();
+            let template = |out: &mut String| {
+                let mut values = values.iter();
                 render_with(out, c.text, |out, spec| {
                     values
                         .next()
@@ -234,38 +236,49 @@ impl<'a> Effects<'a> {
                         .is_some()
                 });
             };
-            match &c.wording {
+            let text = match &c.wording {
                 Wording::Condition(m) => {
+                    let mut out =
+                        String::with_capacity(room + m.as_ref().map_or(0, |m| 2 + m.len()));
                     template(&mut out);
                     if let Some(m) = m {
                         out.push_str(": ");
                         out.push_str(m);
                     }
+                    out
                 }
                 Wording::Grant(Some(m), _) | Wording::GrantItem(Some(m), _) => {
-                    out.push_str("金额 ");
+                    let mut out = String::with_capacity(AMOUNT.len() + room + 2 + m.len());
+                    out.push_str(AMOUNT);
                     template(&mut out);
                     out.push_str(": ");
                     out.push_str(m);
+                    out
                 }
                 Wording::Grant(None, amount) | Wording::GrantItem(None, amount) => {
-                    out.push_str("金额 ");
+                    let mut out = String::with_capacity(AMOUNT.len() + room + 3 + ROOM + 4);
+                    out.push_str(AMOUNT);
                     template(&mut out);
-                    let _ = write!(out, " = {amount:.2} 元");
+                    out.push_str(" = ");
+                    write_money(&mut out, *amount);
+                    out.push_str(" 元");
+                    out
                 }
                 Wording::NotCounted => {
-                    out.push_str("金额 ");
+                    let mut out = String::with_capacity(AMOUNT.len() + room + NOT_COUNTED.len());
+                    out.push_str(AMOUNT);
                     template(&mut out);
-                    out.push_str(": 条件未满足, 不计");
+                    out.push_str(NOT_COUNTED);
+                    out
                 }
-                Wording::Fixed(f) => out.push_str(f),
-            }
+                Wording::Fixed(f) => f.clone(),
+            };
             Reason {
-                text: out,
+                text,
                 passed: c.passed,
             }
         };
-        let item = |i: CapturedItem| Item {
+        let item = |i: &CapturedItem| Item {
             key: i.key.to_owned(),
             date: i.date,
             amount: i.amount,
@@ -276,29 +289,42 @@ impl<'a> Effects<'a> {
             explain: self.full,
             stop_when_decided: self.stop,
             failed: self.failed,
-            missing: self.missing,
             reasons: self.reasons.iter().map(text).collect(),
             amount: self.amount,
-            items: self.items.into_iter().map(item).collect(),
-            open: self.open.map(item),
+            items: self.items.iter().map(item).collect(),
+            open: self.open.as_ref().map(item),
+            missing: self.missing,
             firm: None,
         }
     }
 }
 
-/// One value in a reason, exactly as `state::show` shows the same value held by rhai.
-fn write_value(out: &mut String, v: &Value, spec: &str, firm: &FirmView) {
+const AMOUNT: &str = "金额 ";
+const NOT_COUNTED: &str = ": 条件未满足, 不计";
+
+/// Room for a number in a reason: most fit, a longer one grows the text.
+const ROOM: usize = 16;
+
+/// Room for one value in a reason (see [`ROOM`]).
+#[inline]
+fn room(v: &Value) -> usize {
     match v {
+        Value::Str(s) => s.len(),
+        Value::Date(_) => 10,
+        _ => ROOM,
+    }
+}
+
+/// One value in a reason, exactly as `state::show` shows the same value held by rhai.
+#[inline]
+fn write_value(out: &mut String, v: &Value, spec: Spec, firm: &FirmView) {
+    match v {
+        Value::Str(s) => out.push_str(s),
         Value::Dec(d) => write_decimal(out, *d, spec),
-        Value::Date(d) => {
-            let _ = write!(out, "{d}");
-        }
+        Value::Int(i) => write_int(out, *i),
+        Value::Date(d) => write_date(out, *d),
         Value::Bool(b) => out.push_str(if *b { "是" } else { "否" }),
         Value::Unit => out.push_str("(无)"),
-        Value::Int(i) => {
-            let _ = write!(out, "{i}");
-        }
-        Value::Str(s) => out.push_str(s),
         other => out.push_str(&show(&other.to_dynamic(firm), spec)),
     }
 }
