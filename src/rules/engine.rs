@@ -229,7 +229,8 @@ impl RuleEngine {
         as_of: NaiveDate,
     ) -> Option<bool> {
         let program = params.compiled.as_deref()?;
-        let (fx, _) = compiled::run(program, firm, as_of, Explain::Full, &self.limits).ok()?;
+        let mut fx = compiled::effects(Explain::Full);
+        compiled::run(program, firm, as_of, &self.limits, &mut fx).ok()?;
         Some(fx.failed)
     }
 
@@ -254,7 +255,8 @@ impl RuleEngine {
         as_of: NaiveDate,
         explain: Explain,
     ) -> Result<Decision, compiled::HandOver> {
-        let (fx, ended) = compiled::run(program, firm, as_of, explain, &self.limits)?;
+        let mut fx = compiled::effects(explain);
+        let ended = compiled::run(program, firm, as_of, &self.limits, &mut fx)?;
         let end = match ended {
             compiled::Ended::Finished => RunEnd::Finished,
             compiled::Ended::Stopped => RunEnd::Stopped,
@@ -263,7 +265,7 @@ impl RuleEngine {
                 self.limits.deadline.as_millis()
             )),
         };
-        Ok(settle(policy, firm, fx.render(firm), end, explain))
+        Ok(settle(policy, firm, &mut fx.render(firm), end, explain))
     }
 
     /// The rhai path, always: the reference the compiled path is tested against.
@@ -296,7 +298,7 @@ impl RuleEngine {
             self.engine.run_ast_with_scope(scope, ast)
         });
         DEADLINE.set(None);
-        let state = STATE.with_borrow_mut(std::mem::take);
+        let mut state = STATE.with_borrow_mut(std::mem::take);
         let end = match result {
             Ok(_) => RunEnd::Finished,
             Err(e) => {
@@ -310,7 +312,7 @@ impl RuleEngine {
                 }
             }
         };
-        settle(policy, firm, state, end, explain)
+        settle(policy, firm, &mut state, end, explain)
     }
 }
 
@@ -327,7 +329,7 @@ enum RunEnd {
 fn settle(
     policy: &Policy,
     firm: &FirmView,
-    state: State,
+    state: &mut State,
     end: RunEnd,
     explain: Explain,
 ) -> Decision {
@@ -338,8 +340,8 @@ fn settle(
         policy_version: Arc::clone(&policy.version_hash),
         eligible: false,
         amount: Decimal::ZERO,
-        reasons: state.reasons,
-        items: state.items,
+        reasons: std::mem::take(&mut state.reasons),
+        items: std::mem::take(&mut state.items),
         error: None,
     };
     // Once a firm-level condition has failed the outcome is decided ("not eligible"): what

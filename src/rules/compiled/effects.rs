@@ -72,9 +72,14 @@ fn to_decimal(v: &Value) -> Result<Decimal, Halt> {
 
 impl<'a> Effects<'a> {
     pub(crate) fn new(full: bool, stop: bool) -> Self {
+        // With explanations, room for a typical rule's reasons and values at once, instead of
+        // growing each array a few times.
+        let (reasons, args) = if full { (16, 32) } else { (0, 0) };
         Self {
             full,
             stop,
+            reasons: Vec::with_capacity(reasons),
+            args: Vec::with_capacity(args),
             ..Self::default()
         }
     }
@@ -221,6 +226,9 @@ impl<'a> Effects<'a> {
 
     /// The record as the rhai path leaves it, every captured reason formatted.
     pub(crate) fn render(self, firm: &FirmView) -> State {
+        if !self.full {
+            return self.outcome();
+        }
         let args = &self.args;
         let text = |c: &Captured| -> Reason {
             let (a, b) = (c.args.0 as usize, c.args.1 as usize);
@@ -293,6 +301,28 @@ impl<'a> Effects<'a> {
             amount: self.amount,
             items: self.items.iter().map(item).collect(),
             open: self.open.as_ref().map(item),
+            missing: self.missing,
+            firm: None,
+        }
+    }
+
+    /// The record without explanations (no reason was captured): the outcome and the items.
+    fn outcome(self) -> State {
+        let item = |i: CapturedItem| Item {
+            key: i.key.to_owned(),
+            date: i.date,
+            amount: i.amount,
+            passed: i.passed,
+            reasons: Vec::new(),
+        };
+        State {
+            explain: false,
+            stop_when_decided: self.stop,
+            failed: self.failed,
+            reasons: Vec::new(),
+            amount: self.amount,
+            items: self.items.into_iter().map(item).collect(),
+            open: self.open.map(item),
             missing: self.missing,
             firm: None,
         }

@@ -101,7 +101,7 @@ pub(crate) fn conditions(
     explain: Explain,
     limits: &Limits,
 ) -> Option<u32> {
-    let mut fx = Effects::new(explain == Explain::Full, explain == Explain::DecisionOnly);
+    let mut fx = effects(explain);
     let mut slots = [value::Value::Unit; MAX_SLOTS];
     let values = slots.get_mut(..program.slots).unwrap_or_default();
     let mut e = eval::Eval::new(&mut fx, firm, as_of, values, limits);
@@ -111,23 +111,26 @@ pub(crate) fn conditions(
     }
 }
 
-/// Evaluates `program` for `firm`: the recorded effects (reasons captured, not formatted), or
+/// Evaluates `program` for `firm` into `fx` (reasons captured, not formatted): how it ended, or
 /// the reason to hand the evaluation over to rhai.
 pub(crate) fn run<'a>(
     program: &'a Program,
     firm: &'a FirmView,
     as_of: NaiveDate,
-    explain: Explain,
     limits: &'a Limits,
-) -> Result<(Effects<'a>, Ended), HandOver> {
-    let mut fx = Effects::new(explain == Explain::Full, explain == Explain::DecisionOnly);
+    fx: &mut Effects<'a>,
+) -> Result<Ended, HandOver> {
     let mut slots = [value::Value::Unit; MAX_SLOTS];
     let values = slots.get_mut(..program.slots).unwrap_or_default();
-    let ended = match eval::Eval::new(&mut fx, firm, as_of, values, limits).run(&program.stmts) {
-        Ok(()) => Ended::Finished,
-        Err(Halt::Decided) => Ended::Stopped,
-        Err(Halt::Deadline) => Ended::Late,
-        Err(Halt::HandOver(h)) => return Err(h),
-    };
-    Ok((fx, ended))
+    match eval::Eval::new(fx, firm, as_of, values, limits).run(&program.stmts) {
+        Ok(()) => Ok(Ended::Finished),
+        Err(Halt::Decided) => Ok(Ended::Stopped),
+        Err(Halt::Deadline) => Ok(Ended::Late),
+        Err(Halt::HandOver(h)) => Err(h),
+    }
+}
+
+/// The effects an evaluation in `explain` mode starts with.
+pub(crate) fn effects<'a>(explain: Explain) -> Effects<'a> {
+    Effects::new(explain == Explain::Full, explain == Explain::DecisionOnly)
 }
