@@ -10,6 +10,7 @@ use std::sync::atomic::Ordering;
 
 use mianshen::config::Secret;
 use mianshen::db::{MIGRATOR, fresh_database};
+use mianshen::notices::channels::email::mask_email;
 use mianshen::sandbox::smtp_sink::SmtpBehaviour;
 use notices_support::{USCC, count, drain, email_policy, enqueue, set_channels, start_smtp_sink};
 use sqlx::PgPool;
@@ -211,6 +212,21 @@ async fn transient_failures_are_retried_and_permanent_ones_are_dead_at_once() {
         drain(&db.pool, &policy).await;
 
         assert_eq!(email_attempts(&db.pool).await, expected, "{case}");
+        let errors: Vec<String> =
+            sqlx::query_scalar("SELECT coalesce(error, '') FROM delivery_attempts ORDER BY id")
+                .fetch_all(&db.pool)
+                .await
+                .unwrap();
+        assert!(
+            errors.iter().all(|e| !e.contains(ADDRESS)),
+            "{case}: an attempt stored the recipient's address: {errors:?}"
+        );
+        if case.starts_with("550") {
+            assert!(
+                errors.iter().any(|e| e.contains(&mask_email(ADDRESS))),
+                "{case}: {errors:?}"
+            );
+        }
         let sql = format!(
             "SELECT count(*) FROM notice_deliveries WHERE channel = 'email' AND status = '{status}'"
         );

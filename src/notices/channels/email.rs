@@ -116,7 +116,9 @@ pub async fn send(mailer: &Mailer, delivery: &Claimed) -> SendOutcome {
 /// worth another try.
 pub fn classify_smtp(error: &smtp::Error) -> SendOutcome {
     let status = error.status().map(|code| i32::from(u16::from(code)));
-    let text = format!("SMTP: {error}");
+    // A server's reply may quote the recipient (`550 <zhang.san@…>: unknown user`): stored
+    // attempts keep only the masked address.
+    let text = mask_addresses(&format!("SMTP: {error}"));
     if error.is_permanent() {
         SendOutcome::Permanent {
             status,
@@ -141,9 +143,60 @@ pub fn mask_email(address: &str) -> String {
     }
 }
 
+/// `text` with every word that holds an `@` (an address, possibly in `<…>`) masked by
+/// [`mask_email`].
+pub fn mask_addresses(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while !rest.is_empty() {
+        let word_end = rest
+            .find(|c: char| c.is_whitespace() || matches!(c, '<' | '>' | '"' | '\'' | ',' | ';'))
+            .unwrap_or(rest.len());
+        if word_end == 0 {
+            let c = rest.chars().next().map_or(1, char::len_utf8);
+            out.push_str(&rest[..c]);
+            rest = &rest[c..];
+            continue;
+        }
+        let word = &rest[..word_end];
+        if word.contains('@') {
+            let trailing = word.len() - word.trim_end_matches(['.', ':']).len();
+            let (address, punct) = word.split_at(word.len() - trailing);
+            out.push_str(&mask_email(address));
+            out.push_str(punct);
+        } else {
+            out.push_str(word);
+        }
+        rest = &rest[word_end..];
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
-    use super::mask_email;
+    use super::{mask_addresses, mask_email};
+
+    #[test]
+    fn addresses_in_server_replies_are_masked_and_the_rest_kept() {
+        for (reply, stored) in [
+            (
+                "SMTP: permanent error (550): 5.1.1 <zhang.san@example.com>: Recipient address rejected",
+                "SMTP: permanent error (550): 5.1.1 <z***@example.com>: Recipient address rejected",
+            ),
+            (
+                "SMTP: 553 mailbox li.si@corp.cn unavailable.",
+                "SMTP: 553 mailbox l***@corp.cn unavailable.",
+            ),
+            (
+                "收件人 王五@例子.中国, 抄送 a@b.cn",
+                "收件人 王***@例子.中国, 抄送 a***@b.cn",
+            ),
+            ("SMTP: connection refused", "SMTP: connection refused"),
+            ("", ""),
+        ] {
+            assert_eq!(mask_addresses(reply), stored, "{reply}");
+        }
+    }
 
     #[test]
     fn addresses_are_masked_to_their_first_letter_and_domain() {

@@ -10,7 +10,6 @@ use tokio::net::TcpStream;
 
 use super::mail::Parsed;
 use super::{MailLog, ReceivedMail, SmtpBehaviour};
-use crate::notices::channels::email::mask_email;
 
 /// The largest message accepted (advertised as `SIZE`).
 const MAX_MESSAGE: usize = 10 * 1024 * 1024;
@@ -185,7 +184,8 @@ fn rcpt_to(behaviour: &SmtpBehaviour, t: &mut Transaction, arg: &str) -> String 
     };
     if let Some(code) = behaviour.reject_rcpt {
         let class = if code >= 500 { 5 } else { 4 };
-        return format!("{code} {class}.1.1 <{}> rejected\r\n", mask_email(&to));
+        // As real servers do, the reply quotes the recipient: the client must not store it.
+        return format!("{code} {class}.1.1 <{to}> rejected\r\n");
     }
     t.to.push(to);
     "250 2.1.5 OK\r\n".to_owned()
