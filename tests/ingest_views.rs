@@ -203,3 +203,95 @@ async fn an_objection_is_raised_on_the_own_profile_only_and_answered_by_staff() 
             .unwrap();
     assert_eq!(audited, 1);
 }
+
+#[tokio::test]
+async fn a_quarantined_record_is_closed_once_by_staff_with_a_note_and_audited() {
+    let app = app_with_profiles().await;
+    let reviewer = app.session_as(Role::Reviewer).await;
+    let auditor = app.session_as(Role::Auditor).await;
+    let firm = app.session_as(Role::Enterprise).await;
+    let listed: Value = reviewer
+        .client
+        .get(app.url("/api/v1/quarantine"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = listed[0]["id"].as_i64().unwrap();
+    let path = format!("/api/v1/quarantine/{id}/close");
+    let good = json!({"status": "dismissed", "note": "来源字段多余，无需更正"});
+
+    // (who, path, body, expected status): refusals first, then the close, then a second close.
+    let cases = [
+        (&auditor, path.clone(), good.clone(), 403),
+        (&firm, path.clone(), good.clone(), 403),
+        (
+            &reviewer,
+            path.clone(),
+            json!({"status": "deleted", "note": "x"}),
+            422,
+        ),
+        (
+            &reviewer,
+            path.clone(),
+            json!({"status": "resolved", "note": "  "}),
+            422,
+        ),
+        (
+            &reviewer,
+            "/api/v1/quarantine/999999/close".to_owned(),
+            good.clone(),
+            404,
+        ),
+        (&reviewer, path.clone(), good.clone(), 200),
+        (&reviewer, path.clone(), good.clone(), 409),
+    ];
+    for (who, path, body, expected) in cases {
+        let reply = who
+            .client
+            .post(app.url(&path))
+            .headers(who.csrf_headers())
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = reply.status().as_u16();
+        let text = reply.text().await.unwrap();
+        assert_eq!(status, expected, "{path} {body}: {text}");
+        if expected == 422 || expected == 409 {
+            assert!(
+                text.contains("status") || text.contains("说明") || text.contains("已处理"),
+                "{text}"
+            );
+        }
+    }
+
+    let after: Value = reviewer
+        .client
+        .get(app.url("/api/v1/quarantine"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let row = after
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == id)
+        .unwrap();
+    assert_eq!(row["status"], "dismissed");
+    let audited: Vec<Value> = sqlx::query_scalar(
+        "SELECT after FROM audit_events WHERE action = 'quarantine.close' AND entity_id = $1",
+    )
+    .bind(id.to_string())
+    .fetch_all(&app.app_pool)
+    .await
+    .unwrap();
+    assert_eq!(audited.len(), 1);
+    assert_eq!(audited[0]["note"], "来源字段多余，无需更正");
+    assert!(audited[0].get("raw").is_none(), "{:?}", audited[0]);
+}

@@ -1,5 +1,6 @@
 //! Profiles (一企一档) over the API: a firm's profile with each field's source and dates,
-//! its history, the quarantine, and data objections (数据异议). Enterprise accounts see
+//! its history, the quarantine (closed by staff as resolved or dismissed, audited), and data
+//! objections (数据异议). Enterprise accounts see
 //! only their own firm (the scope is in every query); staff see all.
 
 use axum::extract::State;
@@ -21,6 +22,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/api/v1/profiles/{uscc}/snapshots", get(history))
         .route("/api/v1/profiles/{uscc}/objections", post(raise))
         .route("/api/v1/quarantine", get(quarantine))
+        .route("/api/v1/quarantine/{id}/close", post(close))
         .route("/api/v1/objections", get(objections))
         .route("/api/v1/objections/{id}/answer", post(answer))
 }
@@ -119,6 +121,55 @@ async fn quarantine(
     Ok(Json(
         ingest::list_quarantine(&state.pool, q.source.as_deref(), limit).await?,
     ))
+}
+
+#[derive(Debug, Deserialize)]
+struct CloseBody {
+    /// `resolved` (corrected at its source) or `dismissed` (nothing to correct).
+    status: String,
+    note: String,
+}
+
+/// Closes an open quarantined record, with a note for the audit trail (reviewers, admins).
+async fn close(
+    State(state): State<AppState>,
+    Authorized(current, ..): Authorized<Answerers>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<CloseBody>,
+) -> Result<Json<QuarantineEntry>, ApiError> {
+    let status = body.status.trim();
+    if !matches!(status, "resolved" | "dismissed") {
+        return Err(ApiError::Unprocessable(format!(
+            "status 应为 resolved（已在来源更正）或 dismissed（无需处理），收到 '{status}'"
+        )));
+    }
+    let note = body.note.trim();
+    if !(1..=2000).contains(&note.chars().count()) {
+        return Err(ApiError::Unprocessable(
+            "处理说明不能为空（不超过2000字）".to_owned(),
+        ));
+    }
+    let user = &current.user.username;
+    let mut tx = state.pool.begin().await?;
+    let Some(closed) = ingest::close_quarantine(&mut *tx, id, status).await? else {
+        return Err(match ingest::quarantine_status(&mut *tx, id).await? {
+            Some(now) => ApiError::Conflict(format!("隔离记录 {id} 已处理（{now}）")),
+            None => ApiError::NotFound(format!("未找到隔离记录 {id}")),
+        });
+    };
+    // The raw record may hold personal data: the trail names the fault, not the content.
+    let after = json!({"status": status, "note": note, "source": closed.source,
+                       "field": closed.field, "reason": closed.reason});
+    let entry = AuditEntry::new(
+        Actor::User(user),
+        "quarantine.close",
+        "quarantine",
+        id.to_string(),
+    )
+    .after(after);
+    audit::record(&mut *tx, &entry).await?;
+    tx.commit().await?;
+    Ok(Json(closed))
 }
 
 #[derive(Debug, Deserialize)]

@@ -23,7 +23,7 @@ pub use http_feed::{FeedPage, HttpFeed};
 pub use merge::{Merged, SourceRecord, merge};
 pub use objection_repo::{Objection, answer_objection, list_objections, raise_objection};
 pub use read_repo::{
-    ChangedFirm, QuarantineEntry, Snapshot, StoredProfile, changed_since, find_profile,
-    list_quarantine, list_snapshots,
+    ChangedFirm, QuarantineEntry, Snapshot, StoredProfile, changed_since, close_quarantine,
+    find_profile, list_quarantine, list_snapshots, quarantine_status,
 };
 pub use run::{Counts, NoProgress, Progress, run_ingest, today_in_china};

@@ -155,6 +155,34 @@ pub async fn changed_since(
         .collect())
 }
 
+/// Closes an open quarantined record as `resolved` (corrected at its source) or `dismissed`
+/// (nothing to do): the record as closed, or `None` when `id` is not an open record.
+pub async fn close_quarantine(
+    executor: impl PgExecutor<'_>,
+    id: i64,
+    status: &str,
+) -> sqlx::Result<Option<QuarantineEntry>> {
+    sqlx::query_as!(
+        QuarantineEntry,
+        "UPDATE quarantine SET status = $2 WHERE id = $1 AND status = 'open'
+         RETURNING id, source, uscc, raw, field, reason, errors, received_at, status",
+        id,
+        status
+    )
+    .fetch_optional(executor)
+    .await
+}
+
+/// The status of quarantined record `id`, if there is one.
+pub async fn quarantine_status(
+    executor: impl PgExecutor<'_>,
+    id: i64,
+) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar!("SELECT status FROM quarantine WHERE id = $1", id)
+        .fetch_optional(executor)
+        .await
+}
+
 /// Quarantined records, newest first, optionally of one source.
 pub async fn list_quarantine(
     executor: impl PgExecutor<'_>,
