@@ -14,7 +14,30 @@ use mianshen::profiles::validate_line;
 use mianshen::rules::bench::Population;
 use mianshen::rules::cases::case_firms;
 use mianshen::rules::differential::check_paths;
-use mianshen::rules::{Explain, FirmView, RuleEngine, RuleSet};
+use mianshen::rules::{Explain, FirmView, Params, Policy, RuleEngine, RuleSet};
+
+/// Every `Explain` mode: the compiled path must agree with rhai in each.
+const MODES: [Explain; 3] = [
+    Explain::Full,
+    Explain::DecisionOnly,
+    Explain::DecisionEveryCondition,
+];
+
+/// The table's policy `name` and its parameters on `as_of`, asserted to be compiled.
+fn compiled_policy<'s>(set: &'s RuleSet, name: &str, as_of: NaiveDate) -> (&'s Policy, Params) {
+    let policy = set
+        .policies
+        .iter()
+        .find(|p| &*p.id == name)
+        .expect("policy");
+    let params = policy.params_at(as_of);
+    assert!(
+        params.is_compiled(),
+        "{name} is in the subset: {:?}",
+        policy.compiled_or_why()
+    );
+    (policy, params)
+}
 
 #[test]
 fn every_case_decides_the_same_compiled_and_on_rhai() {
@@ -187,22 +210,8 @@ fn errors_in_the_subset_are_caught_compiled_and_end_as_rhai_errors() {
     let engine = RuleEngine::shared();
 
     for (name, _, compiled_says, rhai_says) in &table {
-        let policy = set
-            .policies
-            .iter()
-            .find(|p| &*p.id == *name)
-            .expect("policy");
-        let params = policy.params_at(as_of);
-        assert!(
-            params.is_compiled(),
-            "{name} is in the subset: {:?}",
-            policy.compiled_or_why()
-        );
-        for explain in [
-            Explain::Full,
-            Explain::DecisionOnly,
-            Explain::DecisionEveryCondition,
-        ] {
+        let (policy, params) = compiled_policy(&set, name, as_of);
+        for explain in MODES {
             // Act
             let compiled = engine.evaluate_compiled(policy, &params, &firm, as_of, explain);
             let served = engine.evaluate(policy, &params, &firm, as_of, explain);
@@ -259,22 +268,8 @@ fn arrays_keep_rhais_value_semantics_on_the_compiled_path() {
     let engine = RuleEngine::shared();
 
     for (name, _) in &table {
-        let policy = set
-            .policies
-            .iter()
-            .find(|p| &*p.id == *name)
-            .expect("policy");
-        let params = policy.params_at(as_of);
-        assert!(
-            params.is_compiled(),
-            "{name}: {:?}",
-            policy.compiled_or_why()
-        );
-        for explain in [
-            Explain::Full,
-            Explain::DecisionOnly,
-            Explain::DecisionEveryCondition,
-        ] {
+        let (policy, params) = compiled_policy(&set, name, as_of);
+        for explain in MODES {
             // Act
             let compiled = engine.evaluate_compiled(policy, &params, &firm, as_of, explain);
             let reference = engine.evaluate_interpreted(policy, &params, &firm, as_of, explain);
