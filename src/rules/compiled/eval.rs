@@ -103,11 +103,6 @@ impl<'a, 's> Eval<'a, 's> {
         Ok(())
     }
 
-    /// Elements all arrays of one evaluation may hold together (beyond: handed over to rhai).
-    fn array_budget(&self) -> usize {
-        budget(self.limits)
-    }
-
     pub(crate) fn run(&mut self, stmts: &'a [Stmt]) -> Res<()> {
         stmts.iter().try_for_each(|s| self.exec(s))
     }
@@ -143,7 +138,7 @@ impl<'a, 's> Eval<'a, 's> {
                 if matches!(v, Value::Array(_)) {
                     return hand_over("数组中的数组");
                 }
-                let (max, budget) = (self.limits.max_array_size, self.array_budget());
+                let (max, budget) = (self.limits.max_array_size, budget(self.limits));
                 match self.values.get(*slot) {
                     Some(Value::Array(id)) => {
                         let pushed = self.arrays.push(*id, v, max, budget)?;
@@ -173,9 +168,7 @@ impl<'a, 's> Eval<'a, 's> {
             }
         }
         let values = buf.get(..values.len()).unwrap_or_default();
-        if full && values.iter().any(|v| matches!(v, Value::Array(_))) {
-            return hand_over("理由中的数组不在子集内");
-        }
+        no_array_shown(self.fx, values)?;
         let Value::Bool(passed) = passed else {
             return hand_over(format!("Require({}, …) 不在子集内", passed.type_name()));
         };
@@ -279,7 +272,7 @@ impl<'a, 's> Eval<'a, 's> {
                         self.arrays.share(*inner);
                     }
                 }
-                self.arrays.add(out, self.array_budget())?
+                self.arrays.add(out, budget(self.limits))?
             }
             Expr::Not(x) => Value::Bool(!self.eval(x)?.as_bool("!")?),
             Expr::Neg(x) => negate(&self.eval(x)?)?,
@@ -393,11 +386,8 @@ fn call<'a>(
     f: Func,
     args: &[Value<'a>],
 ) -> Res<Value<'a>> {
-    if fx.full
-        && matches!(f, Func::Require | Func::Grant | Func::GrantItem)
-        && args.iter().any(|v| matches!(v, Value::Array(_)))
-    {
-        return hand_over("理由中的数组不在子集内");
+    if matches!(f, Func::Require | Func::Grant | Func::GrantItem) {
+        no_array_shown(fx, args)?;
     }
     Ok(match (f, args) {
         (Func::Require, [Value::Bool(c), Value::Str(t), rest @ ..]) if rest.len() <= 4 => {
@@ -482,7 +472,17 @@ fn call<'a>(
     })
 }
 
-/// Elements all arrays of one evaluation may hold together.
+/// An array among a reason's values is not shown by the compiled path (`Value::to_dynamic`
+/// cannot reach the evaluation's arrays): with explanations, rhai takes the evaluation over.
+#[inline]
+fn no_array_shown(fx: &Effects, values: &[Value]) -> Res<()> {
+    if fx.full && values.iter().any(|v| matches!(v, Value::Array(_))) {
+        return hand_over("理由中的数组不在子集内");
+    }
+    Ok(())
+}
+
+/// Elements all arrays of one evaluation may hold together (beyond: handed over to rhai).
 fn budget(limits: &Limits) -> usize {
     limits.max_array_size.saturating_mul(4)
 }

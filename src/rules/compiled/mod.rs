@@ -101,14 +101,8 @@ pub(crate) fn conditions(
     explain: Explain,
     limits: &Limits,
 ) -> Option<u32> {
-    let mut fx = effects(explain);
-    let mut slots = [value::Value::Unit; MAX_SLOTS];
-    let values = slots.get_mut(..program.slots).unwrap_or_default();
-    let mut e = eval::Eval::new(&mut fx, firm, as_of, values, limits);
-    match e.run(&program.stmts) {
-        Ok(()) | Err(Halt::Decided) => Some(e.conditions),
-        Err(_) => None,
-    }
+    let (ended, reached) = evaluate(program, firm, as_of, limits, &mut effects(explain));
+    ended.ok().map(|_| reached)
 }
 
 /// Evaluates `program` for `firm` into `fx` (reasons captured, not formatted): how it ended, or
@@ -120,14 +114,28 @@ pub(crate) fn run<'a>(
     limits: &'a Limits,
     fx: &mut Effects<'a>,
 ) -> Result<Ended, HandOver> {
+    evaluate(program, firm, as_of, limits, fx).0
+}
+
+/// [`run`], with the number of conditions reached.
+#[inline]
+fn evaluate<'a>(
+    program: &'a Program,
+    firm: &'a FirmView,
+    as_of: NaiveDate,
+    limits: &'a Limits,
+    fx: &mut Effects<'a>,
+) -> (Result<Ended, HandOver>, u32) {
     let mut slots = [value::Value::Unit; MAX_SLOTS];
     let values = slots.get_mut(..program.slots).unwrap_or_default();
-    match eval::Eval::new(fx, firm, as_of, values, limits).run(&program.stmts) {
+    let mut e = eval::Eval::new(fx, firm, as_of, values, limits);
+    let ended = match e.run(&program.stmts) {
         Ok(()) => Ok(Ended::Finished),
         Err(Halt::Decided) => Ok(Ended::Stopped),
         Err(Halt::Deadline) => Ok(Ended::Late),
         Err(Halt::HandOver(h)) => Err(h),
-    }
+    };
+    (ended, e.conditions)
 }
 
 /// The effects an evaluation in `explain` mode starts with.
