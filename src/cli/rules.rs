@@ -231,7 +231,7 @@ fn write_table(out: &mut impl Write, decisions: &[Decision]) -> std::io::Result<
             out,
             "{:<18}  {:<30}  {ok:<5}  {:>14}  {note}",
             d.uscc,
-            d.policy,
+            d.policy.id,
             money_string(d.amount)
         )?;
     }

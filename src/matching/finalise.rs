@@ -194,8 +194,7 @@ async fn plan_population(
     grants::eligible_compact(pool, step.version_id, |r| {
         population.push(Decision {
             uscc: r.uscc.into(),
-            policy: Arc::clone(&policy.id),
-            policy_version: Arc::clone(&policy.version_hash),
+            policy: Arc::clone(&policy.key),
             eligible: true,
             amount: r.amount,
             reasons: Vec::new(),

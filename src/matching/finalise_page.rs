@@ -121,8 +121,7 @@ pub(super) fn decision_of(policy: &Policy, r: &EligibleResult) -> Decision {
         .map_or_else(Vec::new, |a| a.iter().filter_map(item_of).collect());
     Decision {
         uscc: r.uscc.as_str().into(),
-        policy: policy.id.clone(),
-        policy_version: policy.version_hash.clone(),
+        policy: policy.key.clone(),
         eligible: true,
         amount: r.amount,
         reasons,

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
+use serde::ser::SerializeStruct;
 use serde::{Serialize, Serializer};
 
 /// One condition, passed or failed, with the values it read (Chinese).
@@ -44,21 +45,46 @@ pub enum Explain {
     DecisionEveryCondition,
 }
 
+/// Which policy version decided: shared by all of that version's decisions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyKey {
+    pub id: Arc<str>,
+    pub version_hash: Arc<str>,
+}
+
 /// The decision for one (firm, policy).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+///
+/// Serialised flat: `{"uscc", "policy", "policy_version", "eligible", "amount", "reasons",
+/// "items", "error"}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Decision {
-    /// Shared with the firm's view and the policy: building a decision copies no text.
+    /// Shared with the firm's view: building a decision copies no text.
     pub uscc: Arc<str>,
-    pub policy: Arc<str>,
-    pub policy_version: Arc<str>,
+    /// Shared with the policy (one reference for its id and version, so a decision stays
+    /// within 128 bytes and is moved without a `memcpy` call).
+    pub policy: Arc<PolicyKey>,
     pub eligible: bool,
     /// Two decimals; zero when not eligible.
-    #[serde(serialize_with = "money")]
     pub amount: Decimal,
     pub reasons: Vec<Reason>,
     pub items: Vec<Item>,
     /// Set when the rule erred or ran out of budget; the decision is then not eligible.
     pub error: Option<String>,
+}
+
+impl Serialize for Decision {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut st = s.serialize_struct("Decision", 8)?;
+        st.serialize_field("uscc", &*self.uscc)?;
+        st.serialize_field("policy", &*self.policy.id)?;
+        st.serialize_field("policy_version", &*self.policy.version_hash)?;
+        st.serialize_field("eligible", &self.eligible)?;
+        st.serialize_field("amount", &money_string(self.amount))?;
+        st.serialize_field("reasons", &self.reasons)?;
+        st.serialize_field("items", &self.items)?;
+        st.serialize_field("error", &self.error)?;
+        st.end()
+    }
 }
 
 /// Money in output: a decimal string with exactly two decimals.

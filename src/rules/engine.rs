@@ -10,7 +10,7 @@ use rust_decimal::Decimal;
 
 use super::api::{self, Day, STATE, State};
 use super::compiled;
-use super::decision::{Decision, Explain, Reason};
+use super::decision::{Decision, Explain, Item, Reason};
 use super::policy::{Params, Policy};
 use super::state::DECIDED;
 use super::view::{self, FirmView};
@@ -265,7 +265,7 @@ impl RuleEngine {
                 self.limits.deadline.as_millis()
             )),
         };
-        Ok(settle(policy, firm, &mut fx.render(firm), end, explain))
+        Ok(settle(policy, firm, fx.finish(firm), end, explain))
     }
 
     /// The rhai path, always: the reference the compiled path is tested against.
@@ -298,7 +298,7 @@ impl RuleEngine {
             self.engine.run_ast_with_scope(scope, ast)
         });
         DEADLINE.set(None);
-        let mut state = STATE.with_borrow_mut(std::mem::take);
+        let state = STATE.with_borrow_mut(std::mem::take);
         let end = match result {
             Ok(_) => RunEnd::Finished,
             Err(e) => {
@@ -312,7 +312,7 @@ impl RuleEngine {
                 }
             }
         };
-        settle(policy, firm, &mut state, end, explain)
+        settle(policy, firm, state.into(), end, explain)
     }
 }
 
@@ -325,29 +325,55 @@ enum RunEnd {
     Failed(String),
 }
 
+/// What one run recorded, as [`settle`] needs it: the same from both paths.
+#[derive(Debug, Default)]
+pub(crate) struct Recorded {
+    /// A firm-level condition failed: the outcome is "not eligible".
+    pub(crate) failed: bool,
+    /// Missing data read after the last condition.
+    pub(crate) missing: Option<String>,
+    pub(crate) amount: Option<Decimal>,
+    /// An `item` was begun and not ended with `grant_item`.
+    pub(crate) unfinished_item: bool,
+    pub(crate) reasons: Vec<Reason>,
+    pub(crate) items: Vec<Item>,
+}
+
+impl From<State> for Recorded {
+    fn from(s: State) -> Self {
+        Self {
+            failed: s.failed,
+            missing: s.missing,
+            amount: s.amount,
+            unfinished_item: s.open.is_some(),
+            reasons: s.reasons,
+            items: s.items,
+        }
+    }
+}
+
 /// The decision from what a run recorded and how it ended (the same for both paths).
 fn settle(
     policy: &Policy,
     firm: &FirmView,
-    state: &mut State,
+    rec: Recorded,
     end: RunEnd,
     explain: Explain,
 ) -> Decision {
     let full = explain == Explain::Full;
     let mut d = Decision {
         uscc: firm.uscc_shared(),
-        policy: Arc::clone(&policy.id),
-        policy_version: Arc::clone(&policy.version_hash),
+        policy: Arc::clone(&policy.key),
         eligible: false,
         amount: Decimal::ZERO,
-        reasons: std::mem::take(&mut state.reasons),
-        items: std::mem::take(&mut state.items),
+        reasons: rec.reasons,
+        items: rec.items,
         error: None,
     };
     // Once a firm-level condition has failed the outcome is decided ("not eligible"): what
     // happens after it (the decision path's early stop, an error, an unfinished item) is
     // recorded on the full path but does not change the result.
-    let decided = state.failed;
+    let decided = rec.failed;
     let late = |d: &mut Decision, what: String| {
         if full {
             d.reasons.push(Reason {
@@ -369,7 +395,7 @@ fn settle(
             return d;
         }
     }
-    if state.open.is_some() {
+    if rec.unfinished_item {
         let what = "规则结束时 item 未以 grant_item 结束".to_owned();
         if decided {
             late(&mut d, what);
@@ -378,7 +404,7 @@ fn settle(
         }
         return d;
     }
-    if let Some(m) = &state.missing
+    if let Some(m) = &rec.missing
         && full
     {
         d.reasons.push(Reason {
@@ -387,13 +413,13 @@ fn settle(
         });
     }
     if decided {
-        if state.amount.is_some() && !d.items.is_empty() {
+        if rec.amount.is_some() && !d.items.is_empty() {
             late(&mut d, "规则同时使用了 grant 与 grant_item".into());
         }
         return d;
     }
-    d.eligible = state.missing.is_none();
-    match state.amount {
+    d.eligible = rec.missing.is_none();
+    match rec.amount {
         Some(a) if d.items.is_empty() => {
             d.amount = a;
             if a <= Decimal::ZERO && d.eligible {

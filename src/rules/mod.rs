@@ -27,7 +27,7 @@ pub use cross_firm::{
     CrossFirmPlan, GRANTED_ELSEWHERE, SCALED, apply_cross_firm, per_person_once, plan_cross_firm,
     pro_rata,
 };
-pub use decision::{Decision, Explain, Item, Reason, money_string};
+pub use decision::{Decision, Explain, Item, PolicyKey, Reason, money_string};
 pub use engine::{Limits, RuleEngine};
 pub use policy::{
     Allocation, Mode, Param, Params, Period, Policy, PolicyMeta, Window, read_folder,

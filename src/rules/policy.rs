@@ -9,6 +9,7 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
+use super::decision::PolicyKey;
 use crate::profiles::parse_money;
 
 /// 免申即享 (no confirmation asked) or 确认即享 (the firm confirms before payment).
@@ -97,6 +98,8 @@ pub struct Policy {
     /// Shared, so that every `Decision` names its policy without copying the text.
     pub id: Arc<str>,
     pub version_hash: Arc<str>,
+    /// The id and version together, as every `Decision` of this policy names them.
+    pub key: Arc<PolicyKey>,
     pub meta: PolicyMeta,
     pub dir: PathBuf,
     pub source: String,

@@ -1,11 +1,13 @@
 //! Loading a folder of policies: every policy checked, every error listed, nothing run.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 
 use super::cases;
 use super::check::{CheckError, lint, lint_calls};
+use super::decision::PolicyKey;
 use super::engine::RuleEngine;
 use super::policy::{Policy, PolicyMeta, meta_errors, read_folder, version_hash};
 use crate::profiles::parse_money;
@@ -136,15 +138,22 @@ pub(crate) fn load_policy(engine: &RuleEngine, folder: &Path) -> Result<Policy, 
         errors.push(err(&folder.join("cases.toml"), None, e));
     }
     match (meta, ast) {
-        (Some(meta), Some(ast)) if errors.is_empty() => Ok(Policy {
-            id: meta.id.as_str().into(),
-            version_hash: version_hash(&files).into(),
-            budget: meta.budget.as_deref().and_then(parse_money),
-            meta,
-            dir: folder.to_owned(),
-            source: source.clone(),
-            ast,
-        }),
+        (Some(meta), Some(ast)) if errors.is_empty() => {
+            let key = PolicyKey {
+                id: meta.id.as_str().into(),
+                version_hash: version_hash(&files).into(),
+            };
+            Ok(Policy {
+                id: Arc::clone(&key.id),
+                version_hash: Arc::clone(&key.version_hash),
+                key: Arc::new(key),
+                budget: meta.budget.as_deref().and_then(parse_money),
+                meta,
+                dir: folder.to_owned(),
+                source: source.clone(),
+                ast,
+            })
+        }
         _ => Err(errors),
     }
 }

@@ -8,6 +8,7 @@ use rust_decimal::Decimal;
 use super::value::Value;
 use super::{Halt, HandOver};
 use crate::rules::decision::{Item, Reason};
+use crate::rules::engine::Recorded;
 
 use crate::rules::format::{Spec, write_date, write_decimal, write_int, write_money};
 use crate::rules::state::{State, half_up, render_with, show};
@@ -224,11 +225,17 @@ impl<'a> Effects<'a> {
         self.items.iter().filter(|i| i.passed).count() as i64
     }
 
+    /// What the run recorded, for `settle`: with explanations, every reason formatted.
+    pub(crate) fn finish(self, firm: &FirmView) -> Recorded {
+        if self.full {
+            self.render(firm).into()
+        } else {
+            self.outcome()
+        }
+    }
+
     /// The record as the rhai path leaves it, every captured reason formatted.
     pub(crate) fn render(self, firm: &FirmView) -> State {
-        if !self.full {
-            return self.outcome();
-        }
         let args = &self.args;
         let text = |c: &Captured| -> Reason {
             let (a, b) = (c.args.0 as usize, c.args.1 as usize);
@@ -307,24 +314,26 @@ impl<'a> Effects<'a> {
     }
 
     /// The record without explanations (no reason was captured): the outcome and the items.
-    fn outcome(self) -> State {
-        let item = |i: CapturedItem| Item {
-            key: i.key.to_owned(),
-            date: i.date,
-            amount: i.amount,
-            passed: i.passed,
-            reasons: Vec::new(),
+    fn outcome(self) -> Recorded {
+        let items = if self.items.is_empty() {
+            Vec::new()
+        } else {
+            let item = |i: CapturedItem| Item {
+                key: i.key.to_owned(),
+                date: i.date,
+                amount: i.amount,
+                passed: i.passed,
+                reasons: Vec::new(),
+            };
+            self.items.into_iter().map(item).collect()
         };
-        State {
-            explain: false,
-            stop_when_decided: self.stop,
+        Recorded {
             failed: self.failed,
-            reasons: Vec::new(),
-            amount: self.amount,
-            items: self.items.into_iter().map(item).collect(),
-            open: self.open.map(item),
             missing: self.missing,
-            firm: None,
+            amount: self.amount,
+            unfinished_item: self.open.is_some(),
+            reasons: Vec::new(),
+            items,
         }
     }
 }

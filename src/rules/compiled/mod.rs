@@ -126,7 +126,24 @@ fn evaluate<'a>(
     limits: &'a Limits,
     fx: &mut Effects<'a>,
 ) -> (Result<Ended, HandOver>, u32) {
-    let mut slots = [value::Value::Unit; MAX_SLOTS];
+    // Only as many slots as the rule declares are set up (most rules need a handful).
+    match program.slots {
+        0..=8 => evaluate_in::<8>(program, firm, as_of, limits, fx),
+        9..=16 => evaluate_in::<16>(program, firm, as_of, limits, fx),
+        _ => evaluate_in::<MAX_SLOTS>(program, firm, as_of, limits, fx),
+    }
+}
+
+/// [`evaluate`] with the variables in an array of `N` slots on this frame.
+#[inline]
+fn evaluate_in<'a, const N: usize>(
+    program: &'a Program,
+    firm: &'a FirmView,
+    as_of: NaiveDate,
+    limits: &'a Limits,
+    fx: &mut Effects<'a>,
+) -> (Result<Ended, HandOver>, u32) {
+    let mut slots = [value::Value::Unit; N];
     let values = slots.get_mut(..program.slots).unwrap_or_default();
     let mut e = eval::Eval::new(fx, firm, as_of, values, limits);
     let ended = match e.run(&program.stmts) {
