@@ -283,6 +283,72 @@ fn arrays_keep_rhais_value_semantics_on_the_compiled_path() {
 }
 
 #[test]
+fn fused_field_tests_decide_as_rhai_with_the_field_present_failing_or_missing() {
+    // Arrange: each form the parser fuses into one node (a firm field against a constant), on
+    // a firm that passes it, one that fails it and one without the field (missing data must
+    // fail the condition and be named, exactly as rhai does).
+    let table: [(&str, &str, [bool; 3]); 5] = [
+        (
+            "starts-with",
+            "require(profile.region_code.starts_with(\"3701\"), \"注册地 {}\", profile.region_code); grant(1, \"x\");",
+            [true, false, false],
+        ),
+        (
+            "equals",
+            "require(profile.status == \"active\", \"状态 {}\", profile.status); grant(1, \"x\");",
+            [true, false, false],
+        ),
+        (
+            "differs",
+            "require(profile.status != \"revoked\", \"状态 {}\", profile.status); grant(1, \"x\");",
+            [true, false, false],
+        ),
+        (
+            "not-flag",
+            "require(!profile.serious_dishonesty, \"未失信\"); grant(1, \"x\");",
+            [true, false, false],
+        ),
+        (
+            "not-flag-in-an-expression",
+            "require(!profile.abnormal_operation && profile.status == \"active\", \"正常 {}\", profile.status); grant(1, \"x\");",
+            [true, false, false],
+        ),
+    ];
+    let firms = [
+        r#"{"uscc":"91370100MA00000010","status":"active","region_code":"370102","serious_dishonesty":false,"abnormal_operation":false}"#,
+        r#"{"uscc":"91370100MA00000010","status":"revoked","region_code":"370212","serious_dishonesty":true,"abnormal_operation":true}"#,
+        r#"{"uscc":"91370100MA00000010"}"#,
+    ]
+    .map(|line| FirmView::new(&validate_line(line).expect("valid profile")));
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (name, rule, _) in &table {
+        folder(dir.path(), name, rule);
+    }
+    let set = RuleSet::load(dir.path()).expect("the table compiles on rhai");
+    let as_of = NaiveDate::from_ymd_opt(2026, 3, 1).expect("date");
+    let engine = RuleEngine::shared();
+
+    for (name, _, expected) in &table {
+        let (policy, params) = compiled_policy(&set, name, as_of);
+        for (firm, eligible) in firms.iter().zip(expected) {
+            for explain in MODES {
+                // Act
+                let compiled = engine.evaluate_compiled(policy, &params, firm, as_of, explain);
+                let reference = engine.evaluate_interpreted(policy, &params, firm, as_of, explain);
+
+                // Assert
+                let compiled = compiled.unwrap_or_else(|why| panic!("{name}: handed over: {why}"));
+                assert_eq!(compiled, reference, "{name} {explain:?}");
+                assert_eq!(
+                    compiled.eligible, *eligible,
+                    "{name} {explain:?}: {compiled:?}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
 fn rules_outside_the_subset_run_on_rhai() {
     // Arrange
     let outside = [

@@ -54,6 +54,18 @@ pub enum Status {
     Cancelled,
 }
 
+impl Status {
+    /// The schema's name (`active`, …), as serialised.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Suspended => "suspended",
+            Self::Revoked => "revoked",
+            Self::Cancelled => "cancelled",
+        }
+    }
+}
+
 /// 企业规模.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

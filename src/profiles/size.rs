@@ -35,27 +35,31 @@ fn row(sector: Sector) -> &'static [(Ind, [i64; 3])] {
 }
 
 /// The size of a firm of `sector` from one annual record; `None` when a needed indicator is missing.
+///
+/// A firm is of a band when it reaches that band's bound on every indicator of its row, so its
+/// size is the lowest band any one indicator reaches. Revenue and assets are compared in yuan
+/// (bound × 10,000): exact, with nothing divided or rounded.
 pub fn size_from_record(sector: Sector, record: &Annual) -> Option<SizeClass> {
-    let wan = Decimal::from(10_000);
-    let mut values = Vec::with_capacity(2);
+    const CLASSES: [SizeClass; 4] = [
+        SizeClass::Large,
+        SizeClass::Medium,
+        SizeClass::Small,
+        SizeClass::Micro,
+    ];
+    let mut band = 0;
     for (ind, bounds) in row(sector) {
-        // Compare in yuan (bound × 10000) so that no division is needed and nothing is rounded.
-        let v: Decimal = match ind {
-            Ind::X => Decimal::from(record.employees_avg?),
-            Ind::Y => record.revenue? / wan,
-            Ind::Z => record.total_assets? / wan,
+        let (value, unit) = match ind {
+            Ind::X => (Decimal::from(record.employees_avg?), 1),
+            Ind::Y => (record.revenue?, 10_000),
+            Ind::Z => (record.total_assets?, 10_000),
         };
-        values.push((v, bounds));
+        let reached = bounds
+            .iter()
+            .position(|b| value >= Decimal::from(b * unit))
+            .unwrap_or(3);
+        band = band.max(reached);
     }
-    for (band, class) in [SizeClass::Large, SizeClass::Medium, SizeClass::Small]
-        .into_iter()
-        .enumerate()
-    {
-        if values.iter().all(|(v, b)| *v >= Decimal::from(b[band])) {
-            return Some(class);
-        }
-    }
-    Some(SizeClass::Micro)
+    CLASSES.get(band).copied()
 }
 
 /// The profile's own `size_class` if delivered, else derived from the record of `year`

@@ -72,6 +72,9 @@ pub struct Decision {
     pub error: Option<String>,
 }
 
+// Moved without a `memcpy` call (see the field `policy`).
+const _: () = assert!(std::mem::size_of::<Decision>() <= 128);
+
 impl Serialize for Decision {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut st = s.serialize_struct("Decision", 8)?;

@@ -8,10 +8,11 @@ use chrono::NaiveDate;
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use super::effects::Effects;
+use super::fused::TestKind;
 use super::ir::{Block, Const, Expr, Func, Method, Prop, Source, Step, Stmt};
 use super::value::{Arrays, Value, arith, compare, negate};
 use super::{Halt, HandOver};
-use crate::profiles::{Sector, derive_size};
+use crate::profiles::{RegionCode, Sector, Status, derive_size};
 use crate::rules::api::Day;
 use crate::rules::engine::Limits;
 use crate::rules::state::half_up;
@@ -80,7 +81,14 @@ impl<'a, 's> Eval<'a, 's> {
     /// One operation of the budget (one per statement, expression, chain step and loop turn).
     #[inline]
     fn tick(&mut self) -> Res<()> {
-        self.ops += OPS_PER_NODE;
+        self.ticks(1)
+    }
+
+    /// `n` operations at once, for a fused node: past the budget exactly when `n` single ticks
+    /// would have been (the count only grows).
+    #[inline]
+    fn ticks(&mut self, n: u64) -> Res<()> {
+        self.ops += OPS_PER_NODE * n;
         if self.ops >= self.next_check {
             return self.check_budget();
         }
@@ -162,9 +170,22 @@ impl<'a, 's> Eval<'a, 's> {
         let full = self.fx.full;
         let mut buf = [Value::Unit; 4];
         for (a, slot) in values.iter().zip(&mut buf) {
-            // Without explanations, values that cannot have an effect are not even read.
-            if full || !matches!(a, Expr::Const(_) | Expr::Local(_)) {
+            if full {
                 *slot = self.eval(a)?;
+                continue;
+            }
+            // Without explanations, values that cannot have an effect are not even read.
+            match a {
+                Expr::Const(_) | Expr::Local(_) => {}
+                // The field the fused condition has just read (and noted if missing): reading
+                // it again changes nothing; its operations are still counted.
+                Expr::Get(root, p)
+                    if matches!(**root, Expr::Profile)
+                        && matches!(cond, Expr::Test(t) if t.prop == *p) =>
+                {
+                    self.ticks(2)?;
+                }
+                _ => *slot = self.eval(a)?,
             }
         }
         let values = buf.get(..values.len()).unwrap_or_default();
@@ -325,6 +346,19 @@ impl<'a, 's> Eval<'a, 's> {
                     self.block_value(then)?
                 } else {
                     self.block_value(otherwise)?
+                }
+            }
+            Expr::Test(t) => {
+                self.ticks(t.ops - 1)?; // one counted by `eval`
+                let field = get(self.fx, &mut self.arrays, self.data, &Value::Firm, t.prop)?;
+                match (&t.kind, field) {
+                    (TestKind::StartsWith(prefix), Value::Str(s)) => {
+                        Value::Bool(s.starts_with(&**prefix))
+                    }
+                    (TestKind::Eq(c), Value::Str(s)) => Value::Bool(s == &**c),
+                    (TestKind::Ne(c), Value::Str(s)) => Value::Bool(s != &**c),
+                    (TestKind::Not, Value::Bool(b)) => Value::Bool(!b),
+                    (_, v) => return hand_over(format!("{:?} 的值为 {}", t.prop, v.type_name())),
                 }
             }
             Expr::HandOver(why) => return hand_over(*why),
@@ -488,9 +522,9 @@ fn budget(limits: &Limits) -> usize {
 }
 
 /// A string field that may be missing: the value, or `""` and missing data noted.
-fn text<'a>(fx: &mut Effects<'a>, v: &'a Option<rhai::ImmutableString>, label: &str) -> Value<'a> {
+fn text<'a>(fx: &mut Effects<'a>, v: Option<&'a str>, label: &str) -> Value<'a> {
     match v {
-        Some(s) => Value::Str(s.as_str()),
+        Some(s) => Value::Str(s),
         None => {
             fx.missing(|| format!("缺少{label}数据"));
             Value::Str("")
@@ -602,11 +636,20 @@ fn get<'a>(
     let p_ = &data.profile;
     Ok(match (recv, p) {
         (Value::Firm, P::Uscc) => Value::Str(data.uscc.as_str()),
-        (Value::Firm, P::Status) => text(fx, &data.status, "登记状态"),
-        (Value::Firm, P::RegionCode) => text(fx, &data.region, "注册地行政区划"),
-        (Value::Firm, P::IndustryCode) => text(fx, &data.industry, "行业代码"),
-        (Value::Firm, P::AboveScaleSince) => text(fx, &data.above_scale_since, "纳入规上统计月份"),
-        (Value::Firm, P::TaxCreditGrade) => text(fx, &data.grade, "纳税信用等级"),
+        // Read from the profile's own typed fields: the same text as the view's strings.
+        (Value::Firm, P::Status) => text(fx, p_.status.map(Status::as_str), "登记状态"),
+        (Value::Firm, P::RegionCode) => text(
+            fx,
+            p_.region_code.as_ref().map(RegionCode::as_str),
+            "注册地行政区划",
+        ),
+        (Value::Firm, P::IndustryCode) => text(fx, p_.industry_code.as_deref(), "行业代码"),
+        (Value::Firm, P::AboveScaleSince) => {
+            text(fx, data.above_scale_since.as_deref(), "纳入规上统计月份")
+        }
+        (Value::Firm, P::TaxCreditGrade) => {
+            text(fx, p_.tax_credit_grade.as_deref(), "纳税信用等级")
+        }
         (Value::Firm, P::SeriousDishonesty) => flag(fx, p_.serious_dishonesty, "严重失信名单"),
         (Value::Firm, P::AbnormalOperation) => flag(fx, p_.abnormal_operation, "经营异常名录"),
         (Value::Firm, P::EstablishedOn) => day(fx, p_.established_on.map(Day), "成立日期"),
@@ -675,7 +718,7 @@ fn get<'a>(
             Value::Int,
         ),
         (Value::Cert(c), P::Kind) => Value::Str(c.kind.as_str()),
-        (Value::Cert(c), P::Level) => text(fx, &c.level, "认定级别"),
+        (Value::Cert(c), P::Level) => text(fx, c.level.as_deref(), "认定级别"),
         (Value::Cert(c), P::RecognizedOn) => Value::Date(c.recognized_on.0),
         (Value::Cert(c), P::ExpiresOn) => day(fx, c.expires_on, "证书有效期"),
         (Value::Cert(c), P::HasExpiry) => Value::Bool(c.expires_on.is_some()),

@@ -4,6 +4,8 @@
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
+use super::fused::Test;
+
 /// A value known when the rule is compiled: a literal or a folded parameter.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Const {
@@ -216,6 +218,8 @@ pub(crate) enum Expr {
     Chain(Box<Expr>, Vec<Step>),
     /// `if c { a } else { b }` as a value.
     If(Box<Expr>, Box<Block>, Box<Block>),
+    /// A firm field tested against a constant, in one node (see `fused.rs`).
+    Test(Box<Test>),
     /// A read rhai would refuse at run time (e.g. a parameter not in effect on this date): the
     /// evaluation is handed to rhai, which gives the exact error.
     HandOver(&'static str),

@@ -10,6 +10,7 @@
 
 mod effects;
 mod eval;
+mod fused;
 mod ir;
 mod lexer;
 mod parser;

@@ -6,6 +6,7 @@ use rhai::{Dynamic, INT, ImmutableString};
 use rust_decimal::Decimal;
 
 use super::NotInSubset;
+use super::fused;
 use super::ir::{Arith, Block, Cmp, Const, Expr, Func, Method, Prop, Source, Step, Stmt};
 use super::lexer::Tok;
 use crate::rules::api::Day;
@@ -333,7 +334,7 @@ impl<'t> Parser<'t> {
             } else {
                 return Ok(lhs);
             };
-            lhs = Expr::Compare(op, Box::new(lhs), Box::new(self.relation()?));
+            lhs = fused::compare(op, lhs, self.relation()?);
         }
     }
 
@@ -351,7 +352,7 @@ impl<'t> Parser<'t> {
             } else {
                 return Ok(lhs);
             };
-            lhs = Expr::Compare(op, Box::new(lhs), Box::new(self.sum()?));
+            lhs = fused::compare(op, lhs, self.sum()?);
         }
     }
 
@@ -385,7 +386,7 @@ impl<'t> Parser<'t> {
 
     fn unary(&mut self) -> Res<Expr> {
         if self.eat("!") {
-            return Ok(Expr::Not(Box::new(self.unary()?)));
+            return Ok(fused::not(self.unary()?));
         }
         if self.eat("-") {
             // rhai reads `-12` as one literal.
@@ -428,7 +429,7 @@ impl<'t> Parser<'t> {
             (root @ (Expr::Profile | Expr::Local(_)), [Step::Get(p)]) => {
                 Expr::Get(Box::new(root), *p)
             }
-            (root, _) => Expr::Chain(Box::new(root), steps),
+            (root, _) => fused::chain(root, steps),
         })
     }
 
