@@ -123,6 +123,12 @@ impl<'a> Effects<'a> {
         text: &'a str,
         args: &[Value<'a>],
     ) -> Result<(), Halt> {
+        if !self.full && self.open.is_none() {
+            // The decision path's firm-level condition: nothing to capture.
+            let missing = self.missing.take().is_some();
+            self.failed |= !passed || missing;
+            return self.decided();
+        }
         let missing = self.missing.take();
         let passed = passed && missing.is_none();
         let reason = self

@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use super::effects::Effects;
-use super::fused::TestKind;
+use super::fused::{Test, TestKind};
 use super::ir::{Block, Const, Expr, Func, Method, Prop, Source, Step, Stmt};
 use super::value::{Arrays, Value, arith, compare, negate};
 use super::{Halt, HandOver};
@@ -165,7 +165,13 @@ impl<'a, 's> Eval<'a, 's> {
     fn require(&mut self, cond: &'a Expr, text: &'a str, values: &'a [Expr]) -> Res<()> {
         self.tick()?; // the call, as `eval` counts it
         self.conditions += 1;
-        let passed = self.eval(cond)?;
+        let passed = match cond {
+            Expr::Test(t) => {
+                self.ticks(t.ops)?;
+                test(self.fx, self.data, t)?
+            }
+            _ => self.eval(cond)?,
+        };
         self.tick()?; // the text constant
         let full = self.fx.full;
         let mut buf = [Value::Unit; 4];
@@ -350,16 +356,7 @@ impl<'a, 's> Eval<'a, 's> {
             }
             Expr::Test(t) => {
                 self.ticks(t.ops - 1)?; // one counted by `eval`
-                let field = get(self.fx, &mut self.arrays, self.data, &Value::Firm, t.prop)?;
-                match (&t.kind, field) {
-                    (TestKind::StartsWith(prefix), Value::Str(s)) => {
-                        Value::Bool(s.starts_with(&**prefix))
-                    }
-                    (TestKind::Eq(c), Value::Str(s)) => Value::Bool(s == &**c),
-                    (TestKind::Ne(c), Value::Str(s)) => Value::Bool(s != &**c),
-                    (TestKind::Not, Value::Bool(b)) => Value::Bool(!b),
-                    (_, v) => return hand_over(format!("{:?} 的值为 {}", t.prop, v.type_name())),
-                }
+                test(self.fx, self.data, t)?
             }
             Expr::HandOver(why) => return hand_over(*why),
         })
@@ -409,6 +406,49 @@ impl<'a, 's> Eval<'a, 's> {
         }
         Ok(value)
     }
+}
+
+/// A fused test of a firm field (see `fused.rs`), its operations already counted.
+#[inline]
+fn test<'a>(fx: &mut Effects<'a>, data: &'a FirmData, t: &Test) -> Res<Value<'a>> {
+    let p_ = &data.profile;
+    if let TestKind::Not = t.kind {
+        let flag = match t.prop {
+            Prop::SeriousDishonesty => flag(fx, p_.serious_dishonesty, "严重失信名单"),
+            Prop::AbnormalOperation => flag(fx, p_.abnormal_operation, "经营异常名录"),
+            p => return hand_over(format!("!{p:?} 不在子集内")),
+        };
+        return Ok(Value::Bool(!flag.as_bool("!")?));
+    }
+    let Value::Str(s) = firm_text(fx, data, t.prop)? else {
+        return hand_over(format!("{:?} 不是文本", t.prop));
+    };
+    Ok(Value::Bool(match &t.kind {
+        TestKind::StartsWith(prefix) => s.starts_with(&**prefix),
+        TestKind::Eq(c) => s == &**c,
+        TestKind::Ne(c) => s != &**c,
+        TestKind::Not => false,
+    }))
+}
+
+/// A text field of the firm: its value, or `""` and missing data noted.
+#[inline]
+fn firm_text<'a>(fx: &mut Effects<'a>, data: &'a FirmData, p: Prop) -> Res<Value<'a>> {
+    let p_ = &data.profile;
+    Ok(match p {
+        Prop::Uscc => Value::Str(data.uscc.as_str()),
+        // Read from the profile's own typed fields: the same text as the view's strings.
+        Prop::Status => text(fx, p_.status.map(Status::as_str), "登记状态"),
+        Prop::RegionCode => text(
+            fx,
+            p_.region_code.as_ref().map(RegionCode::as_str),
+            "注册地行政区划",
+        ),
+        Prop::IndustryCode => text(fx, p_.industry_code.as_deref(), "行业代码"),
+        Prop::AboveScaleSince => text(fx, data.above_scale_since.as_deref(), "纳入规上统计月份"),
+        Prop::TaxCreditGrade => text(fx, p_.tax_credit_grade.as_deref(), "纳税信用等级"),
+        p => return hand_over(format!("{p:?} 不是企业的文本字段")),
+    })
 }
 
 /// A function of the rule API on evaluated arguments.
@@ -635,21 +675,15 @@ fn get<'a>(
     use Prop as P;
     let p_ = &data.profile;
     Ok(match (recv, p) {
-        (Value::Firm, P::Uscc) => Value::Str(data.uscc.as_str()),
-        // Read from the profile's own typed fields: the same text as the view's strings.
-        (Value::Firm, P::Status) => text(fx, p_.status.map(Status::as_str), "登记状态"),
-        (Value::Firm, P::RegionCode) => text(
-            fx,
-            p_.region_code.as_ref().map(RegionCode::as_str),
-            "注册地行政区划",
-        ),
-        (Value::Firm, P::IndustryCode) => text(fx, p_.industry_code.as_deref(), "行业代码"),
-        (Value::Firm, P::AboveScaleSince) => {
-            text(fx, data.above_scale_since.as_deref(), "纳入规上统计月份")
-        }
-        (Value::Firm, P::TaxCreditGrade) => {
-            text(fx, p_.tax_credit_grade.as_deref(), "纳税信用等级")
-        }
+        (
+            Value::Firm,
+            P::Uscc
+            | P::Status
+            | P::RegionCode
+            | P::IndustryCode
+            | P::AboveScaleSince
+            | P::TaxCreditGrade,
+        ) => firm_text(fx, data, p)?,
         (Value::Firm, P::SeriousDishonesty) => flag(fx, p_.serious_dishonesty, "严重失信名单"),
         (Value::Firm, P::AbnormalOperation) => flag(fx, p_.abnormal_operation, "经营异常名录"),
         (Value::Firm, P::EstablishedOn) => day(fx, p_.established_on.map(Day), "成立日期"),
