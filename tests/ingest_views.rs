@@ -294,3 +294,61 @@ async fn a_quarantined_record_is_closed_once_by_staff_with_a_note_and_audited() 
     assert_eq!(audited[0]["note"], "来源字段多余，无需更正");
     assert!(audited[0].get("raw").is_none(), "{:?}", audited[0]);
 }
+
+/// The quarantine page as `who` sees it.
+async fn quarantine_page(app: &TestApp, who: &Session) -> String {
+    let reply = who.client.get(app.url("/quarantine")).send().await.unwrap();
+    assert_eq!(reply.status().as_u16(), 200);
+    reply.text().await.unwrap()
+}
+
+#[tokio::test]
+async fn the_quarantine_page_offers_closing_to_reviewers_only_and_closes_through_the_same_checks() {
+    let app = app_with_profiles().await;
+    let reviewer = app.session_as(Role::Reviewer).await;
+    let auditor = app.session_as(Role::Auditor).await;
+    let id = quarantine(&app, &reviewer).await[0]["id"].as_i64().unwrap();
+    let action = format!("/quarantine/{id}/close");
+
+    // Only a role that may close is offered the form.
+    assert!(quarantine_page(&app, &reviewer).await.contains(&action));
+    let seen_by_auditor = quarantine_page(&app, &auditor).await;
+    assert!(!seen_by_auditor.contains(&action), "{seen_by_auditor}");
+    assert!(seen_by_auditor.contains("待处理"));
+
+    // (who, status, note, expected reply): refusals, the close, a second close.
+    let cases = [
+        (&auditor, "dismissed", "无需处理", 403),
+        (&reviewer, "dismissed", " ", 422),
+        (&reviewer, "deleted", "说明", 422),
+        (&reviewer, "resolved", "已通知市场监管局更正", 303),
+        (&reviewer, "dismissed", "再次关闭", 409),
+    ];
+    for (who, status, note, expected) in cases {
+        let reply = who
+            .client
+            .post(app.url(&action))
+            .form(&[
+                ("_csrf", who.csrf.as_str()),
+                ("status", status),
+                ("note", note),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(reply.status().as_u16(), expected, "{status} {note:?}");
+    }
+
+    let page = quarantine_page(&app, &reviewer).await;
+    assert!(!page.contains(&action), "closed rows offer no form");
+    assert!(page.contains("已关闭（已在来源更正）"), "{page}");
+    let audited: Vec<Value> = sqlx::query_scalar(
+        "SELECT after FROM audit_events WHERE action = 'quarantine.close' AND entity_id = $1",
+    )
+    .bind(id.to_string())
+    .fetch_all(&app.app_pool)
+    .await
+    .unwrap();
+    assert_eq!(audited.len(), 1);
+    assert_eq!(audited[0]["note"], "已通知市场监管局更正");
+}

@@ -137,19 +137,33 @@ async fn close(
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<CloseBody>,
 ) -> Result<Json<QuarantineEntry>, ApiError> {
-    let status = body.status.trim();
+    let user = &current.user.username;
+    Ok(Json(
+        close_quarantined(&state, user, id, &body.status, &body.note).await?,
+    ))
+}
+
+/// Closes quarantined record `id` as `status` (`resolved` or `dismissed`) with `note`, audited
+/// in the same transaction; shared by the API and the quarantine page.
+pub(crate) async fn close_quarantined(
+    state: &AppState,
+    user: &str,
+    id: i64,
+    status: &str,
+    note: &str,
+) -> Result<QuarantineEntry, ApiError> {
+    let status = status.trim();
     if !matches!(status, "resolved" | "dismissed") {
         return Err(ApiError::Unprocessable(format!(
             "status 应为 resolved（已在来源更正）或 dismissed（无需处理），收到 '{status}'"
         )));
     }
-    let note = body.note.trim();
+    let note = note.trim();
     if !(1..=2000).contains(&note.chars().count()) {
         return Err(ApiError::Unprocessable(
             "处理说明不能为空（不超过2000字）".to_owned(),
         ));
     }
-    let user = &current.user.username;
     let mut tx = state.pool.begin().await?;
     let Some(closed) = ingest::close_quarantine(&mut *tx, id, status).await? else {
         return Err(match ingest::quarantine_status(&mut *tx, id).await? {
@@ -169,7 +183,7 @@ async fn close(
     .after(after);
     audit::record(&mut *tx, &entry).await?;
     tx.commit().await?;
-    Ok(Json(closed))
+    Ok(closed)
 }
 
 #[derive(Debug, Deserialize)]

@@ -10,8 +10,8 @@ use serde_json::Value;
 
 use super::page::{escape, layout};
 use crate::firms::FirmScope;
-use crate::http::auth::{Authorized, FirmReaders};
-use crate::http::profiles::{Enterprises, Staff, load};
+use crate::http::auth::{Authorized, FirmReaders, RoleSet};
+use crate::http::profiles::{self, Answerers, Enterprises, Staff, load};
 use crate::http::{ApiError, ApiPath, AppState};
 use crate::ingest::{self, StoredProfile};
 
@@ -21,6 +21,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/my/profile", get(my_page))
         .route("/my/profile/objections", post(my_objection))
         .route("/quarantine", get(quarantine_page))
+        .route("/quarantine/{id}/close", post(close_quarantined))
 }
 
 /// The field table: value, source, as-of and fetch time of each field.
@@ -170,14 +171,30 @@ async fn my_objection(
 
 async fn quarantine_page(
     State(state): State<AppState>,
-    Authorized(..): Authorized<Staff>,
+    Authorized(current, ..): Authorized<Staff>,
 ) -> Result<Html<String>, ApiError> {
+    let csrf = escape(current.csrf_token().unwrap_or_default());
+    // Only those who may close a record are offered the form (the server checks again).
+    let closer = Answerers::ROLES.contains(&current.user.role);
     let rows: String = ingest::list_quarantine(&state.pool, None, 200)
         .await?
         .iter()
         .map(|q| {
+            let handling = match q.status.as_str() {
+                "open" if closer => format!(
+                    r#"<form method="post" action="/quarantine/{id}/close"><input type="hidden" name="_csrf" value="{csrf}">
+<select name="status"><option value="resolved">已在来源更正</option><option value="dismissed">无需处理</option></select>
+<input name="note" required maxlength="2000" placeholder="处理说明"><button type="submit">关闭</button></form>"#,
+                    id = q.id
+                ),
+                "open" => "待处理".to_owned(),
+                "resolved" => "已关闭（已在来源更正）".to_owned(),
+                "dismissed" => "已关闭（无需处理）".to_owned(),
+                other => escape(other),
+            };
             format!(
-                "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td><code>{}</code></td></tr>",
+                "<tr><td>{}</td><td>{}</td><td><code>{}</code></td><td>{}</td><td><code>{}</code></td><td>{handling}</td></tr>",
+                q.id,
                 escape(&q.source),
                 escape(&q.field),
                 escape(&q.reason),
@@ -186,7 +203,25 @@ async fn quarantine_page(
         })
         .collect();
     let body = format!(
-        "<h1>隔离区（未入库的数据）</h1><table><tr><th>数据源</th><th>字段</th><th>原因</th><th>原始记录</th></tr>{rows}</table>"
+        "<h1>隔离区（未入库的数据）</h1><table><tr><th>编号</th><th>数据源</th><th>字段</th><th>原因</th><th>原始记录</th><th>处理</th></tr>{rows}</table>"
     );
     Ok(Html(layout("隔离区", &body)))
+}
+
+#[derive(Debug, Deserialize)]
+struct CloseForm {
+    status: String,
+    note: String,
+}
+
+/// The quarantine page's close form: the same checks and audit as the API.
+async fn close_quarantined(
+    State(state): State<AppState>,
+    Authorized(current, ..): Authorized<Answerers>,
+    ApiPath(id): ApiPath<i64>,
+    Form(form): Form<CloseForm>,
+) -> Result<Redirect, ApiError> {
+    let user = &current.user.username;
+    profiles::close_quarantined(&state, user, id, &form.status, &form.note).await?;
+    Ok(Redirect::to("/quarantine"))
 }
