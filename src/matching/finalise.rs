@@ -17,7 +17,9 @@ use super::repo;
 use crate::audit::{self, Actor, AuditEntry};
 use crate::grants;
 use crate::policies::{find_version, policy_of};
-use crate::rules::{Allocation, CrossFirmPlan, Decision, Period, Policy, plan_cross_firm};
+use crate::rules::{
+    Allocation, CrossFirmPlan, Decision, Period, Policy, Reasons, plan_cross_firm,
+};
 
 /// What finalisation did.
 #[derive(Debug, Clone, Default)]
@@ -198,7 +200,7 @@ async fn plan_population(
             policy_version: Arc::clone(&policy.version_hash),
             eligible: true,
             amount: r.amount,
-            reasons: Vec::new(),
+            reasons: Reasons::new(),
             items: r
                 .items
                 .as_array()

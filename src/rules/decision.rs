@@ -6,12 +6,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Serialize, Serializer};
 
-/// One condition, passed or failed, with the values it read (Chinese).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Reason {
-    pub text: String,
-    pub passed: bool,
-}
+pub use super::reasons::{Reason, Reasons};
 
 /// One counted unit of a per-item grant (e.g. a hire), with its own conditions.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -23,7 +18,7 @@ pub struct Item {
     #[serde(serialize_with = "money")]
     pub amount: Decimal,
     pub passed: bool,
-    pub reasons: Vec<Reason>,
+    pub reasons: Reasons,
 }
 
 /// How much explanation to build. All give the identical eligibility, amount and error.
@@ -55,7 +50,7 @@ pub struct Decision {
     /// Two decimals; zero when not eligible.
     #[serde(serialize_with = "money")]
     pub amount: Decimal,
-    pub reasons: Vec<Reason>,
+    pub reasons: Reasons,
     pub items: Vec<Item>,
     /// Set when the rule erred or ran out of budget; the decision is then not eligible.
     pub error: Option<String>,
@@ -79,7 +74,7 @@ impl Decision {
         self.reasons
             .iter()
             .filter(|r| !r.passed)
-            .map(|r| r.text.as_str())
+            .map(|r| r.text)
             .collect()
     }
 
@@ -95,10 +90,7 @@ impl Decision {
         if total.is_zero() && self.eligible {
             self.eligible = false;
             if explain == Explain::Full {
-                self.reasons.push(Reason {
-                    text: "无符合条件的项目, 金额为0".into(),
-                    passed: false,
-                });
+                self.reasons.push("无符合条件的项目, 金额为0", false);
             }
         }
     }

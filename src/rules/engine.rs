@@ -10,7 +10,7 @@ use rust_decimal::Decimal;
 
 use super::api::{self, Day, STATE, State};
 use super::compiled;
-use super::decision::{Decision, Explain, Reason};
+use super::decision::{Decision, Explain};
 use super::policy::{Params, Policy};
 use super::state::DECIDED;
 use super::view::{self, FirmView};
@@ -350,9 +350,9 @@ fn settle(
     let decided = state.failed;
     let late = |d: &mut Decision, what: String| {
         if full {
-            d.reasons.push(Reason {
-                text: format!("已不符合条件后规则出错 (不影响结果): {what}"),
-                passed: false,
+            d.reasons.push_with(false, |out| {
+                out.push_str("已不符合条件后规则出错 (不影响结果): ");
+                out.push_str(&what);
             });
         }
     };
@@ -381,9 +381,9 @@ fn settle(
     if let Some(m) = &state.missing
         && full
     {
-        d.reasons.push(Reason {
-            text: format!("规则读取了缺失的数据: {m}"),
-            passed: false,
+        d.reasons.push_with(false, |out| {
+            out.push_str("规则读取了缺失的数据: ");
+            out.push_str(m);
         });
     }
     if decided {
@@ -399,10 +399,7 @@ fn settle(
             if a <= Decimal::ZERO && d.eligible {
                 d.eligible = false;
                 if full {
-                    d.reasons.push(Reason {
-                        text: "金额为0, 不予享受".into(),
-                        passed: false,
-                    });
+                    d.reasons.push("金额为0, 不予享受", false);
                 }
             }
         }

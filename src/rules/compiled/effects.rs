@@ -7,10 +7,9 @@ use rust_decimal::Decimal;
 
 use super::value::Value;
 use super::{Halt, HandOver};
-use crate::rules::decision::{Item, Reason};
-
+use crate::rules::decision::{Item, Reasons};
 use crate::rules::format::{Spec, write_date, write_decimal, write_int, write_money};
-use crate::rules::state::{State, half_up, render_with, show};
+use crate::rules::state::{AMOUNT, NOT_COUNTED, State, half_up, render_with, show};
 use crate::rules::view::FirmView;
 
 /// How a captured reason is worded once rendered (the same formats as `state.rs`).
@@ -44,6 +43,8 @@ pub(crate) struct CapturedItem<'a> {
     amount: Decimal,
     passed: bool,
     reasons: Vec<Captured<'a>>,
+    /// Room for the item's reasons once rendered (see [`Effects::room`]).
+    room: usize,
 }
 
 /// The per-evaluation record of the compiled path.
@@ -56,6 +57,8 @@ pub(crate) struct Effects<'a> {
     pub(crate) failed: bool,
     pub(crate) missing: Option<String>,
     reasons: Vec<Captured<'a>>,
+    /// Room for the firm-level reasons once rendered: the buffer is allocated once.
+    room: usize,
     args: Vec<Value<'a>>,
     amount: Option<Decimal>,
     items: Vec<CapturedItem<'a>>,
@@ -99,21 +102,24 @@ impl<'a> Effects<'a> {
         }
     }
 
+    /// The reason, and the room its text takes once rendered.
     fn capture(
         &mut self,
         text: &'a str,
         args: &[Value<'a>],
         wording: Wording,
         passed: bool,
-    ) -> Captured<'a> {
+    ) -> (Captured<'a>, usize) {
         let start = self.args.len() as u32;
         self.args.extend_from_slice(args);
-        Captured {
+        let bytes = text.len() + args.iter().map(room).sum::<usize>() + wording.room();
+        let reason = Captured {
             text,
             args: (start, self.args.len() as u32),
             wording,
             passed,
-        }
+        };
+        (reason, bytes)
     }
 
     pub(crate) fn require(
@@ -130,11 +136,17 @@ impl<'a> Effects<'a> {
         match self.open.as_mut() {
             Some(item) => {
                 item.passed &= passed;
-                item.reasons.extend(reason);
+                if let Some((r, room)) = reason {
+                    item.reasons.push(r);
+                    item.room += room;
+                }
             }
             None => {
                 self.failed |= !passed;
-                self.reasons.extend(reason);
+                if let Some((r, room)) = reason {
+                    self.reasons.push(r);
+                    self.room += room;
+                }
             }
         }
         self.decided()
@@ -153,8 +165,10 @@ impl<'a> Effects<'a> {
         let missing = self.missing.take();
         if self.full {
             let passed = missing.is_none();
-            let r = self.capture(text, args, Wording::Grant(missing.clone(), amount), passed);
+            let (r, room) =
+                self.capture(text, args, Wording::Grant(missing.clone(), amount), passed);
             self.reasons.push(r);
+            self.room += room;
         }
         match missing {
             Some(_) => self.failed = true,
@@ -170,13 +184,14 @@ impl<'a> Effects<'a> {
         if let Some(m) = self.missing.take() {
             self.failed = true;
             if self.full {
-                let r = self.capture(
+                let (r, room) = self.capture(
                     "",
                     &[],
                     Wording::Fixed(format!("规则读取了缺失的数据: {m}")),
                     false,
                 );
                 self.reasons.push(r);
+                self.room += room;
             }
             self.decided()?;
         }
@@ -186,6 +201,7 @@ impl<'a> Effects<'a> {
             amount: Decimal::ZERO,
             passed: true,
             reasons: Vec::new(),
+            room: 0,
         });
         Ok(())
     }
@@ -213,8 +229,9 @@ impl<'a> Effects<'a> {
                 None if passed => Wording::GrantItem(None, amount),
                 None => Wording::NotCounted,
             };
-            let r = self.capture(text, args, wording, passed);
+            let (r, room) = self.capture(text, args, wording, passed);
             item.reasons.push(r);
+            item.room += room;
         }
         self.items.push(item);
         Ok(())
@@ -229,75 +246,28 @@ impl<'a> Effects<'a> {
         if !self.full {
             return self.outcome();
         }
-        let args = &self.args;
-        let text = |c: &Captured| -> Reason {
-            let (a, b) = (c.args.0 as usize, c.args.1 as usize);
-            let values = args.get(a..b).unwrap_or_default();
-            // Allocated once as a rule: the text, room for its values and for the wording.
-            let room = c.text.len() + values.iter().map(room).sum::<usize>();
-            let template = |out: &mut String| {
-                let mut values = values.iter();
-                render_with(out, c.text, |out, spec| {
-                    values
-                        .next()
-                        .map(|v| write_value(out, v, spec, firm))
-                        .is_some()
-                });
-            };
-            let text = match &c.wording {
-                Wording::Condition(m) => {
-                    let mut out =
-                        String::with_capacity(room + m.as_ref().map_or(0, |m| 2 + m.len()));
-                    template(&mut out);
-                    if let Some(m) = m {
-                        out.push_str(": ");
-                        out.push_str(m);
-                    }
-                    out
-                }
-                Wording::Grant(Some(m), _) | Wording::GrantItem(Some(m), _) => {
-                    let mut out = String::with_capacity(AMOUNT.len() + room + 2 + m.len());
-                    out.push_str(AMOUNT);
-                    template(&mut out);
-                    out.push_str(": ");
-                    out.push_str(m);
-                    out
-                }
-                Wording::Grant(None, amount) | Wording::GrantItem(None, amount) => {
-                    let mut out = String::with_capacity(AMOUNT.len() + room + 3 + ROOM + 4);
-                    out.push_str(AMOUNT);
-                    template(&mut out);
-                    out.push_str(" = ");
-                    write_money(&mut out, *amount);
-                    out.push_str(" 元");
-                    out
-                }
-                Wording::NotCounted => {
-                    let mut out = String::with_capacity(AMOUNT.len() + room + NOT_COUNTED.len());
-                    out.push_str(AMOUNT);
-                    template(&mut out);
-                    out.push_str(NOT_COUNTED);
-                    out
-                }
-                Wording::Fixed(f) => f.clone(),
-            };
-            Reason {
-                text,
-                passed: c.passed,
+        let args = self.args.as_slice();
+        let reasons = |captured: &[Captured], room: usize| {
+            let mut reasons = Reasons::with_capacity(room, captured.len());
+            for c in captured {
+                let (a, b) = (c.args.0 as usize, c.args.1 as usize);
+                let values = args.get(a..b).unwrap_or_default();
+                reasons.push_with(c.passed, |out| write_reason(out, c, values, firm));
             }
+            reasons
         };
         let item = |i: &CapturedItem| Item {
             key: i.key.to_owned(),
             date: i.date,
             amount: i.amount,
             passed: i.passed,
-            reasons: i.reasons.iter().map(text).collect(),
+            reasons: reasons(&i.reasons, i.room),
         };
         State {
             explain: self.full,
             stop_when_decided: self.stop,
             failed: self.failed,
-            reasons: self.reasons.iter().map(text).collect(),
+            reasons: reasons(&self.reasons, self.room),
             amount: self.amount,
             items: self.items.iter().map(item).collect(),
             open: self.open.as_ref().map(item),
@@ -313,13 +283,13 @@ impl<'a> Effects<'a> {
             date: i.date,
             amount: i.amount,
             passed: i.passed,
-            reasons: Vec::new(),
+            reasons: Reasons::new(),
         };
         State {
             explain: false,
             stop_when_decided: self.stop,
             failed: self.failed,
-            reasons: Vec::new(),
+            reasons: Reasons::new(),
             amount: self.amount,
             items: self.items.into_iter().map(item).collect(),
             open: self.open.map(item),
@@ -329,8 +299,60 @@ impl<'a> Effects<'a> {
     }
 }
 
-const AMOUNT: &str = "金额 ";
-const NOT_COUNTED: &str = ": 条件未满足, 不计";
+/// One captured reason's text, exactly as `state.rs` words it, appended to `out`.
+#[inline]
+fn write_reason(out: &mut String, c: &Captured, values: &[Value], firm: &FirmView) {
+    let template = |out: &mut String| {
+        let mut values = values.iter();
+        render_with(out, c.text, |out, spec| {
+            values
+                .next()
+                .map(|v| write_value(out, v, spec, firm))
+                .is_some()
+        });
+    };
+    match &c.wording {
+        Wording::Condition(m) => {
+            template(out);
+            if let Some(m) = m {
+                out.push_str(": ");
+                out.push_str(m);
+            }
+        }
+        Wording::Grant(Some(m), _) | Wording::GrantItem(Some(m), _) => {
+            out.push_str(AMOUNT);
+            template(out);
+            out.push_str(": ");
+            out.push_str(m);
+        }
+        Wording::Grant(None, amount) | Wording::GrantItem(None, amount) => {
+            out.push_str(AMOUNT);
+            template(out);
+            out.push_str(" = ");
+            write_money(out, *amount);
+            out.push_str(" 元");
+        }
+        Wording::NotCounted => {
+            out.push_str(AMOUNT);
+            template(out);
+            out.push_str(NOT_COUNTED);
+        }
+        Wording::Fixed(f) => out.push_str(f),
+    }
+}
+
+impl Wording {
+    /// Room for what the wording adds to the rule's text (see [`ROOM`]).
+    fn room(&self) -> usize {
+        match self {
+            Self::Condition(m) => m.as_ref().map_or(0, |m| 2 + m.len()),
+            Self::Grant(Some(m), _) | Self::GrantItem(Some(m), _) => AMOUNT.len() + 2 + m.len(),
+            Self::Grant(None, _) | Self::GrantItem(None, _) => AMOUNT.len() + 3 + ROOM + 4,
+            Self::NotCounted => AMOUNT.len() + NOT_COUNTED.len(),
+            Self::Fixed(f) => f.len(),
+        }
+    }
+}
 
 /// Room for a number in a reason: most fit, a longer one grows the text.
 const ROOM: usize = 16;
