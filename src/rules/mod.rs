@@ -20,6 +20,7 @@ mod policy;
 mod reasons;
 mod ruleset;
 mod state;
+mod template;
 mod view;
 
 pub use api::Day;

@@ -9,7 +9,8 @@ use super::value::Value;
 use super::{Halt, HandOver};
 use crate::rules::decision::{Item, Reasons};
 use crate::rules::format::{Spec, write_date, write_decimal, write_int, write_money};
-use crate::rules::state::{AMOUNT, NOT_COUNTED, State, half_up, render_with, show};
+use crate::rules::state::{AMOUNT, NOT_COUNTED, State, half_up, show};
+use crate::rules::template;
 use crate::rules::view::FirmView;
 
 /// How a captured reason is worded once rendered (the same formats as `state.rs`).
@@ -304,7 +305,7 @@ impl<'a> Effects<'a> {
 fn write_reason(out: &mut String, c: &Captured, values: &[Value], firm: &FirmView) {
     let template = |out: &mut String| {
         let mut values = values.iter();
-        render_with(out, c.text, |out, spec| {
+        template::render(out, c.text, |out, spec| {
             values
                 .next()
                 .map(|v| write_value(out, v, spec, firm))

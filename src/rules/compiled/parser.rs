@@ -9,6 +9,7 @@ use super::NotInSubset;
 use super::ir::{Arith, Block, Cmp, Const, Expr, Func, Method, Prop, Source, Step, Stmt};
 use super::lexer::Tok;
 use crate::rules::api::Day;
+use crate::rules::template;
 
 /// The most variables a compiled rule may declare (rhai's own limit is 256 live variables).
 const MAX_SLOTS: usize = 256;
@@ -456,7 +457,11 @@ impl<'t> Parser<'t> {
                 self.pos += 1;
                 let f = Func::of(name)
                     .ok_or_else(|| NotInSubset::new(format!("不支持的函数 '{name}'")))?;
-                Ok(Expr::Call(f, self.args(")")?))
+                let mut args = self.args(")")?;
+                if matches!(f, Func::Require | Func::Grant | Func::GrantItem) {
+                    split_reason(&mut args)?;
+                }
+                Ok(Expr::Call(f, args))
             }
             Tok::Ident(name) => match self.lookup(name) {
                 Some(Binding::Slot(s)) => Ok(Expr::Local(s)),
@@ -483,6 +488,24 @@ impl<'t> Parser<'t> {
             Some(v) => Expr::Const(constant(v)?),
             None => Expr::HandOver("参数在此日期未生效"),
         })
+    }
+}
+
+/// A condition's reason text (its second argument), split into pieces and placeholders once
+/// here rather than at each rendering (see `rules::template`). The compiled subset takes only a
+/// constant text: one computed at run time could not be split, and rendering every text that
+/// reaches a condition as a split one keeps the two paths' texts identical.
+fn split_reason(args: &mut [Expr]) -> Res<()> {
+    match args.get_mut(1) {
+        Some(Expr::Const(Const::Str(text))) => {
+            *text = template::split(text)
+                .ok_or_else(|| NotInSubset::new("理由文字过长"))?
+                .into();
+            Ok(())
+        }
+        // Not a text: rhai decides what happens (the evaluation is handed over to it).
+        None | Some(Expr::Const(_) | Expr::HandOver(_)) => Ok(()),
+        Some(_) => Err(NotInSubset::new("理由文字应为字符串常量")),
     }
 }
 
