@@ -17,9 +17,7 @@ use super::repo;
 use crate::audit::{self, Actor, AuditEntry};
 use crate::grants;
 use crate::policies::{find_version, policy_of};
-use crate::rules::{
-    Allocation, CrossFirmPlan, Decision, Period, Policy, Reasons, plan_cross_firm,
-};
+use crate::rules::{Allocation, CrossFirmPlan, Decision, Period, Policy, Reasons, plan_cross_firm};
 
 /// What finalisation did.
 #[derive(Debug, Clone, Default)]

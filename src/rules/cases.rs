@@ -158,8 +158,9 @@ fn decide(
             d[0].items.clear();
             d[0].error = None;
             d[0].items.clear();
-            d[0].reasons = super::Reasons::new();
-            d[0].reasons.push(&format!("{as_of} 不在政策施行期内"), false);
+            let mut reasons = super::Reasons::new();
+            reasons.push(&format!("{as_of} 不在政策施行期内"), false);
+            d[0].reasons = reasons;
         }
         apply_cross_firm(policy, &mut d, &HashSet::new());
         let [d] = d;

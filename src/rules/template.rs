@@ -61,13 +61,20 @@ fn spec_code(spec: Spec) -> usize {
 /// `text` rendered into `out`, each value appended by `next(out, spec)` (false: none left, `?`):
 /// the contract of `state::render_with`, for a text [`split`] when its rule was compiled.
 #[inline]
-pub(crate) fn render(out: &mut String, text: &str, mut next: impl FnMut(&mut String, Spec) -> bool) {
+pub(crate) fn render(
+    out: &mut String,
+    text: &str,
+    mut next: impl FnMut(&mut String, Spec) -> bool,
+) {
     let Some(split) = text.strip_prefix(MARK) else {
         return render_with(out, text, next);
     };
     let mut chars = split.chars();
     let header_len = chars.next().map_or(0, |c| c as usize);
-    let (header, mut pieces) = chars.as_str().split_at_checked(header_len).unwrap_or_default();
+    let (header, mut pieces) = chars
+        .as_str()
+        .split_at_checked(header_len)
+        .unwrap_or_default();
     for entry in header.chars() {
         let entry = entry as usize;
         let (piece, rest) = pieces.split_at_checked(entry / 4).unwrap_or((pieces, ""));
@@ -152,7 +159,9 @@ mod tests {
     fn an_unsplit_text_renders_as_before() {
         let mut left = 1;
         let mut out = String::new();
-        render(&mut out, "{} 与 {%}", |out, spec| show(out, spec, &mut left));
+        render(&mut out, "{} 与 {%}", |out, spec| {
+            show(out, spec, &mut left)
+        });
         assert_eq!(out, "<> 与 ?");
     }
 
