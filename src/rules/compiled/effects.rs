@@ -16,6 +16,8 @@ use crate::rules::state::{AMOUNT, State, half_up, show};
 use crate::rules::view::FirmView;
 use reason::{Deferred, Ending, Target, write_reason};
 
+pub(crate) use reason::write_constant;
+
 /// An item (`item` … `grant_item`) and its reasons.
 #[derive(Debug)]
 pub(crate) struct CapturedItem<'a> {

@@ -6,6 +6,7 @@ use rhai::{Dynamic, INT, ImmutableString};
 use rust_decimal::Decimal;
 
 use super::NotInSubset;
+use super::effects;
 use super::ir::{Arith, Block, Cmp, Const, Expr, Func, Method, Prop, Source, Step, Stmt};
 use super::lexer::Tok;
 use crate::rules::api::Day;
@@ -492,20 +493,32 @@ impl<'t> Parser<'t> {
 }
 
 /// A condition's reason text (its second argument), split into pieces and placeholders once
-/// here rather than at each rendering (see `rules::template`). The compiled subset takes only a
-/// constant text: one computed at run time could not be split, and rendering every text that
-/// reaches a condition as a split one keeps the two paths' texts identical.
+/// here rather than at each rendering (see `rules::template`), with the values that are
+/// constants already written into it. The compiled subset takes only a constant text: one
+/// computed at run time could not be split, and every text that reaches a condition is rendered
+/// as a split one.
 fn split_reason(args: &mut [Expr]) -> Res<()> {
-    match args.get_mut(1) {
-        Some(Expr::Const(Const::Str(text))) => {
-            *text = template::split(text)
+    let [_, text, values @ ..] = args else {
+        return Ok(());
+    };
+    match text {
+        Expr::Const(Const::Str(text)) => {
+            let split = template::split(text, |out, k, spec| match values.get(k) {
+                None => {
+                    out.push('?');
+                    true
+                }
+                Some(Expr::Const(c)) => effects::write_constant(out, c, spec),
+                Some(_) => false,
+            });
+            *text = split
                 .ok_or_else(|| NotInSubset::new("理由文字过长"))?
                 .into();
             Ok(())
         }
         // Not a text: rhai decides what happens (the evaluation is handed over to it).
-        None | Some(Expr::Const(_) | Expr::HandOver(_)) => Ok(()),
-        Some(_) => Err(NotInSubset::new("理由文字应为字符串常量")),
+        Expr::Const(_) | Expr::HandOver(_) => Ok(()),
+        _ => Err(NotInSubset::new("理由文字应为字符串常量")),
     }
 }
 

@@ -3,6 +3,7 @@
 
 use rust_decimal::Decimal;
 
+use crate::rules::compiled::ir::Const;
 use crate::rules::compiled::value::Value;
 use crate::rules::decision::Reasons;
 use crate::rules::format::{Spec, write_date, write_decimal, write_int, write_money};
@@ -59,8 +60,7 @@ pub(super) fn write_reason<'a>(
     let (item, deferred) = (to.item, to.deferred);
     to.reasons.push_with(passed, |out| {
         out.push_str(prefix);
-        let mut values = values.iter();
-        template::render(out, text, |out, spec| match values.next() {
+        template::render(out, text, |out, k, spec| match values.get(k) {
             Some(v) => {
                 if !write_value(out, v, spec) {
                     let (value, at) = (*v, out.len());
@@ -90,6 +90,12 @@ pub(super) fn write_reason<'a>(
             Ending::NotCounted => out.push_str(NOT_COUNTED),
         }
     });
+}
+
+/// A constant among a reason's values, written into its text when the rule is compiled: as it
+/// would be when the reason is met.
+pub(crate) fn write_constant(out: &mut String, c: &Const, spec: Spec) -> bool {
+    write_value(out, &Value::of(c), spec)
 }
 
 /// One value in a reason, exactly as `state::show` shows the same value held by rhai; `false`
