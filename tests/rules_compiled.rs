@@ -283,6 +283,89 @@ fn arrays_keep_rhais_value_semantics_on_the_compiled_path() {
 }
 
 #[test]
+fn reason_texts_are_rhais_byte_for_byte_whatever_their_values() {
+    // Arrange: (name, rule, a text the full explanation must hold). Values that are constants
+    // are written into the text when the rule is compiled, the others when the reason is met,
+    // records (the profile, a year, a certificate, a hire) when the decision is rendered.
+    let table: [(&str, &str, &str); 5] = [
+        (
+            "constant-values",
+            "require(true, \"{} {%} {元} | {}\", params.max_layoff_rate, params.max_layoff_rate, \
+             params.max_layoff_rate, params.data_year); \
+             require(true, \"{} {} {} | {元} {%}\", params.region_prefix, true, (), params.data_year); \
+             grant(1, \"{元}\", params.min_paid_months);",
+            "0.055 5.50% 0.06 | 2025",
+        ),
+        (
+            "too-few-values-and-braces",
+            "require(true, \"{ 甲 } {{}} {元 {%} {} {}\", params.rate_sme); \
+             require(true, \"{}{}{}\"); grant(1, \"{}\", params.data_year);",
+            "{ 甲 } {0.6} {元 ? ? ?",
+        ),
+        (
+            "constants-between-values",
+            "let y = annual(params.data_year); \
+             require(y.layoffs >= 0, \"{}年裁员 {} 人 (上限 {%}), 营收 {元} 元\", \
+             params.data_year, y.layoffs, params.max_layoff_rate, y.revenue); \
+             require(annual(2024).revenue > 0, \"{}年营收 {元}\", 2024, annual(2024).revenue); \
+             grant(y.revenue * params.rate_sme, \"{元} × {%}\", y.revenue, params.rate_sme);",
+            "2025年裁员 3 人 (上限 5.50%), 营收 50000000.50 元",
+        ),
+        (
+            "records-shown",
+            "let y = annual(2025); require(true, \"档案 {} / 年度 {}\", profile, y); \
+             for c in certs(\"high_tech\") { require(true, \"证书 {}{}: {}\", c, c, c.kind); } \
+             for h in profile.hires { item(h.person, h.hired_on); require(true, \"{} 是 {}\", h.category, h); \
+             grant_item(1500, \"人员 {}\", h); }",
+            "youth_unemployed 是 ",
+        ),
+        (
+            "missing-data",
+            "require(annual(2024).revenue >= 0, \"{}年营收 {元} 元\", 2024, annual(2024).revenue); \
+             grant(annual(2024).revenue, \"{}年营收\", 2024);",
+            "2024年营收 0.00 元: ",
+        ),
+    ];
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (name, rule, _) in &table {
+        folder(dir.path(), name, rule);
+    }
+    let set = RuleSet::load(dir.path()).expect("the table compiles on rhai");
+    let profile = validate_line(
+        r#"{"uscc":"91370100MA00000010","status":"active","region_code":"370181","annual":[{"year":2025,"revenue":"50000000.5","employees_avg":200,"layoffs":3}],"certifications":[{"kind":"high_tech","level":"national","recognized_on":"2025-03-01","expires_on":"2028-02-28","first_time":true}],"hires":[{"person":"00000000000000000000000000000000000000000000000000000000000000aa","category":"youth_unemployed","age_at_hire":20,"hired_on":"2025-09-01","contract_signed":true,"insured_months":4}]}"#,
+    )
+    .expect("valid profile");
+    let firm = FirmView::new(&profile);
+    let as_of = NaiveDate::from_ymd_opt(2026, 3, 1).expect("date");
+    let engine = RuleEngine::shared();
+
+    for (name, _, expected) in &table {
+        let (policy, params) = compiled_policy(&set, name, as_of);
+        for explain in MODES {
+            // Act
+            let compiled = engine.evaluate_compiled(policy, &params, &firm, as_of, explain);
+            let reference = engine.evaluate_interpreted(policy, &params, &firm, as_of, explain);
+
+            // Assert
+            let compiled = compiled.unwrap_or_else(|why| panic!("{name}: handed over: {why}"));
+            assert_eq!(compiled, reference, "{name} ({explain:?})");
+            if explain == Explain::Full {
+                let texts: Vec<&str> = compiled
+                    .reasons
+                    .iter()
+                    .chain(compiled.items.iter().flat_map(|i| i.reasons.iter()))
+                    .map(|r| r.text)
+                    .collect();
+                assert!(
+                    texts.iter().any(|t| t.contains(expected)),
+                    "{name}: {expected:?} in {texts:#?}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
 fn fused_field_tests_decide_as_rhai_with_the_field_present_failing_or_missing() {
     // Arrange: each form the parser fuses into one node (a firm field against a constant), on
     // a firm that passes it, one that fails it and one without the field (missing data must
@@ -368,6 +451,10 @@ fn rules_outside_the_subset_run_on_rhai() {
         (
             "string-method-outside",
             "require(profile.region_code.len() == 6, \"x\"); grant(1, \"x\");",
+        ),
+        (
+            "reason-text-computed",
+            "let t = \"裁员 {} 人\"; require(true, t, 1); grant(1, \"x\");",
         ),
     ];
     let dir = tempfile::tempdir().expect("tempdir");

@@ -17,7 +17,7 @@ use super::repo;
 use crate::audit::{self, Actor, AuditEntry};
 use crate::grants;
 use crate::policies::{find_version, policy_of};
-use crate::rules::{Allocation, CrossFirmPlan, Decision, Period, Policy, plan_cross_firm};
+use crate::rules::{Allocation, CrossFirmPlan, Decision, Period, Policy, Reasons, plan_cross_firm};
 
 /// What finalisation did.
 #[derive(Debug, Clone, Default)]
@@ -197,7 +197,7 @@ async fn plan_population(
             policy: Arc::clone(&policy.key),
             eligible: true,
             amount: r.amount,
-            reasons: Vec::new(),
+            reasons: Reasons::new(),
             items: r
                 .items
                 .as_array()

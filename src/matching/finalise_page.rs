@@ -13,7 +13,7 @@ use crate::audit::{self, Actor, AuditEntry};
 use crate::grants::{self, EligibleResult, GrantBatch, NewGrant};
 use crate::notices::{GrantNotice, NoticeKind, enqueue_grant_notices};
 use crate::policies::mode_text;
-use crate::rules::{Decision, Item, Policy, Reason};
+use crate::rules::{Decision, Item, Policy, Reason, Reasons};
 
 /// Creates the grants of one page with their persons, audit rows and notices; updates the
 /// provisional amounts of pro rata grants that exist.
@@ -81,7 +81,7 @@ pub(super) async fn finalise_page(
         reasons.push(
             d.reasons
                 .iter()
-                .map(|r| r.text.clone())
+                .map(|r| r.text.to_owned())
                 .collect::<Vec<String>>(),
         );
         fresh.push((*grant_id, *d));
@@ -114,7 +114,7 @@ pub(super) fn decision_of(policy: &Policy, r: &EligibleResult) -> Decision {
     let reasons = r
         .reasons
         .as_array()
-        .map_or_else(Vec::new, |a| a.iter().map(reason_of).collect());
+        .map_or_else(Reasons::new, |a| a.iter().map(reason_of).collect());
     let items = r
         .items
         .as_array()
@@ -130,9 +130,9 @@ pub(super) fn decision_of(policy: &Policy, r: &EligibleResult) -> Decision {
     }
 }
 
-fn reason_of(v: &Value) -> Reason {
+fn reason_of(v: &Value) -> Reason<'_> {
     Reason {
-        text: v["text"].as_str().unwrap_or_default().to_owned(),
+        text: v["text"].as_str().unwrap_or_default(),
         passed: v["passed"].as_bool().unwrap_or(false),
     }
 }
@@ -145,6 +145,6 @@ pub(super) fn item_of(v: &Value) -> Option<Item> {
         passed: v["passed"].as_bool()?,
         reasons: v["reasons"]
             .as_array()
-            .map_or_else(Vec::new, |a| a.iter().map(reason_of).collect()),
+            .map_or_else(Reasons::new, |a| a.iter().map(reason_of).collect()),
     })
 }

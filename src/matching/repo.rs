@@ -5,7 +5,7 @@ use serde_json::Value;
 use sqlx::PgExecutor;
 use sqlx::types::Json;
 
-use crate::rules::{Decision, Item, Reason};
+use crate::rules::{Decision, Item, Reasons};
 
 /// A claimed shard.
 #[derive(Debug, Clone)]
@@ -213,7 +213,7 @@ pub struct ResultColumns {
     pub snapshot_ids: Vec<i64>,
     pub eligible: Vec<bool>,
     pub amounts: Vec<rust_decimal::Decimal>,
-    pub reasons: Vec<Json<Vec<Reason>>>,
+    pub reasons: Vec<Json<Reasons>>,
     pub items: Vec<Json<Vec<Item>>>,
     pub errors: Vec<Option<String>>,
     pub failed: Vec<i32>,
@@ -261,7 +261,7 @@ pub async fn store_results(
         &rows.snapshot_ids,
         &rows.eligible,
         &rows.amounts,
-        &rows.reasons as &[Json<Vec<Reason>>],
+        &rows.reasons as &[Json<Reasons>],
         &rows.items as &[Json<Vec<Item>>],
         &rows.errors as &[Option<String>],
         &rows.failed

@@ -158,10 +158,9 @@ fn decide(
             d[0].items.clear();
             d[0].error = None;
             d[0].items.clear();
-            d[0].reasons = vec![super::Reason {
-                text: format!("{as_of} 不在政策施行期内"),
-                passed: false,
-            }];
+            let mut reasons = super::Reasons::new();
+            reasons.push(&format!("{as_of} 不在政策施行期内"), false);
+            d[0].reasons = reasons;
         }
         apply_cross_firm(policy, &mut d, &HashSet::new());
         let [d] = d;
@@ -177,7 +176,7 @@ fn compare(case: &Case, d: &Decision) -> Vec<(String, String)> {
         .iter()
         .chain(d.items.iter().flat_map(|i| i.reasons.iter()))
         .filter(|r| !r.passed)
-        .map(|r| r.text.as_str())
+        .map(|r| r.text)
         .collect();
     let actual = || {
         format!(

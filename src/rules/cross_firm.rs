@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 
 use rust_decimal::{Decimal, RoundingStrategy};
 
-use super::decision::{Decision, Explain, Reason};
+use super::decision::{Decision, Explain};
 use super::policy::{Allocation, Policy};
 
 /// The reason a firm sees on a hire granted to another firm.
@@ -44,10 +44,7 @@ impl CrossFirmPlan {
                 };
                 item.passed = false;
                 item.amount = Decimal::ZERO;
-                item.reasons.push(Reason {
-                    text: GRANTED_ELSEWHERE.into(),
-                    passed: false,
-                });
+                item.reasons.push(GRANTED_ELSEWHERE, false);
             }
             let explain = if d.reasons.is_empty() {
                 Explain::DecisionOnly
@@ -178,11 +175,12 @@ fn scale(d: &mut Decision, budget: Decimal, total: Decimal) {
     let raw = d.amount;
     // Multiply first: exact in 28 digits for amounts in yuan, then one rounding down.
     d.amount = (raw * budget / total).round_dp_with_strategy(2, RoundingStrategy::ToZero);
-    d.reasons.push(Reason {
-        text: format!(
-            "{SCALED}: {raw:.2} × 预算 {budget:.2} / 合计 {total:.2} = {:.2} 元 (向下取整到分)",
-            d.amount
-        ),
-        passed: true,
+    let amount = d.amount;
+    d.reasons.push_with(true, |out| {
+        use std::fmt::Write;
+        let _ = write!(
+            out,
+            "{SCALED}: {raw:.2} × 预算 {budget:.2} / 合计 {total:.2} = {amount:.2} 元 (向下取整到分)"
+        );
     });
 }

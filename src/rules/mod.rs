@@ -17,8 +17,10 @@ mod engine;
 mod format;
 pub mod native;
 mod policy;
+mod reasons;
 mod ruleset;
 mod state;
+mod template;
 mod view;
 
 pub use api::Day;
@@ -27,7 +29,7 @@ pub use cross_firm::{
     CrossFirmPlan, GRANTED_ELSEWHERE, SCALED, apply_cross_firm, per_person_once, plan_cross_firm,
     pro_rata,
 };
-pub use decision::{Decision, Explain, Item, PolicyKey, Reason, money_string};
+pub use decision::{Decision, Explain, Item, PolicyKey, Reason, Reasons, money_string};
 pub use engine::{Limits, RuleEngine};
 pub use policy::{
     Allocation, Mode, Param, Params, Period, Policy, PolicyMeta, Window, read_folder,

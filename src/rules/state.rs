@@ -8,7 +8,7 @@ use rhai::{Dynamic, EvalAltResult};
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use super::api::Day;
-use super::decision::{Item, Reason};
+use super::decision::{Item, Reasons};
 use super::format::{Spec, write_decimal};
 use super::format::{write_date, write_int};
 use super::view::FirmView;
@@ -26,7 +26,7 @@ pub(crate) struct State {
     pub(crate) failed: bool,
     /// Missing data read since the last condition; it fails the next condition.
     pub(crate) missing: Option<String>,
-    pub(crate) reasons: Vec<Reason>,
+    pub(crate) reasons: Reasons,
     pub(crate) amount: Option<Decimal>,
     pub(crate) items: Vec<Item>,
     pub(crate) open: Option<Item>,
@@ -62,15 +62,21 @@ pub(crate) fn missing<T>(what: impl FnOnce() -> String, placeholder: T) -> T {
 }
 
 /// Renders `{}` (as is), `{%}` (a rate as a percentage, 2 decimals) and `{元}` (money, 2 decimals).
-pub(crate) fn render<A: Borrow<Dynamic>>(text: &str, args: &[A]) -> String {
-    let mut args = args.iter();
+#[cfg(test)]
+fn render<A: Borrow<Dynamic>>(text: &str, args: &[A]) -> String {
     let mut out = String::with_capacity(text.len() + 16);
-    render_with(&mut out, text, |out, spec| {
+    write_rendered(&mut out, text, args);
+    out
+}
+
+/// [`render`] appended to `out`.
+fn write_rendered<A: Borrow<Dynamic>>(out: &mut String, text: &str, args: &[A]) {
+    let mut args = args.iter();
+    render_with(out, text, |out, spec| {
         args.next()
             .map(|a| write_shown(out, a.borrow(), spec))
             .is_some()
     });
-    out
 }
 
 /// [`render`] into `out`, each argument appended by `next(out, spec)` (false: none left, `?`).
@@ -172,22 +178,24 @@ pub(crate) fn record<A: Borrow<Dynamic>>(passed: bool, text: &str, args: &[A]) -
     STATE.with_borrow_mut(|s| {
         let missing = s.missing.take();
         let passed = passed && missing.is_none();
-        let reason = s.explain.then(|| {
-            let t = render(text, args);
-            Reason {
-                text: missing.map_or(t.clone(), |m| format!("{t}: {m}")),
-                passed,
-            }
-        });
-        match s.open.as_mut() {
+        let reasons = match s.open.as_mut() {
             Some(item) => {
                 item.passed &= passed;
-                item.reasons.extend(reason);
+                &mut item.reasons
             }
             None => {
                 s.failed |= !passed;
-                s.reasons.extend(reason);
+                &mut s.reasons
             }
+        };
+        if s.explain {
+            reasons.push_with(passed, |out| {
+                write_rendered(out, text, args);
+                if let Some(m) = &missing {
+                    out.push_str(": ");
+                    out.push_str(m);
+                }
+            });
         }
         decided(s)
     })
@@ -210,12 +218,17 @@ pub(crate) fn grant<A: Borrow<Dynamic>>(amount: &Dynamic, text: &str, args: &[A]
         }
         let missing = s.missing.take();
         if s.explain {
-            let t = render(text, args);
-            let (text, passed) = match &missing {
-                Some(m) => (format!("金额 {t}: {m}"), false),
-                None => (format!("金额 {t} = {amount:.2} 元"), true),
-            };
-            s.reasons.push(Reason { text, passed });
+            s.reasons.push_with(missing.is_none(), |out| {
+                out.push_str(AMOUNT);
+                write_rendered(out, text, args);
+                match &missing {
+                    Some(m) => {
+                        out.push_str(": ");
+                        out.push_str(m);
+                    }
+                    None => write_amount(out, amount),
+                }
+            });
         }
         match missing {
             Some(_) => s.failed = true,
@@ -234,9 +247,9 @@ pub(crate) fn open_item(key: &str, date: Day) -> Res<()> {
         if let Some(m) = s.missing.take() {
             s.failed = true;
             if s.explain {
-                s.reasons.push(Reason {
-                    text: format!("规则读取了缺失的数据: {m}"),
-                    passed: false,
+                s.reasons.push_with(false, |out| {
+                    out.push_str("规则读取了缺失的数据: ");
+                    out.push_str(&m);
                 });
             }
             decided(s)?;
@@ -246,7 +259,7 @@ pub(crate) fn open_item(key: &str, date: Day) -> Res<()> {
             date: date.0,
             amount: Decimal::ZERO,
             passed: true,
-            reasons: Vec::new(),
+            reasons: Reasons::new(),
         });
         Ok(())
     })
@@ -262,20 +275,34 @@ pub(crate) fn grant_item<A: Borrow<Dynamic>>(amount: &Dynamic, text: &str, args:
             item.amount = amount;
         }
         if s.explain {
-            let t = render(text, args);
-            let text = match missing {
-                Some(m) => format!("金额 {t}: {m}"),
-                None if item.passed => format!("金额 {t} = {amount:.2} 元"),
-                None => format!("金额 {t}: 条件未满足, 不计"),
-            };
-            item.reasons.push(Reason {
-                text,
-                passed: item.passed,
+            item.reasons.push_with(item.passed, |out| {
+                out.push_str(AMOUNT);
+                write_rendered(out, text, args);
+                match &missing {
+                    Some(m) => {
+                        out.push_str(": ");
+                        out.push_str(m);
+                    }
+                    None if item.passed => write_amount(out, amount),
+                    None => out.push_str(NOT_COUNTED),
+                }
             });
         }
         s.items.push(item);
         Ok(())
     })
+}
+
+/// What a `grant`'s or `grant_item`'s reason starts with.
+pub(crate) const AMOUNT: &str = "金额 ";
+
+/// What a failed item's `grant_item` reason ends with.
+pub(crate) const NOT_COUNTED: &str = ": 条件未满足, 不计";
+
+/// ` = <amount> 元`, the end of a granted amount's reason.
+fn write_amount(out: &mut String, amount: Decimal) {
+    use std::fmt::Write;
+    let _ = write!(out, " = {amount:.2} 元");
 }
 
 pub(crate) fn half_up(d: Decimal) -> Decimal {

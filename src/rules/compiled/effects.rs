@@ -1,67 +1,58 @@
-//! What `require`, `grant`, `item`/`grant_item` record on the compiled path: the same rules as
-//! `state.rs`, but a reason is *captured* (its template and typed values) and formatted only
-//! when the decision is rendered ([`Effects::render`]), so the texts are identical.
+//! What `require`, `grant`, `item`/`grant_item` record on the compiled path: the same rules and
+//! the same texts as `state.rs`. With explanations, each reason is written as it is met,
+//! straight into the decision's (or its item's) text buffer: its text was split into pieces and
+//! placeholders when the rule was compiled (`rules::template`), so writing it copies pieces and
+//! formats values.
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
+mod reason;
+
 use super::value::Value;
 use super::{Halt, HandOver};
-use crate::rules::decision::{Item, Reason};
+use crate::rules::decision::{Item, Reasons};
 use crate::rules::engine::Recorded;
-
-use crate::rules::format::{Spec, write_date, write_decimal, write_int, write_money};
-use crate::rules::state::{State, half_up, render_with, show};
+use crate::rules::state::{AMOUNT, State, half_up, show};
 use crate::rules::view::FirmView;
+use reason::{Deferred, Ending, Target, write_reason};
 
-/// How a captured reason is worded once rendered (the same formats as `state.rs`).
-#[derive(Debug)]
-enum Wording {
-    /// `require`: the text, then `: <missing>` when data was missing.
-    Condition(Option<String>),
-    /// `grant`: `金额 <text> = <amount> 元`, or `金额 <text>: <missing>`.
-    Grant(Option<String>, Decimal),
-    /// `grant_item`: as `grant`, or `金额 <text>: 条件未满足, 不计` for a failed item.
-    GrantItem(Option<String>, Decimal),
-    /// `grant_item` of a failed item: `金额 <text>: 条件未满足, 不计`.
-    NotCounted,
-    /// Fixed text.
-    Fixed(String),
-}
+pub(crate) use reason::write_constant;
 
-/// One reason, not yet formatted: the rule's text and its values (a range of `Effects::args`).
-#[derive(Debug)]
-pub(crate) struct Captured<'a> {
-    text: &'a str,
-    args: (u32, u32),
-    wording: Wording,
-    passed: bool,
-}
-
+/// An item (`item` … `grant_item`) and its reasons.
 #[derive(Debug)]
 pub(crate) struct CapturedItem<'a> {
     key: &'a str,
     date: NaiveDate,
     amount: Decimal,
     passed: bool,
-    reasons: Vec<Captured<'a>>,
+    reasons: Reasons,
 }
 
 /// The per-evaluation record of the compiled path.
 #[derive(Debug, Default)]
 pub(crate) struct Effects<'a> {
-    /// Capture reasons (`Explain::Full`).
+    /// Write reasons (`Explain::Full`).
     pub(crate) full: bool,
     /// Stop at the first failed firm-level condition (`Explain::DecisionOnly`).
     pub(crate) stop: bool,
     pub(crate) failed: bool,
     pub(crate) missing: Option<String>,
-    reasons: Vec<Captured<'a>>,
-    args: Vec<Value<'a>>,
+    reasons: Reasons,
     amount: Option<Decimal>,
     items: Vec<CapturedItem<'a>>,
     open: Option<CapturedItem<'a>>,
+    /// Records shown in reasons, written in when the decision is rendered (see [`Deferred`]).
+    deferred: Vec<Deferred<'a>>,
 }
+
+/// Room for a decision's reasons (bytes of text, reasons), allocated once: the sample rules'
+/// decisions take up to about 400 bytes and 7 reasons; a longer explanation grows the buffer.
+const DECISION_TEXT: (usize, usize) = (512, 8);
+
+/// Room for an item's reasons (see [`DECISION_TEXT`]): the sample rules' take up to about 230
+/// bytes and 5 reasons.
+const ITEM_TEXT: (usize, usize) = (256, 6);
 
 fn to_decimal(v: &Value) -> Result<Decimal, Halt> {
     match v {
@@ -73,14 +64,15 @@ fn to_decimal(v: &Value) -> Result<Decimal, Halt> {
 
 impl<'a> Effects<'a> {
     pub(crate) fn new(full: bool, stop: bool) -> Self {
-        // With explanations, room for a typical rule's reasons and values at once, instead of
-        // growing each array a few times.
-        let (reasons, args) = if full { (16, 32) } else { (0, 0) };
+        let reasons = if full {
+            Reasons::with_capacity(DECISION_TEXT.0, DECISION_TEXT.1)
+        } else {
+            Reasons::new()
+        };
         Self {
             full,
             stop,
-            reasons: Vec::with_capacity(reasons),
-            args: Vec::with_capacity(args),
+            reasons,
             ..Self::default()
         }
     }
@@ -100,23 +92,6 @@ impl<'a> Effects<'a> {
         }
     }
 
-    fn capture(
-        &mut self,
-        text: &'a str,
-        args: &[Value<'a>],
-        wording: Wording,
-        passed: bool,
-    ) -> Captured<'a> {
-        let start = self.args.len() as u32;
-        self.args.extend_from_slice(args);
-        Captured {
-            text,
-            args: (start, self.args.len() as u32),
-            wording,
-            passed,
-        }
-    }
-
     pub(crate) fn require(
         &mut self,
         passed: bool,
@@ -131,18 +106,13 @@ impl<'a> Effects<'a> {
         }
         let missing = self.missing.take();
         let passed = passed && missing.is_none();
-        let reason = self
-            .full
-            .then(|| self.capture(text, args, Wording::Condition(missing), passed));
         match self.open.as_mut() {
-            Some(item) => {
-                item.passed &= passed;
-                item.reasons.extend(reason);
-            }
-            None => {
-                self.failed |= !passed;
-                self.reasons.extend(reason);
-            }
+            Some(item) => item.passed &= passed,
+            None => self.failed |= !passed,
+        }
+        if self.full {
+            let ending = missing.as_deref().map_or(Ending::Nothing, Ending::Missing);
+            write_reason(self.target(), passed, "", text, args, ending);
         }
         self.decided()
     }
@@ -159,9 +129,10 @@ impl<'a> Effects<'a> {
         }
         let missing = self.missing.take();
         if self.full {
-            let passed = missing.is_none();
-            let r = self.capture(text, args, Wording::Grant(missing.clone(), amount), passed);
-            self.reasons.push(r);
+            let ending = missing
+                .as_deref()
+                .map_or(Ending::Amount(amount), Ending::Missing);
+            write_reason(self.target(), missing.is_none(), AMOUNT, text, args, ending);
         }
         match missing {
             Some(_) => self.failed = true,
@@ -177,22 +148,24 @@ impl<'a> Effects<'a> {
         if let Some(m) = self.missing.take() {
             self.failed = true;
             if self.full {
-                let r = self.capture(
-                    "",
-                    &[],
-                    Wording::Fixed(format!("规则读取了缺失的数据: {m}")),
-                    false,
-                );
-                self.reasons.push(r);
+                self.reasons.push_with(false, |out| {
+                    out.push_str("规则读取了缺失的数据: ");
+                    out.push_str(&m);
+                });
             }
             self.decided()?;
         }
+        let reasons = if self.full {
+            Reasons::with_capacity(ITEM_TEXT.0, ITEM_TEXT.1)
+        } else {
+            Reasons::new()
+        };
         self.open = Some(CapturedItem {
             key,
             date,
             amount: Decimal::ZERO,
             passed: true,
-            reasons: Vec::new(),
+            reasons,
         });
         Ok(())
     }
@@ -214,24 +187,40 @@ impl<'a> Effects<'a> {
             item.amount = amount;
         }
         if self.full {
-            let passed = item.passed;
-            let wording = match missing {
-                Some(m) => Wording::GrantItem(Some(m), amount),
-                None if passed => Wording::GrantItem(None, amount),
-                None => Wording::NotCounted,
+            let ending = match &missing {
+                Some(m) => Ending::Missing(m),
+                None if item.passed => Ending::Amount(amount),
+                None => Ending::NotCounted,
             };
-            let r = self.capture(text, args, wording, passed);
-            item.reasons.push(r);
+            let to = Target {
+                reasons: &mut item.reasons,
+                item: Some(self.items.len()),
+                deferred: &mut self.deferred,
+            };
+            write_reason(to, item.passed, AMOUNT, text, args, ending);
         }
         self.items.push(item);
         Ok(())
+    }
+
+    /// Where the next reason goes: the open item's reasons, or the decision's.
+    fn target(&mut self) -> Target<'_, 'a> {
+        let (reasons, item) = match self.open.as_mut() {
+            Some(item) => (&mut item.reasons, Some(self.items.len())),
+            None => (&mut self.reasons, None),
+        };
+        Target {
+            reasons,
+            item,
+            deferred: &mut self.deferred,
+        }
     }
 
     pub(crate) fn counted_items(&self) -> i64 {
         self.items.iter().filter(|i| i.passed).count() as i64
     }
 
-    /// What the run recorded, for `settle`: with explanations, every reason formatted.
+    /// What the run recorded, for `settle`: with explanations, every reason written.
     pub(crate) fn finish(self, firm: &FirmView) -> Recorded {
         if self.full {
             self.render(firm).into()
@@ -240,82 +229,48 @@ impl<'a> Effects<'a> {
         }
     }
 
-    /// The record as the rhai path leaves it, every captured reason formatted.
-    pub(crate) fn render(self, firm: &FirmView) -> State {
-        let args = &self.args;
-        let text = |c: &Captured| -> Reason {
-            let (a, b) = (c.args.0 as usize, c.args.1 as usize);
-            let values = args.get(a..b).unwrap_or_default();
-            // Allocated once as a rule: the text, room for its values and for the wording.
-            let room = c.text.len() + values.iter().map(room).sum::<usize>();
-            let template = |out: &mut String| {
-                let mut values = values.iter();
-                render_with(out, c.text, |out, spec| {
-                    values
-                        .next()
-                        .map(|v| write_value(out, v, spec, firm))
-                        .is_some()
-                });
-            };
-            let text = match &c.wording {
-                Wording::Condition(m) => {
-                    let mut out =
-                        String::with_capacity(room + m.as_ref().map_or(0, |m| 2 + m.len()));
-                    template(&mut out);
-                    if let Some(m) = m {
-                        out.push_str(": ");
-                        out.push_str(m);
-                    }
-                    out
-                }
-                Wording::Grant(Some(m), _) | Wording::GrantItem(Some(m), _) => {
-                    let mut out = String::with_capacity(AMOUNT.len() + room + 2 + m.len());
-                    out.push_str(AMOUNT);
-                    template(&mut out);
-                    out.push_str(": ");
-                    out.push_str(m);
-                    out
-                }
-                Wording::Grant(None, amount) | Wording::GrantItem(None, amount) => {
-                    let mut out = String::with_capacity(AMOUNT.len() + room + 3 + ROOM + 4);
-                    out.push_str(AMOUNT);
-                    template(&mut out);
-                    out.push_str(" = ");
-                    write_money(&mut out, *amount);
-                    out.push_str(" 元");
-                    out
-                }
-                Wording::NotCounted => {
-                    let mut out = String::with_capacity(AMOUNT.len() + room + NOT_COUNTED.len());
-                    out.push_str(AMOUNT);
-                    template(&mut out);
-                    out.push_str(NOT_COUNTED);
-                    out
-                }
-                Wording::Fixed(f) => f.clone(),
-            };
-            Reason {
-                text,
-                passed: c.passed,
-            }
-        };
-        let item = |i: &CapturedItem| Item {
+    /// The record as the rhai path leaves it: the reasons were written as they were met, but
+    /// for the records they show (see [`Deferred`]).
+    #[inline]
+    pub(crate) fn render(mut self, firm: &FirmView) -> State {
+        if !self.deferred.is_empty() {
+            self.show_records(firm);
+        }
+        let item = |i: CapturedItem| Item {
             key: i.key.to_owned(),
             date: i.date,
             amount: i.amount,
             passed: i.passed,
-            reasons: i.reasons.iter().map(text).collect(),
+            reasons: i.reasons,
         };
         State {
-            explain: self.full,
+            explain: true,
             stop_when_decided: self.stop,
             failed: self.failed,
-            reasons: self.reasons.iter().map(text).collect(),
+            reasons: self.reasons,
             amount: self.amount,
-            items: self.items.iter().map(item).collect(),
-            open: self.open.as_ref().map(item),
+            items: self.items.into_iter().map(item).collect(),
+            open: self.open.map(item),
             missing: self.missing,
             firm: None,
+        }
+    }
+
+    /// Writes the records shown in reasons (see [`Deferred`]) into their reasons.
+    #[cold]
+    fn show_records(&mut self, firm: &FirmView) {
+        // Last first: an insertion leaves the places of the earlier ones as they were.
+        for d in std::mem::take(&mut self.deferred).into_iter().rev() {
+            let reasons = match d.item {
+                None => Some(&mut self.reasons),
+                Some(i) => match self.items.get_mut(i) {
+                    Some(item) => Some(&mut item.reasons),
+                    None => self.open.as_mut().map(|item| &mut item.reasons),
+                },
+            };
+            if let Some(reasons) = reasons {
+                reasons.insert(d.reason, d.at, &show(&d.value.to_dynamic(firm), d.spec));
+            }
         }
     }
 
@@ -329,7 +284,7 @@ impl<'a> Effects<'a> {
                 date: i.date,
                 amount: i.amount,
                 passed: i.passed,
-                reasons: Vec::new(),
+                reasons: Reasons::new(),
             };
             self.items.into_iter().map(item).collect()
         };
@@ -338,38 +293,8 @@ impl<'a> Effects<'a> {
             missing: self.missing,
             amount: self.amount,
             unfinished_item: self.open.is_some(),
-            reasons: Vec::new(),
+            reasons: Reasons::new(),
             items,
         }
-    }
-}
-
-const AMOUNT: &str = "金额 ";
-const NOT_COUNTED: &str = ": 条件未满足, 不计";
-
-/// Room for a number in a reason: most fit, a longer one grows the text.
-const ROOM: usize = 16;
-
-/// Room for one value in a reason (see [`ROOM`]).
-#[inline]
-fn room(v: &Value) -> usize {
-    match v {
-        Value::Str(s) => s.len(),
-        Value::Date(_) => 10,
-        _ => ROOM,
-    }
-}
-
-/// One value in a reason, exactly as `state::show` shows the same value held by rhai.
-#[inline]
-fn write_value(out: &mut String, v: &Value, spec: Spec, firm: &FirmView) {
-    match v {
-        Value::Str(s) => out.push_str(s),
-        Value::Dec(d) => write_decimal(out, *d, spec),
-        Value::Int(i) => write_int(out, *i),
-        Value::Date(d) => write_date(out, *d),
-        Value::Bool(b) => out.push_str(if *b { "是" } else { "否" }),
-        Value::Unit => out.push_str("(无)"),
-        other => out.push_str(&show(&other.to_dynamic(firm), spec)),
     }
 }

@@ -6,10 +6,12 @@ use rhai::{Dynamic, INT, ImmutableString};
 use rust_decimal::Decimal;
 
 use super::NotInSubset;
+use super::effects;
 use super::fused;
 use super::ir::{Arith, Block, Cmp, Const, Expr, Func, Method, Prop, Source, Step, Stmt};
 use super::lexer::Tok;
 use crate::rules::api::Day;
+use crate::rules::template;
 
 /// The most variables a compiled rule may declare (rhai's own limit is 256 live variables).
 const MAX_SLOTS: usize = 256;
@@ -457,7 +459,11 @@ impl<'t> Parser<'t> {
                 self.pos += 1;
                 let f = Func::of(name)
                     .ok_or_else(|| NotInSubset::new(format!("不支持的函数 '{name}'")))?;
-                Ok(Expr::Call(f, self.args(")")?))
+                let mut args = self.args(")")?;
+                if matches!(f, Func::Require | Func::Grant | Func::GrantItem) {
+                    split_reason(&mut args)?;
+                }
+                Ok(Expr::Call(f, args))
             }
             Tok::Ident(name) => match self.lookup(name) {
                 Some(Binding::Slot(s)) => Ok(Expr::Local(s)),
@@ -484,6 +490,36 @@ impl<'t> Parser<'t> {
             Some(v) => Expr::Const(constant(v)?),
             None => Expr::HandOver("参数在此日期未生效"),
         })
+    }
+}
+
+/// A condition's reason text (its second argument), split into pieces and placeholders once
+/// here rather than at each rendering (see `rules::template`), with the values that are
+/// constants already written into it. The compiled subset takes only a constant text: one
+/// computed at run time could not be split, and every text that reaches a condition is rendered
+/// as a split one.
+fn split_reason(args: &mut [Expr]) -> Res<()> {
+    let [_, text, values @ ..] = args else {
+        return Ok(());
+    };
+    match text {
+        Expr::Const(Const::Str(text)) => {
+            let split = template::split(text, |out, k, spec| match values.get(k) {
+                None => {
+                    out.push('?');
+                    true
+                }
+                Some(Expr::Const(c)) => effects::write_constant(out, c, spec),
+                Some(_) => false,
+            });
+            *text = split
+                .ok_or_else(|| NotInSubset::new("理由文字过长"))?
+                .into();
+            Ok(())
+        }
+        // Not a text: rhai decides what happens (the evaluation is handed over to it).
+        Expr::Const(_) | Expr::HandOver(_) => Ok(()),
+        _ => Err(NotInSubset::new("理由文字应为字符串常量")),
     }
 }
 
