@@ -103,7 +103,10 @@ pub(crate) fn render(
     for entry in header.chunks_exact(3) {
         let (len, slot) = number(entry);
         let (piece, rest) = pieces.split_at_checked(len).unwrap_or((pieces, ""));
-        out.push_str(piece);
+        // A placeholder at the start or right after another: no copy at all.
+        if !piece.is_empty() {
+            out.push_str(piece);
+        }
         let slot = slot.first().map_or(0, |&b| usize::from(b));
         let spec = match slot % 4 {
             0 => Spec::Plain,

@@ -13,9 +13,9 @@ use super::value::Value;
 use super::{Halt, HandOver};
 use crate::rules::decision::{Item, Reasons};
 use crate::rules::engine::Recorded;
-use crate::rules::state::{AMOUNT, State, half_up, show};
+use crate::rules::state::{State, half_up, show};
 use crate::rules::view::FirmView;
-use reason::{Deferred, Ending, Target, write_reason};
+use reason::{Deferred, Ending, Subject, Target, write_reason};
 
 pub(crate) use reason::write_constant;
 
@@ -112,7 +112,14 @@ impl<'a> Effects<'a> {
         }
         if self.full {
             let ending = missing.as_deref().map_or(Ending::Nothing, Ending::Missing);
-            write_reason(self.target(), passed, "", text, args, ending);
+            write_reason(
+                self.target(),
+                passed,
+                Subject::Condition,
+                text,
+                args,
+                ending,
+            );
         }
         self.decided()
     }
@@ -132,7 +139,8 @@ impl<'a> Effects<'a> {
             let ending = missing
                 .as_deref()
                 .map_or(Ending::Amount(amount), Ending::Missing);
-            write_reason(self.target(), missing.is_none(), AMOUNT, text, args, ending);
+            let passed = missing.is_none();
+            write_reason(self.target(), passed, Subject::Amount, text, args, ending);
         }
         match missing {
             Some(_) => self.failed = true,
@@ -197,7 +205,7 @@ impl<'a> Effects<'a> {
                 item: Some(self.items.len()),
                 deferred: &mut self.deferred,
             };
-            write_reason(to, item.passed, AMOUNT, text, args, ending);
+            write_reason(to, item.passed, Subject::Amount, text, args, ending);
         }
         self.items.push(item);
         Ok(())

@@ -7,7 +7,7 @@ use crate::rules::compiled::ir::Const;
 use crate::rules::compiled::value::Value;
 use crate::rules::decision::Reasons;
 use crate::rules::format::{Spec, write_date, write_decimal, write_int, write_money};
-use crate::rules::state::NOT_COUNTED;
+use crate::rules::state::{AMOUNT, NOT_COUNTED};
 use crate::rules::template;
 
 /// A record among a reason's values (the profile, a year, a certificate, a hire): rhai shows it
@@ -46,12 +46,21 @@ pub(super) struct Target<'t, 'a> {
     pub(super) deferred: &'t mut Vec<Deferred<'a>>,
 }
 
-/// One reason: `prefix`, the rule's text with its values, then `ending`.
+/// What a reason explains.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Subject {
+    /// A condition (`require`).
+    Condition,
+    /// An amount (`grant`, `grant_item`): the text starts with `金额 `.
+    Amount,
+}
+
+/// One reason: the rule's text with its values, worded for its `subject`, then `ending`.
 #[inline]
 pub(super) fn write_reason<'a>(
     to: Target<'_, 'a>,
     passed: bool,
-    prefix: &str,
+    subject: Subject,
     text: &str,
     values: &[Value<'a>],
     ending: Ending,
@@ -59,7 +68,9 @@ pub(super) fn write_reason<'a>(
     let reason = to.reasons.len();
     let (item, deferred) = (to.item, to.deferred);
     to.reasons.push_with(passed, |out| {
-        out.push_str(prefix);
+        if subject == Subject::Amount {
+            out.push_str(AMOUNT);
+        }
         template::render(out, text, |out, k, spec| match values.get(k) {
             Some(v) => {
                 if !write_value(out, v, spec) {
