@@ -299,7 +299,7 @@ pub fn bench(args: BenchArgs) -> ExitCode {
         x(r.every_condition_per_sec, r.decision_per_sec)
     );
     println!(
-        "  explanations captured{:>12.0} evaluations/s/core  ({:.2}× every condition's time, {:.2}× the decision path's: values recorded, no text)",
+        "  explanations written {:>12.0} evaluations/s/core  ({:.2}× every condition's time, {:.2}× the decision path's: texts written, no Decision built)",
         r.captured_per_sec,
         x(r.captured_per_sec, r.every_condition_per_sec),
         x(r.captured_per_sec, r.decision_per_sec)

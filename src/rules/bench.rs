@@ -292,8 +292,8 @@ pub struct BenchReport {
     pub decision_per_sec: f64,
     /// Decision only but every condition evaluated (compiled).
     pub every_condition_per_sec: f64,
-    /// Full explanations captured (compiled: every reason's template and values recorded,
-    /// no text formatted, no `Decision` built).
+    /// Full explanations written (compiled: every reason's text written as its condition is
+    /// met, but no `Decision` settled and built).
     pub captured_per_sec: f64,
     /// Full explanations rendered to text: the `Decision` callers get (compiled).
     pub full_per_sec: f64,
@@ -362,7 +362,7 @@ fn full_pass(v: &[FirmView], p: &[&super::Policy], ps: &[super::Params], d: Naiv
     served_pass(v, p, ps, d, Explain::Full);
 }
 
-/// The compiled full path up to captured reasons (no text, no `Decision`).
+/// The compiled full path up to its written reasons (no `Decision` settled and built).
 #[inline(never)]
 fn captured_pass(views: &[FirmView], _: &[&super::Policy], params: &[super::Params], d: NaiveDate) {
     let engine = RuleEngine::shared();

@@ -220,8 +220,8 @@ impl RuleEngine {
             .map_err(|h| h.0)
     }
 
-    /// The compiled evaluation up to its captured (unformatted) reasons: what the full path
-    /// costs before any text is built. `None` when handed over. For the benchmark.
+    /// The compiled full evaluation up to its written reasons: what the full path costs before
+    /// the `Decision` is settled and built. `None` when handed over. For the benchmark.
     pub(crate) fn capture_compiled(
         &self,
         params: &Params,
