@@ -32,6 +32,17 @@ async fn quarantine(app: &TestApp, who: &Session) -> Value {
         .unwrap()
 }
 
+/// The audit trail's `after` of every close of quarantined record `id`.
+async fn closes_audited(app: &TestApp, id: i64) -> Vec<Value> {
+    sqlx::query_scalar(
+        "SELECT after FROM audit_events WHERE action = 'quarantine.close' AND entity_id = $1",
+    )
+    .bind(id.to_string())
+    .fetch_all(&app.app_pool)
+    .await
+    .unwrap()
+}
+
 async fn app_with_profiles() -> TestApp {
     let app = spawn_app().await;
     let mut feeds: HashMap<String, Vec<Value>> = HashMap::new();
@@ -283,13 +294,7 @@ async fn a_quarantined_record_is_closed_once_by_staff_with_a_note_and_audited() 
         .find(|r| r["id"] == id)
         .unwrap();
     assert_eq!(row["status"], "dismissed");
-    let audited: Vec<Value> = sqlx::query_scalar(
-        "SELECT after FROM audit_events WHERE action = 'quarantine.close' AND entity_id = $1",
-    )
-    .bind(id.to_string())
-    .fetch_all(&app.app_pool)
-    .await
-    .unwrap();
+    let audited = closes_audited(&app, id).await;
     assert_eq!(audited.len(), 1);
     assert_eq!(audited[0]["note"], "来源字段多余，无需更正");
     assert!(audited[0].get("raw").is_none(), "{:?}", audited[0]);
@@ -342,13 +347,7 @@ async fn the_quarantine_page_offers_closing_to_reviewers_only_and_closes_through
     let page = quarantine_page(&app, &reviewer).await;
     assert!(!page.contains(&action), "closed rows offer no form");
     assert!(page.contains("已关闭（已在来源更正）"), "{page}");
-    let audited: Vec<Value> = sqlx::query_scalar(
-        "SELECT after FROM audit_events WHERE action = 'quarantine.close' AND entity_id = $1",
-    )
-    .bind(id.to_string())
-    .fetch_all(&app.app_pool)
-    .await
-    .unwrap();
+    let audited = closes_audited(&app, id).await;
     assert_eq!(audited.len(), 1);
     assert_eq!(audited[0]["note"], "已通知市场监管局更正");
 }
