@@ -411,13 +411,8 @@ impl<'a, 's> Eval<'a, 's> {
 /// A fused test of a firm field (see `fused.rs`), its operations already counted.
 #[inline]
 fn test<'a>(fx: &mut Effects<'a>, data: &'a FirmData, t: &Test) -> Res<Value<'a>> {
-    let p_ = &data.profile;
     if let TestKind::Not = t.kind {
-        let flag = match t.prop {
-            Prop::SeriousDishonesty => flag(fx, p_.serious_dishonesty, "严重失信名单"),
-            Prop::AbnormalOperation => flag(fx, p_.abnormal_operation, "经营异常名录"),
-            p => return hand_over(format!("!{p:?} 不在子集内")),
-        };
+        let flag = firm_flag(fx, data, t.prop)?;
         return Ok(Value::Bool(!flag.as_bool("!")?));
     }
     let Value::Str(s) = firm_text(fx, data, t.prop)? else {
@@ -448,6 +443,17 @@ fn firm_text<'a>(fx: &mut Effects<'a>, data: &'a FirmData, p: Prop) -> Res<Value
         Prop::AboveScaleSince => text(fx, data.above_scale_since.as_deref(), "纳入规上统计月份"),
         Prop::TaxCreditGrade => text(fx, p_.tax_credit_grade.as_deref(), "纳税信用等级"),
         p => return hand_over(format!("{p:?} 不是企业的文本字段")),
+    })
+}
+
+/// A yes/no field of the firm: its value, or `false` and missing data noted.
+#[inline]
+fn firm_flag<'a>(fx: &mut Effects<'a>, data: &'a FirmData, p: Prop) -> Res<Value<'a>> {
+    let p_ = &data.profile;
+    Ok(match p {
+        Prop::SeriousDishonesty => flag(fx, p_.serious_dishonesty, "严重失信名单"),
+        Prop::AbnormalOperation => flag(fx, p_.abnormal_operation, "经营异常名录"),
+        p => return hand_over(format!("{p:?} 不是企业的是否字段")),
     })
 }
 
@@ -684,8 +690,7 @@ fn get<'a>(
             | P::AboveScaleSince
             | P::TaxCreditGrade,
         ) => firm_text(fx, data, p)?,
-        (Value::Firm, P::SeriousDishonesty) => flag(fx, p_.serious_dishonesty, "严重失信名单"),
-        (Value::Firm, P::AbnormalOperation) => flag(fx, p_.abnormal_operation, "经营异常名录"),
+        (Value::Firm, P::SeriousDishonesty | P::AbnormalOperation) => firm_flag(fx, data, p)?,
         (Value::Firm, P::EstablishedOn) => day(fx, p_.established_on.map(Day), "成立日期"),
         // The firm's own lists, whole (as rhai's getters): the budget bounds what a rule builds.
         (Value::Firm, P::Certifications) => {
