@@ -219,15 +219,7 @@ pub(crate) fn grant<A: Borrow<Dynamic>>(amount: &Dynamic, text: &str, args: &[A]
         let missing = s.missing.take();
         if s.explain {
             s.reasons.push_with(missing.is_none(), |out| {
-                out.push_str(AMOUNT);
-                write_rendered(out, text, args);
-                match &missing {
-                    Some(m) => {
-                        out.push_str(": ");
-                        out.push_str(m);
-                    }
-                    None => write_amount(out, amount),
-                }
+                write_amount_reason(out, text, args, missing.as_deref(), true, amount);
             });
         }
         match missing {
@@ -275,22 +267,36 @@ pub(crate) fn grant_item<A: Borrow<Dynamic>>(amount: &Dynamic, text: &str, args:
             item.amount = amount;
         }
         if s.explain {
-            item.reasons.push_with(item.passed, |out| {
-                out.push_str(AMOUNT);
-                write_rendered(out, text, args);
-                match &missing {
-                    Some(m) => {
-                        out.push_str(": ");
-                        out.push_str(m);
-                    }
-                    None if item.passed => write_amount(out, amount),
-                    None => out.push_str(NOT_COUNTED),
-                }
+            let counted = item.passed;
+            item.reasons.push_with(counted, |out| {
+                write_amount_reason(out, text, args, missing.as_deref(), counted, amount);
             });
         }
         s.items.push(item);
         Ok(())
     })
+}
+
+/// A `grant`'s or `grant_item`'s reason: `金额 <text>`, then `: <missing data>`, or
+/// ` = <amount> 元` when `counted`, or `: 条件未满足, 不计` for an item not counted.
+fn write_amount_reason<A: Borrow<Dynamic>>(
+    out: &mut String,
+    text: &str,
+    args: &[A],
+    missing: Option<&str>,
+    counted: bool,
+    amount: Decimal,
+) {
+    out.push_str(AMOUNT);
+    write_rendered(out, text, args);
+    match missing {
+        Some(m) => {
+            out.push_str(": ");
+            out.push_str(m);
+        }
+        None if counted => write_amount(out, amount),
+        None => out.push_str(NOT_COUNTED),
+    }
 }
 
 /// What a `grant`'s or `grant_item`'s reason starts with.

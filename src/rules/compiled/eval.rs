@@ -411,27 +411,20 @@ impl<'a, 's> Eval<'a, 's> {
 /// A fused test of a firm field (see `fused.rs`), its operations already counted.
 #[inline]
 fn test<'a>(fx: &mut Effects<'a>, data: &'a FirmData, t: &Test) -> Res<Value<'a>> {
-    if let TestKind::Not = t.kind {
-        let flag = firm_flag(fx, data, t.prop)?;
-        return Ok(Value::Bool(!flag.as_bool("!")?));
-    }
-    let Value::Str(s) = firm_text(fx, data, t.prop)? else {
-        return hand_over(format!("{:?} 不是文本", t.prop));
-    };
     Ok(Value::Bool(match &t.kind {
-        TestKind::StartsWith(prefix) => s.starts_with(&**prefix),
-        TestKind::Eq(c) => s == &**c,
-        TestKind::Ne(c) => s != &**c,
-        TestKind::Not => false,
+        TestKind::StartsWith(prefix) => firm_text(fx, data, t.prop)?.starts_with(&**prefix),
+        TestKind::Eq(c) => firm_text(fx, data, t.prop)? == &**c,
+        TestKind::Ne(c) => firm_text(fx, data, t.prop)? != &**c,
+        TestKind::Not => !firm_flag(fx, data, t.prop)?.as_bool("!")?,
     }))
 }
 
 /// A text field of the firm: its value, or `""` and missing data noted.
 #[inline]
-fn firm_text<'a>(fx: &mut Effects<'a>, data: &'a FirmData, p: Prop) -> Res<Value<'a>> {
+fn firm_text<'a>(fx: &mut Effects<'a>, data: &'a FirmData, p: Prop) -> Res<&'a str> {
     let p_ = &data.profile;
     Ok(match p {
-        Prop::Uscc => Value::Str(data.uscc.as_str()),
+        Prop::Uscc => data.uscc.as_str(),
         // Read from the profile's own typed fields: the same text as the view's strings.
         Prop::Status => text(fx, p_.status.map(Status::as_str), "登记状态"),
         Prop::RegionCode => text(
@@ -568,14 +561,11 @@ fn budget(limits: &Limits) -> usize {
 }
 
 /// A string field that may be missing: the value, or `""` and missing data noted.
-fn text<'a>(fx: &mut Effects<'a>, v: Option<&'a str>, label: &str) -> Value<'a> {
-    match v {
-        Some(s) => Value::Str(s),
-        None => {
-            fx.missing(|| format!("缺少{label}数据"));
-            Value::Str("")
-        }
-    }
+fn text<'a>(fx: &mut Effects<'a>, v: Option<&'a str>, label: &str) -> &'a str {
+    v.unwrap_or_else(|| {
+        fx.missing(|| format!("缺少{label}数据"));
+        ""
+    })
 }
 
 fn flag<'a>(fx: &mut Effects<'a>, v: Option<bool>, label: &str) -> Value<'a> {
@@ -689,7 +679,7 @@ fn get<'a>(
             | P::IndustryCode
             | P::AboveScaleSince
             | P::TaxCreditGrade,
-        ) => firm_text(fx, data, p)?,
+        ) => Value::Str(firm_text(fx, data, p)?),
         (Value::Firm, P::SeriousDishonesty | P::AbnormalOperation) => firm_flag(fx, data, p)?,
         (Value::Firm, P::EstablishedOn) => day(fx, p_.established_on.map(Day), "成立日期"),
         // The firm's own lists, whole (as rhai's getters): the budget bounds what a rule builds.
@@ -757,7 +747,7 @@ fn get<'a>(
             Value::Int,
         ),
         (Value::Cert(c), P::Kind) => Value::Str(c.kind.as_str()),
-        (Value::Cert(c), P::Level) => text(fx, c.level.as_deref(), "认定级别"),
+        (Value::Cert(c), P::Level) => Value::Str(text(fx, c.level.as_deref(), "认定级别")),
         (Value::Cert(c), P::RecognizedOn) => Value::Date(c.recognized_on.0),
         (Value::Cert(c), P::ExpiresOn) => day(fx, c.expires_on, "证书有效期"),
         (Value::Cert(c), P::HasExpiry) => Value::Bool(c.expires_on.is_some()),
