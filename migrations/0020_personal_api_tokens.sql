@@ -7,6 +7,8 @@ ALTER TABLE api_tokens ADD COLUMN expires_at timestamptz;
 -- Tokens issued before this migration get the default lifetime from their creation.
 UPDATE api_tokens SET expires_at = created_at + interval '90 days';
 ALTER TABLE api_tokens ALTER COLUMN expires_at SET NOT NULL;
+-- The service always names the expiry; the default serves rows written by hand.
+ALTER TABLE api_tokens ALTER COLUMN expires_at SET DEFAULT now() + interval '90 days';
 ALTER TABLE api_tokens ADD CONSTRAINT api_tokens_expires_after_creation
     CHECK (expires_at > created_at);
 -- Who revoked it: the owner or an administrator (also in the audit log).

@@ -367,7 +367,9 @@ async fn a_file_source_takes_each_file_once_and_quarantines_bad_lines() {
 
     assert_eq!((first.fetched, first.stored, first.quarantined), (4, 2, 2));
     assert_eq!(second.fetched, 0);
-    let q = list_quarantine(&pool, Some("credit"), i64::MAX, 10).await.unwrap();
+    let q = list_quarantine(&pool, Some("credit"), i64::MAX, 10)
+        .await
+        .unwrap();
     let fields: Vec<(&str, bool)> = q
         .iter()
         .map(|r| (r.field.as_str(), r.reason.contains("JSON")))

@@ -93,7 +93,10 @@ pub(super) async fn clear_failures(
 }
 
 /// Forgets every failure of `username`, from any address (an administrator's unlock).
-pub async fn clear_all_failures(executor: impl PgExecutor<'_>, username: &str) -> sqlx::Result<u64> {
+pub async fn clear_all_failures(
+    executor: impl PgExecutor<'_>,
+    username: &str,
+) -> sqlx::Result<u64> {
     let done = sqlx::query!("DELETE FROM login_failures WHERE username = $1", username)
         .execute(executor)
         .await?;

@@ -16,7 +16,9 @@ pub enum ManageError {
     #[error("没有编号为 {0} 的账户 / no account with id {0}")]
     NotFound(i64),
     /// Administrators do not change their own role or disable themselves.
-    #[error("不能对自己的账户执行此操作，请由另一位管理员办理 / another administrator must do this to your account")]
+    #[error(
+        "不能对自己的账户执行此操作，请由另一位管理员办理 / another administrator must do this to your account"
+    )]
     OwnAccount,
     /// The current password given is wrong.
     #[error("当前密码不正确 / the current password is wrong")]
@@ -56,10 +58,16 @@ pub async fn set_disabled(
     if disabled {
         repo::delete_sessions_of(&mut *tx, id).await?;
     }
-    let action = if disabled { "user.disable" } else { "user.enable" };
+    let action = if disabled {
+        "user.disable"
+    } else {
+        "user.enable"
+    };
     let entry = AuditEntry::new(Actor::User(&admin.username), action, "user", id.to_string());
     audit::record(&mut *tx, &entry).await?;
-    let user = repo::find_user(&mut *tx, id).await?.ok_or(ManageError::NotFound(id))?;
+    let user = repo::find_user(&mut *tx, id)
+        .await?
+        .ok_or(ManageError::NotFound(id))?;
     tx.commit().await?;
     Ok(user)
 }
@@ -77,14 +85,23 @@ pub async fn set_role(
     }
     let uscc = NewUser::role_and_firm(role, uscc)?;
     let mut tx = pool.begin().await?;
-    let before = repo::find_user(&mut *tx, id).await?.ok_or(ManageError::NotFound(id))?;
+    let before = repo::find_user(&mut *tx, id)
+        .await?
+        .ok_or(ManageError::NotFound(id))?;
     repo::set_role(&mut *tx, id, role, uscc.as_ref()).await?;
     repo::delete_sessions_of(&mut *tx, id).await?;
-    let entry = AuditEntry::new(Actor::User(&admin.username), "user.role", "user", id.to_string())
-        .before(json!({ "role": before.role, "uscc": before.uscc }))
-        .after(json!({ "role": role, "uscc": uscc }));
+    let entry = AuditEntry::new(
+        Actor::User(&admin.username),
+        "user.role",
+        "user",
+        id.to_string(),
+    )
+    .before(json!({ "role": before.role, "uscc": before.uscc }))
+    .after(json!({ "role": role, "uscc": uscc }));
     audit::record(&mut *tx, &entry).await?;
-    let user = repo::find_user(&mut *tx, id).await?.ok_or(ManageError::NotFound(id))?;
+    let user = repo::find_user(&mut *tx, id)
+        .await?
+        .ok_or(ManageError::NotFound(id))?;
     tx.commit().await?;
     Ok(user)
 }
@@ -92,9 +109,16 @@ pub async fn set_role(
 /// Lifts every login wait on account `id`'s name.
 pub async fn unlock(pool: &PgPool, admin: &User, id: i64) -> Result<(), ManageError> {
     let mut tx = pool.begin().await?;
-    let user = repo::find_user(&mut *tx, id).await?.ok_or(ManageError::NotFound(id))?;
+    let user = repo::find_user(&mut *tx, id)
+        .await?
+        .ok_or(ManageError::NotFound(id))?;
     login_repo::clear_all_failures(&mut *tx, &user.username).await?;
-    let entry = AuditEntry::new(Actor::User(&admin.username), "user.unlock", "user", id.to_string());
+    let entry = AuditEntry::new(
+        Actor::User(&admin.username),
+        "user.unlock",
+        "user",
+        id.to_string(),
+    );
     audit::record(&mut *tx, &entry).await?;
     tx.commit().await?;
     Ok(())

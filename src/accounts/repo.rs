@@ -31,7 +31,10 @@ pub(super) fn to_user(row: UserRow) -> sqlx::Result<User> {
         id: row.id,
         username: row.username,
         display_name: row.display_name,
-        role: row.role.parse::<Role>().map_err(|e| decode(e.to_string()))?,
+        role: row
+            .role
+            .parse::<Role>()
+            .map_err(|e| decode(e.to_string()))?,
         uscc: row
             .uscc
             .map(|code| Uscc::parse(&code).map_err(|e| decode(e.to_string())))
@@ -290,7 +293,10 @@ pub async fn set_role(
 }
 
 /// The stored password hash of an account.
-pub async fn password_hash(executor: impl PgExecutor<'_>, user_id: i64) -> sqlx::Result<Option<String>> {
+pub async fn password_hash(
+    executor: impl PgExecutor<'_>,
+    user_id: i64,
+) -> sqlx::Result<Option<String>> {
     sqlx::query_scalar!("SELECT password_hash FROM users WHERE id = $1", user_id)
         .fetch_optional(executor)
         .await

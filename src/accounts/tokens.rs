@@ -5,8 +5,8 @@
 use serde_json::json;
 use sqlx::PgPool;
 
-use super::token_repo::{self, ApiTokenInfo, IssuedToken};
 use super::User;
+use super::token_repo::{self, ApiTokenInfo, IssuedToken};
 use crate::audit::{self, Actor, AuditEntry};
 
 /// Live tokens one account may hold at once.
@@ -22,7 +22,9 @@ pub enum TokenError {
     #[error("有效期须为1至{0}天 / the lifetime must be 1 to {0} days")]
     BadLifetime(u32),
     /// The account holds too many live tokens.
-    #[error("有效令牌已达{MAX_LIVE_TOKENS}个，请先吊销不用的令牌 / revoke unused tokens first: at most {MAX_LIVE_TOKENS} live tokens")]
+    #[error(
+        "有效令牌已达{MAX_LIVE_TOKENS}个，请先吊销不用的令牌 / revoke unused tokens first: at most {MAX_LIVE_TOKENS} live tokens"
+    )]
     TooMany,
     /// No such live token of this account.
     #[error("未找到该令牌或已吊销 / no such live token")]

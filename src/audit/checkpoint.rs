@@ -74,13 +74,15 @@ pub fn apply_env(
         audit.checkpoint_file = Some(PathBuf::from(path));
     }
     if let Some(minutes) = vars.get("MIANSHEN_AUDIT_CHECKPOINT_MINUTES") {
-        audit.checkpoint_minutes = minutes.trim().parse().map_err(|_| {
-            crate::config::ConfigError::Invalid {
-                variable: "MIANSHEN_AUDIT_CHECKPOINT_MINUTES",
-                value: minutes.clone(),
-                expected: "a whole number of minutes (0 turns the periodic checkpoint off)",
-            }
-        })?;
+        audit.checkpoint_minutes =
+            minutes
+                .trim()
+                .parse()
+                .map_err(|_| crate::config::ConfigError::Invalid {
+                    variable: "MIANSHEN_AUDIT_CHECKPOINT_MINUTES",
+                    value: minutes.clone(),
+                    expected: "a whole number of minutes (0 turns the periodic checkpoint off)",
+                })?;
     }
     Ok(())
 }
@@ -132,7 +134,11 @@ impl CheckpointKey {
             Ok(text) => {
                 let key = hex::decode(text.trim())
                     .with_context(|| format!("the audit key file {} is not hex", path.display()))?;
-                anyhow::ensure!(key.len() >= 32, "the audit key in {} is too short", path.display());
+                anyhow::ensure!(
+                    key.len() >= 32,
+                    "the audit key in {} is too short",
+                    path.display()
+                );
                 Ok(Some(Self::from_bytes(key)))
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),

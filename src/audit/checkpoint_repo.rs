@@ -40,7 +40,9 @@ pub(super) async fn insert_checkpoint(
 }
 
 /// Every stored checkpoint, oldest first.
-pub(super) async fn list_checkpoints(executor: impl PgExecutor<'_>) -> sqlx::Result<Vec<Checkpoint>> {
+pub(super) async fn list_checkpoints(
+    executor: impl PgExecutor<'_>,
+) -> sqlx::Result<Vec<Checkpoint>> {
     let rows = sqlx::query!(
         "SELECT seq, head_hash, signed_at, key_id, signature FROM audit_checkpoints ORDER BY id"
     )

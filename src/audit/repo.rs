@@ -241,8 +241,9 @@ pub(super) async fn walk(
             rows_checked: checked,
             first_broken: Some(BrokenLink {
                 seq,
-                reason: "the row, anchored by a signed checkpoint, is missing: the chain was cut short"
-                    .to_owned(),
+                reason:
+                    "the row, anchored by a signed checkpoint, is missing: the chain was cut short"
+                        .to_owned(),
             }),
             checkpoints_checked: 0,
         });

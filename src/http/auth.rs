@@ -73,7 +73,11 @@ impl CurrentUser {
 /// The token of an `Authorization: Bearer …` header; the scheme is case-insensitive
 /// (RFC 9110 §11.1).
 fn bearer_token(request: &Request) -> Option<String> {
-    let value = request.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let value = request
+        .headers()
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
     let (scheme, token) = value.trim().split_once(char::is_whitespace)?;
     scheme
         .eq_ignore_ascii_case("bearer")

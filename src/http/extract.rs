@@ -71,7 +71,8 @@ fn json_forbidden_char(text: &str) -> Option<char> {
                 .get(i + 2..i + 6)
                 .and_then(|hex| u32::from_str_radix(hex, 16).ok())
                 .and_then(char::from_u32);
-            if let Some(c) = escaped.filter(|c| forbidden_char(c.encode_utf8(&mut [0; 4])).is_some())
+            if let Some(c) =
+                escaped.filter(|c| forbidden_char(c.encode_utf8(&mut [0; 4])).is_some())
             {
                 return Some(c);
             }
@@ -91,9 +92,9 @@ fn decoded(part: &str) -> String {
 pub async fn reject_control_characters(request: Request, next: Next) -> Response {
     let uri = request.uri();
     let path = check_text("请求地址", &decoded(uri.path()));
-    let query = uri
-        .query()
-        .map_or(Ok(()), |q| check_text("查询参数", &decoded(&q.replace('+', " "))));
+    let query = uri.query().map_or(Ok(()), |q| {
+        check_text("查询参数", &decoded(&q.replace('+', " ")))
+    });
     match path.and(query) {
         Ok(()) => next.run(request).await,
         Err(error) => error.into_response(),

@@ -64,7 +64,10 @@ async fn near_misses(
     page: Page,
 ) -> Result<Response, ApiError> {
     let scope = FirmScope::of(&current.user);
-    let after = page.after_text().split_once(',').unwrap_or((page.after_text(), ""));
+    let after = page
+        .after_text()
+        .split_once(',')
+        .unwrap_or((page.after_text(), ""));
     let items: Vec<NearMiss> = matching::near_misses(
         &state.pool,
         q.policy.as_deref(),

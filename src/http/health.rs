@@ -6,13 +6,13 @@
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use subtle::ConstantTimeEq as _;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::json;
+use subtle::ConstantTimeEq as _;
 
-use super::{ApiError, AppState};
 use super::observability::metrics_handle;
+use super::{ApiError, AppState};
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()

@@ -8,12 +8,12 @@ mod error;
 mod extract;
 mod firms;
 mod grants;
-mod health;
 pub mod headers;
+mod health;
 mod me;
 mod notices;
-mod page;
 pub mod observability;
+mod page;
 mod policies;
 pub(crate) mod profiles;
 mod session;
@@ -28,8 +28,8 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::timeout::TimeoutLayer;
 
 pub use error::ApiError;
-pub use health::metrics_router;
 pub use extract::{ApiForm, ApiJson, ApiPath, ApiQuery, check_text, forbidden_char};
+pub use health::metrics_router;
 pub(crate) use session::{client_address, sign_in};
 
 use crate::config::Settings;

@@ -4,10 +4,10 @@
 //! [`MAX_LIMIT`]. The body stays a JSON array; a full page carries a
 //! `Link: <…?after=…&limit=…>; rel="next"` header to the next one.
 
+use axum::Json;
 use axum::extract::FromRequestParts;
 use axum::http::{HeaderValue, header, request::Parts};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use serde::Serialize;
 
 use super::ApiError;

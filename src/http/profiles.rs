@@ -99,7 +99,9 @@ async fn history(
     let before = page.after_number(i64::MAX)?;
     let snaps =
         ingest::list_snapshots(&state.pool, &scope, &profile.uscc, before, page.limit + 1).await?;
-    let shown = snaps.len().min(usize::try_from(page.limit).unwrap_or(usize::MAX));
+    let shown = snaps
+        .len()
+        .min(usize::try_from(page.limit).unwrap_or(usize::MAX));
     let entries: Vec<HistoryEntry> = (0..shown)
         .map(|i| HistoryEntry {
             changed: ingest::changed_fields(snaps.get(i + 1).map(|s| &s.doc), &snaps[i].doc),

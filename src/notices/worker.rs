@@ -164,7 +164,13 @@ async fn send(senders: &Senders, policy: &DeliveryPolicy, delivery: &Claimed) ->
         // The notice row is the inbox: it is visible once committed.
         "inbox" => SendOutcome::Delivered { status: None },
         "webhook" => {
-            webhook::send(&senders.webhook, &policy.webhook_allow, policy.timeout, delivery).await
+            webhook::send(
+                &senders.webhook,
+                &policy.webhook_allow,
+                policy.timeout,
+                delivery,
+            )
+            .await
         }
         "email" => email::send(&senders.mailer, delivery).await,
         "sms" => sms::send(client, policy.timeout, &policy.sms, delivery).await,

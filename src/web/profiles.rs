@@ -1,10 +1,10 @@
 //! Profile pages in Chinese: a firm's profile with each field's source and dates and its
 //! history (staff), "我的企业档案" with a data-objection form (enterprise), the quarantine.
 
+use axum::Router;
 use axum::extract::State;
 use axum::response::{Html, Redirect};
 use axum::routing::{get, post};
-use axum::Router;
 use serde::Deserialize;
 use serde_json::Value;
 

@@ -2,8 +2,8 @@
 
 use std::fs;
 use std::io::Write as _;
-use std::os::unix::net::UnixStream;
 use std::os::unix::fs::{MetadataExt, PermissionsExt, lchown};
+use std::os::unix::net::UnixStream;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

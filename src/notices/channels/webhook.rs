@@ -98,7 +98,10 @@ pub async fn send(
         // Redirects are not followed: the receiver must answer at the URL it gave.
         Ok(response) if response.status().is_redirection() => SendOutcome::Permanent {
             status: Some(i32::from(response.status().as_u16())),
-            error: format!("HTTP {} (redirects are not followed)", response.status().as_u16()),
+            error: format!(
+                "HTTP {} (redirects are not followed)",
+                response.status().as_u16()
+            ),
         },
         Ok(response) => classify_http(response.status().as_u16()),
         Err(error) => SendOutcome::Retry {

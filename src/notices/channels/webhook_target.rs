@@ -217,7 +217,28 @@ pub fn client(allow: &AllowList) -> reqwest::Result<reqwest::Client> {
 
 #[cfg(test)]
 mod tests {
-    use super::{AllowList, TargetError, check_url, is_public};
+    use reqwest::dns::Resolve as _;
+
+    use super::{AllowList, GuardedResolver, TargetError, check_url, is_public};
+
+    /// DNS rebinding: a name that resolves inside is refused at connection time (only
+    /// `localhost` is used: it resolves to loopback without asking any DNS server).
+    #[tokio::test]
+    async fn names_resolving_inside_are_refused_unless_allowed() {
+        let cases = [
+            (AllowList::default(), false),
+            (AllowList::new(&["localhost:1".to_owned()]), true),
+        ];
+        for (allow, resolves) in cases {
+            let resolved = GuardedResolver::new(allow.clone())
+                .resolve("localhost".parse().expect("a name"))
+                .await;
+            assert_eq!(resolved.is_ok(), resolves, "{allow:?}");
+            if let Ok(addresses) = resolved {
+                assert!(addresses.into_iter().all(|a| a.ip().is_loopback()));
+            }
+        }
+    }
 
     #[test]
     fn addresses_inside_are_not_public() {
@@ -266,7 +287,10 @@ mod tests {
             ("https://localhost/", Err(TargetError::Internal)),
             ("https://intranet/", Err(TargetError::Internal)),
             ("ftp://hooks.example.cn/", Err(TargetError::Malformed)),
-            ("https://user:pw@hooks.example.cn/", Err(TargetError::Malformed)),
+            (
+                "https://user:pw@hooks.example.cn/",
+                Err(TargetError::Malformed),
+            ),
         ];
         for (url, expected) in cases {
             assert_eq!(check_url(url, &allow).map(|_| ()), expected, "{url}");
