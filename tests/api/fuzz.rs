@@ -262,7 +262,10 @@ fn no_random_request_to_any_route_gets_a_5xx() {
     let (app, tokens) = runtime.block_on(async {
         let app = spawn_app().await;
         app.create_firm(FIRM_A, "甲公司").await;
-        crate::notices_support::enqueue(&app.db.pool, 1, FIRM_A).await;
+        // Real policy versions (drafts) to dry-run, publish and retire.
+        mianshen::policies::load_versions(&app.app_pool, std::path::Path::new("rules"), "fuzz-policy-author")
+            .await
+            .unwrap();
         let mut tokens = Vec::new();
         for role in Role::ALL {
             let name = format!("fuzz-{}", role.as_str().replace('_', "-"));
