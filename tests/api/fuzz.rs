@@ -188,6 +188,16 @@ fn every_route_in_the_source_is_in_the_fuzz_table() {
     );
 }
 
+/// Text of any characters, often with control characters in it.
+fn text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        any::<String>(),
+        "[\\x00-\\x1f\\x7f-\\u{9f}a-z]{0,8}",
+        "[a-z0-9]{0,6}\\x00[a-z0-9]{0,6}",
+        "[0-9A-Z]{17}[\\x00\\x01]",
+    ]
+}
+
 /// A JSON value of any shape, strings of any characters.
 fn json_value() -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![
@@ -196,8 +206,8 @@ fn json_value() -> impl Strategy<Value = Value> {
         any::<i64>().prop_map(Value::from),
         any::<f64>()
             .prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
-        any::<String>().prop_map(Value::String),
-        "[\\x00-\\x1f\\x7f-\\u{9f}a-z]{0,8}".prop_map(Value::String),
+        text().prop_map(Value::String),
+        text().prop_map(Value::String),
         Just(Value::String(FIRM_A.to_owned())),
         Just(Value::String("reviewer".to_owned())),
     ];
@@ -217,8 +227,7 @@ fn segment() -> impl Strategy<Value = String> {
         any::<i64>().prop_map(|n| n.to_string()),
         Just(FIRM_A.to_owned()),
         Just("99999999999999999999999".to_owned()),
-        any::<String>(),
-        "[\\x00-\\x1f]{1,3}",
+        text(),
     ]
 }
 
@@ -237,7 +246,7 @@ fn request() -> impl Strategy<
         0..ROUTES.len(),
         0..=Role::ALL.len(),
         prop::collection::vec(segment(), 2),
-        prop::collection::vec((0..QUERY_KEYS.len(), any::<String>()), 0..3),
+        prop::collection::vec((0..QUERY_KEYS.len(), text()), 0..3),
         prop::option::of(json_value()),
         any::<u8>(),
     )
