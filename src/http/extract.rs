@@ -4,7 +4,9 @@
 //! no field of ours has a use for other control characters, so they are refused here with
 //! a 400 that says so, before any handler or query sees them. The path and query of every
 //! request are also checked by [`reject_control_characters`], a layer on the whole router,
-//! so a handler that reads the URI some other way is covered too.
+//! so a handler that reads the URI some other way is covered too. Header values (an
+//! `Idempotency-Key`, cookies) cannot carry control characters at all: the HTTP parser
+//! refuses the request, and `HeaderValue::to_str` yields visible ASCII only.
 
 use axum::body::{Body, Bytes, to_bytes};
 use axum::extract::{FromRequest, FromRequestParts, Request};

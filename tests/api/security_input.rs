@@ -156,4 +156,22 @@ async fn control_characters_in_any_input_get_400_naming_the_problem() {
         .await
         .unwrap();
     assert_eq!(form.status(), 400, "form field");
+
+    // A header (an idempotency key, a cookie) cannot carry one either: the HTTP parser
+    // refuses the request before any handler runs.
+    for header in ["Idempotency-Key: a\0b", "Cookie: ms_session=a\0b"] {
+        let address = app.address.trim_start_matches("http://").to_owned();
+        let answer = tokio::task::spawn_blocking(move || {
+            use std::io::{Read as _, Write as _};
+            let mut stream = std::net::TcpStream::connect(address).unwrap();
+            let request = format!("GET /api/v1/me HTTP/1.1\r\nHost: x\r\n{header}\r\nConnection: close\r\n\r\n");
+            stream.write_all(request.as_bytes()).unwrap();
+            let mut answer = String::new();
+            let _ = stream.read_to_string(&mut answer);
+            answer
+        })
+        .await
+        .unwrap();
+        assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    }
 }
