@@ -5,7 +5,6 @@
 //! the service), stored in `audit_checkpoints` and appended as a JSON line to a file meant
 //! to be shipped off the machine; `verify` checks each against the rows.
 
-use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::{Path, PathBuf};
@@ -19,7 +18,7 @@ use sqlx::PgPool;
 use subtle::ConstantTimeEq as _;
 
 use super::checkpoint_repo::{chain_head, insert_checkpoint, list_checkpoints};
-use super::repo::{BrokenLink, VerifyReport, walk};
+use super::repo::{Anchors, BrokenLink, VerifyReport, walk};
 use crate::config::{Secret, Settings};
 use crate::notices::channels::webhook::hmac_sha256;
 
@@ -281,7 +280,7 @@ pub async fn verify_anchored(
 ) -> anyhow::Result<VerifyReport> {
     let mut checkpoints = list_checkpoints(pool).await?;
     checkpoints.extend(extra.iter().cloned());
-    let mut anchors: BTreeMap<i64, Vec<(Vec<u8>, DateTime<Utc>)>> = BTreeMap::new();
+    let mut anchors = Anchors::new();
     for checkpoint in &checkpoints {
         let Some(key) = key else {
             anyhow::bail!(

@@ -178,11 +178,14 @@ pub async fn verify(executor: impl PgExecutor<'_>) -> sqlx::Result<VerifyReport>
     walk(executor, &BTreeMap::new()).await
 }
 
+/// Signed heads by chain position: (the hash signed, when it was signed).
+pub(super) type Anchors = BTreeMap<i64, Vec<(Vec<u8>, DateTime<Utc>)>>;
+
 /// [`verify`], also requiring the row at each anchored position to carry the hash a signed
 /// checkpoint recorded for it (`anchors`: seq → (hash, when signed)).
 pub(super) async fn walk(
     executor: impl PgExecutor<'_>,
-    anchors: &BTreeMap<i64, Vec<(Vec<u8>, DateTime<Utc>)>>,
+    anchors: &Anchors,
 ) -> sqlx::Result<VerifyReport> {
     let mut rows = sqlx::query!(
         r#"SELECT seq, occurred_at, actor, action, entity_type, entity_id,

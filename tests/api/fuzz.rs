@@ -231,17 +231,19 @@ fn segment() -> impl Strategy<Value = String> {
     ]
 }
 
-/// One random request: route, caller (0..7 a role, 7 nobody), path segments, query, body.
-fn request() -> impl Strategy<
-    Value = (
-        usize,
-        usize,
-        Vec<String>,
-        Vec<(usize, String)>,
-        Option<Value>,
-        u8,
-    ),
-> {
+/// One random request: route, caller (0..7 a role, 7 nobody), path segments, query
+/// (key index, value), body, and the body's shape.
+type Request = (
+    usize,
+    usize,
+    Vec<String>,
+    Vec<(usize, String)>,
+    Option<Value>,
+    u8,
+);
+
+/// A random [`Request`].
+fn request() -> impl Strategy<Value = Request> {
     (
         0..ROUTES.len(),
         0..=Role::ALL.len(),
@@ -272,9 +274,13 @@ fn no_random_request_to_any_route_gets_a_5xx() {
         let app = spawn_app().await;
         app.create_firm(FIRM_A, "甲公司").await;
         // Real policy versions (drafts) to dry-run, publish and retire.
-        mianshen::policies::load_versions(&app.app_pool, std::path::Path::new("rules"), "fuzz-policy-author")
-            .await
-            .unwrap();
+        mianshen::policies::load_versions(
+            &app.app_pool,
+            std::path::Path::new("rules"),
+            "fuzz-policy-author",
+        )
+        .await
+        .unwrap();
         let mut tokens = Vec::new();
         for role in Role::ALL {
             let name = format!("fuzz-{}", role.as_str().replace('_', "-"));

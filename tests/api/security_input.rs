@@ -164,7 +164,9 @@ async fn control_characters_in_any_input_get_400_naming_the_problem() {
         let answer = tokio::task::spawn_blocking(move || {
             use std::io::{Read as _, Write as _};
             let mut stream = std::net::TcpStream::connect(address).unwrap();
-            let request = format!("GET /api/v1/me HTTP/1.1\r\nHost: x\r\n{header}\r\nConnection: close\r\n\r\n");
+            let request = format!(
+                "GET /api/v1/me HTTP/1.1\r\nHost: x\r\n{header}\r\nConnection: close\r\n\r\n"
+            );
             stream.write_all(request.as_bytes()).unwrap();
             let mut answer = String::new();
             let _ = stream.read_to_string(&mut answer);
