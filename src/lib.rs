@@ -20,5 +20,6 @@ pub mod profiles;
 pub mod rules;
 pub mod sandbox;
 pub mod scheduler;
+pub mod signature;
 pub mod telemetry;
 pub mod web;
