@@ -22,4 +22,5 @@ pub mod sandbox;
 pub mod scheduler;
 pub mod signature;
 pub mod telemetry;
+pub mod treasury;
 pub mod web;

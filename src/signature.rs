@@ -89,7 +89,12 @@ mod tests {
             ("s3cret", Some("sha1=00"), body, SignatureError::Malformed),
             ("s3cret", Some("sha256=zz"), body, SignatureError::Malformed),
             ("other", Some(&good), body, SignatureError::Mismatch),
-            ("s3cret", Some(&good), br#"{"a":2}"#, SignatureError::Mismatch),
+            (
+                "s3cret",
+                Some(&good),
+                br#"{"a":2}"#,
+                SignatureError::Mismatch,
+            ),
         ];
         for (secret, header, body, expected) in cases {
             assert_eq!(verify(secret, header, body), Err(expected), "{header:?}");
