@@ -23,7 +23,8 @@ async fn each_settlement_is_called_back_signed_with_what_a_poll_says() {
         ..behaviour()
     })
     .await;
-    let batch: Vec<_> = (1..=20).map(instruction).collect();
+    let mut batch: Vec<_> = (1..=20).map(instruction).collect();
+    batch[19].instruction_id = format!("PAY-{}", "9".repeat(60)); // the longest id allowed
 
     // Act
     treasury.client.submit("B-1", &batch).await.unwrap();

@@ -186,21 +186,23 @@ impl Book {
         held.state.reason.clone_from(&reason);
         held.state.at = at;
         held.state.value_date = Some(value_date);
+        let treasury_ref = format!(
+            "T{}{:08}",
+            value_date.format("%Y%m%d"),
+            self.settled.len() + 1
+        );
+        let event_id = format!("evt-{treasury_ref}");
         self.settled.push(StatementLine {
             line_no: 0,
             instruction_id: instruction_id.to_owned(),
-            treasury_ref: format!(
-                "T{}{:08}",
-                value_date.format("%Y%m%d"),
-                self.settled.len() + 1
-            ),
+            treasury_ref,
             amount: held.state.amount,
             status,
             value_date,
             reason: reason.clone(),
         });
         Some(Callback {
-            event_id: format!("evt-{instruction_id}-{}", status.as_str()),
+            event_id,
             instruction_id: instruction_id.to_owned(),
             status,
             amount: held.state.amount,
