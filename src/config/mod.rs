@@ -30,6 +30,8 @@ pub struct Settings {
     pub scheduler: crate::scheduler::SchedulerSettings,
     /// Notice channels and the delivery worker (`[notices]`).
     pub notices: crate::notices::NoticesSettings,
+    /// The treasury's payment API, callbacks and reconciliation (`[treasury]`).
+    pub treasury: crate::treasury::TreasurySettings,
 }
 
 /// Where the data lives.
