@@ -20,5 +20,7 @@ pub mod profiles;
 pub mod rules;
 pub mod sandbox;
 pub mod scheduler;
+pub mod signature;
 pub mod telemetry;
+pub mod treasury;
 pub mod web;

@@ -12,15 +12,14 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use chrono::{DateTime, SubsecRound as _, Utc};
+use hmac::{Hmac, Mac as _};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 use sqlx::PgPool;
-use subtle::ConstantTimeEq as _;
 
 use super::checkpoint_repo::{chain_head, insert_checkpoint, list_checkpoints};
 use super::repo::{Anchors, BrokenLink, VerifyReport, walk};
 use crate::config::{Secret, Settings};
-use crate::notices::channels::webhook::hmac_sha256;
 
 /// The `[audit]` settings.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -171,13 +170,24 @@ impl CheckpointKey {
         &self.id
     }
 
-    fn sign(&self, seq: i64, head_hash: &[u8], signed_at: DateTime<Utc>) -> [u8; 32] {
+    /// HMAC-SHA256 over the checkpoint's fields, ready to finish or verify.
+    fn mac(&self, seq: i64, head_hash: &[u8], signed_at: DateTime<Utc>) -> Hmac<Sha256> {
         let message = format!(
             "mianshen-audit-checkpoint/v1\n{seq}\n{}\n{}",
             hex::encode(head_hash),
             signed_at.format("%Y-%m-%dT%H:%M:%S%.6fZ")
         );
-        hmac_sha256(&self.key, message.as_bytes())
+        // HMAC takes keys of any length, so this cannot fail.
+        let mut mac = <Hmac<Sha256>>::new_from_slice(&self.key).unwrap_or_else(|_| unreachable!());
+        mac.update(message.as_bytes());
+        mac
+    }
+
+    fn sign(&self, seq: i64, head_hash: &[u8], signed_at: DateTime<Utc>) -> [u8; 32] {
+        self.mac(seq, head_hash, signed_at)
+            .finalize()
+            .into_bytes()
+            .into()
     }
 
     /// Whether `checkpoint` was signed with this key.
@@ -189,10 +199,10 @@ impl CheckpointKey {
             return false;
         };
         checkpoint.key_id == self.id
-            && bool::from(
-                self.sign(checkpoint.seq, &head, checkpoint.signed_at)
-                    .ct_eq(&signature[..]),
-            )
+            && self
+                .mac(checkpoint.seq, &head, checkpoint.signed_at)
+                .verify_slice(&signature)
+                .is_ok()
     }
 }
 

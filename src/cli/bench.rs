@@ -1,6 +1,7 @@
 //! `mianshen bench …`: benchmarks that print figures (see docs/PERFORMANCE.md). `rules`
 //! times the rules engine; `ingest` runs two nights of ingest from the sandbox
-//! data-sharing platform into a fresh database and prints both times and peak RSS.
+//! data-sharing platform into a fresh database and prints both times and peak RSS;
+//! `reconcile` times statement parsing and matching (lines per second).
 
 use std::process::ExitCode;
 use std::time::Instant;
@@ -30,6 +31,13 @@ pub enum BenchCommand {
         #[arg(long, value_name = "K", default_value_t = 64)]
         concurrency: usize,
     },
+    /// Reconciliation: parse a synthetic statement CSV and match it against as many
+    /// instructions (a few defects of every kind); prints lines per second.
+    Reconcile {
+        /// Statement lines.
+        #[arg(long, value_name = "N", default_value_t = 100_000)]
+        lines: usize,
+    },
     /// Matching: every firm × every sample policy (first night), then 1% of firms changed.
     Matching {
         /// Number of firms.
@@ -39,6 +47,17 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 2)]
         workers: usize,
     },
+}
+
+/// `bench reconcile`: the best of three runs (the data is built once per run, untimed).
+pub fn reconcile(lines: usize) -> ExitCode {
+    let best = (0..3)
+        .map(|_| crate::treasury::bench::run(lines))
+        .max_by_key(crate::treasury::bench::Figures::lines_per_second);
+    if let Some(figures) = best {
+        println!("{figures}");
+    }
+    ExitCode::SUCCESS
 }
 
 /// `bench matching`: seeds, publishes, and times two nights.

@@ -114,6 +114,7 @@ pub fn main() -> ExitCode {
         Command::Bench(bench::BenchCommand::Matching { firms, workers }) => {
             with_settings(None, move |s| bench::matching(s, firms, workers))
         }
+        Command::Bench(bench::BenchCommand::Reconcile { lines }) => bench::reconcile(lines),
         Command::Bench(bench::BenchCommand::Ingest { firms }) => {
             with_settings(None, |s| bench::ingest(s, firms))
         }

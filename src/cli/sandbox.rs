@@ -1,5 +1,5 @@
-//! `mianshen sandbox …`: the synthetic data-sharing platform, the SMS gateway and the SMTP
-//! sink as real servers.
+//! `mianshen sandbox …`: the synthetic data-sharing platform, the SMS gateway, the SMTP
+//! sink and the treasury as real servers.
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -32,6 +32,43 @@ pub enum SandboxCommand {
         #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8092")]
         http: SocketAddr,
     },
+    /// A sandbox treasury (国库集中支付): POST /v1/batches, GET /v1/instructions/{id},
+    /// GET /v1/statements/{date}, signed callbacks, admin endpoints for faults (docs/TREASURY.md).
+    Treasury(TreasuryArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TreasuryArgs {
+    /// Address to listen on.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8093")]
+    pub listen: SocketAddr,
+    /// Bearer token clients must send.
+    #[arg(long, value_name = "TOKEN", default_value = "sandbox-treasury-token")]
+    pub token: String,
+    /// Seed of which instructions are returned and which callbacks come twice or late.
+    #[arg(long, value_name = "S", default_value_t = 1)]
+    pub seed: u64,
+    /// Instructions returned as bad accounts, per thousand.
+    #[arg(long, value_name = "PERMILLE", default_value_t = 50, value_parser = clap::value_parser!(u32).range(0..=1000))]
+    pub return_share: u32,
+    /// Milliseconds from acceptance to payment or return.
+    #[arg(long, value_name = "MS", default_value_t = 1000)]
+    pub settle_ms: u64,
+    /// Where callbacks are POSTed (none: clients poll).
+    #[arg(long, value_name = "URL")]
+    pub callback_url: Option<String>,
+    /// HMAC secret callbacks are signed with (X-Mianshen-Signature).
+    #[arg(long, value_name = "SECRET", default_value = "sandbox-treasury-secret")]
+    pub callback_secret: String,
+    /// Callbacks sent twice, per thousand.
+    #[arg(long, value_name = "PERMILLE", default_value_t = 50, value_parser = clap::value_parser!(u32).range(0..=1000))]
+    pub duplicate_share: u32,
+    /// Callbacks sent late, per thousand.
+    #[arg(long, value_name = "PERMILLE", default_value_t = 50, value_parser = clap::value_parser!(u32).range(0..=1000))]
+    pub late_share: u32,
+    /// How late a late callback is, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 5000)]
+    pub late_ms: u64,
 }
 
 #[derive(Debug, Args)]
@@ -62,6 +99,7 @@ pub fn run(cmd: SandboxCommand) -> ExitCode {
         SandboxCommand::DataExchange(args) => args,
         SandboxCommand::SmsGateway { listen, token } => return sms_gateway(listen, &token),
         SandboxCommand::SmtpSink { listen, http } => return smtp_sink(listen, http),
+        SandboxCommand::Treasury(args) => return treasury(args),
     };
     serve_sandbox("沙箱数据交换平台", async move {
         let listener = tokio::net::TcpListener::bind(args.listen).await?;
@@ -113,6 +151,35 @@ fn smtp_sink(listen: SocketAddr, http: SocketAddr) -> ExitCode {
         let listing = http_router(sink.log());
         tokio::spawn(async move { axum::serve(http_listener, listing).await });
         sink.serve_until(shutdown_signal()?).await
+    })
+}
+
+/// Serves the sandbox treasury until Ctrl-C or SIGTERM.
+fn treasury(args: TreasuryArgs) -> ExitCode {
+    use crate::sandbox::treasury::{TreasuryBehaviour, TreasurySandbox};
+    use std::time::Duration;
+    let behaviour = TreasuryBehaviour {
+        token: args.token,
+        seed: args.seed,
+        return_permille: args.return_share,
+        settle_after: Duration::from_millis(args.settle_ms),
+        callback_url: args.callback_url,
+        callback_secret: args.callback_secret,
+        duplicate_permille: args.duplicate_share,
+        late_permille: args.late_share,
+        late_by: Duration::from_millis(args.late_ms),
+        ..TreasuryBehaviour::default()
+    };
+    serve_sandbox("沙箱国库支付系统", async move {
+        let callbacks = behaviour.callback_url.clone();
+        let listener = tokio::net::TcpListener::bind(args.listen).await?;
+        let sandbox = TreasurySandbox::bind(behaviour, listener);
+        eprintln!(
+            "沙箱国库支付系统已启动: http://{} (回调: {})",
+            sandbox.local_addr()?,
+            callbacks.as_deref().unwrap_or("未设置")
+        );
+        sandbox.serve_until(shutdown_signal()?).await
     })
 }
 

@@ -177,6 +177,7 @@ pub(super) fn apply(vars: &dyn Vars, settings: &mut Settings) -> Result<(), Conf
     )?;
     apply_ingest(vars, settings)?;
     crate::audit::apply_env(vars, &mut settings.audit)?;
+    apply_treasury(vars, &mut settings.treasury)?;
     if let Some(format) = vars.get("MIANSHEN_LOG_FORMAT") {
         settings.log.format = match format.as_str() {
             "text" => LogFormat::Text,
@@ -356,6 +357,47 @@ fn apply_notices(
         c,
         |n| (1..=1024).contains(n),
     )?;
+    Ok(())
+}
+
+/// The `[treasury]` overrides.
+fn apply_treasury(
+    vars: &dyn Vars,
+    treasury: &mut crate::treasury::TreasurySettings,
+) -> Result<(), ConfigError> {
+    if let Some(url) = vars.get("MIANSHEN_TREASURY_URL") {
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return Err(invalid(
+                "MIANSHEN_TREASURY_URL",
+                url,
+                "an http:// or https:// URL",
+            ));
+        }
+        treasury.url = url;
+    }
+    if let Some(token) = vars.get("MIANSHEN_TREASURY_TOKEN") {
+        treasury.token = Some(Secret::new(token));
+    }
+    if let Some(secret) = vars.get("MIANSHEN_TREASURY_CALLBACK_SECRET") {
+        treasury.callback_secret = Some(Secret::new(secret));
+    }
+    parse_into(
+        vars,
+        "MIANSHEN_TREASURY_TIMEOUT_SECS",
+        "a whole number of seconds from 1 to 600",
+        &mut treasury.timeout_secs,
+        |n| (1..=600).contains(n),
+    )?;
+    if let Some(cron) = vars.get("MIANSHEN_RECONCILE_CRON") {
+        if crate::scheduler::parse_cron(&cron).is_err() {
+            return Err(invalid(
+                "MIANSHEN_RECONCILE_CRON",
+                cron,
+                "a cron expression with seconds, such as `0 30 6 * * *`",
+            ));
+        }
+        treasury.reconcile_cron = cron;
+    }
     Ok(())
 }
 

@@ -32,6 +32,8 @@ pub struct Settings {
     pub notices: crate::notices::NoticesSettings,
     /// The audit chain's signed checkpoints (`[audit]`).
     pub audit: crate::audit::AuditSettings,
+    /// The treasury's payment API, callbacks and reconciliation (`[treasury]`).
+    pub treasury: crate::treasury::TreasurySettings,
 }
 
 /// Where the data lives.

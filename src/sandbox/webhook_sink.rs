@@ -15,10 +15,9 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
-use subtle::ConstantTimeEq as _;
 use tokio::net::TcpListener;
 
-use crate::notices::channels::webhook::{SIGNATURE_HEADER, signature};
+use crate::signature;
 
 /// How the sink behaves.
 #[derive(Debug, Clone, Default)]
@@ -62,9 +61,7 @@ struct Sink {
 async fn receive(State(sink): State<Sink>, headers: HeaderMap, body: Bytes) -> StatusCode {
     let n = sink.log.requests.fetch_add(1, Ordering::SeqCst);
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    let expected = signature(&sink.behaviour.secret, &body);
-    let given = header(SIGNATURE_HEADER).unwrap_or_default();
-    if !bool::from(expected.as_bytes().ct_eq(given.as_bytes())) {
+    if signature::verify(&sink.behaviour.secret, header(signature::HEADER), &body).is_err() {
         sink.log.bad_signatures.fetch_add(1, Ordering::SeqCst);
         return StatusCode::UNAUTHORIZED;
     }

@@ -19,7 +19,7 @@ fn defaults_hold_without_any_variable() {
 #[test]
 fn environment_variables_override_defaults() {
     let vars = HashMap::from([
-        ("DATABASE_URL", "postgres://u:secret@db:5432/x"),
+        ("DATABASE_URL", "postgres://u:hunter2@db:5432/x"),
         ("MIANSHEN_LISTEN", "0.0.0.0:9000"),
         ("MIANSHEN_LOG_FORMAT", "json"),
         ("MIANSHEN_LOGIN_MAX_FAILURES", "7"),
@@ -30,13 +30,13 @@ fn environment_variables_override_defaults() {
 
     assert_eq!(
         settings.database.url.as_ref().unwrap().expose(),
-        "postgres://u:secret@db:5432/x"
+        "postgres://u:hunter2@db:5432/x"
     );
     assert_eq!(settings.http.listen.to_string(), "0.0.0.0:9000");
     assert_eq!(settings.log.format, LogFormat::Json);
     assert_eq!(settings.auth.max_failed_logins, 7);
     assert!(
-        !format!("{settings:?}").contains("secret"),
+        !format!("{settings:?}").contains("hunter2"),
         "the URL's password never prints"
     );
 }

@@ -1,50 +1,21 @@
 //! The webhook channel: POST of the notice as JSON, signed with the firm's secret.
 //!
 //! Contract for receivers: header `X-Mianshen-Signature: sha256=<hex HMAC-SHA256 of the raw
-//! body keyed with the firm's secret>`, header `Idempotency-Key: <uuid>` stable across
-//! resends of the same (notice, channel); answer 2xx once stored, and answer 2xx again
-//! without storing when the key was seen. 4xx (except 408/429) stops the retries, and so
-//! does a redirect (never followed). The target must be https to a public address unless
-//! the operator allows its host (`webhook_target`).
+//! body keyed with the firm's secret>` (the scheme of [`crate::signature`]), header
+//! `Idempotency-Key: <uuid>` stable across resends of the same (notice, channel); answer 2xx
+//! once stored, and answer 2xx again without storing when the key was seen. 4xx (except
+//! 408/429) stops the retries, and so does a redirect (never followed). The target must be
+//! https to a public address unless the operator allows its host (`webhook_target`).
 
 use std::time::Duration;
 
 use chrono::Utc;
 use serde_json::json;
-use sha2::{Digest as _, Sha256};
 
 use super::webhook_target::{AllowList, check_url};
 use super::{SendOutcome, classify_http};
 use crate::notices::repo::Claimed;
-
-/// The signature header.
-pub const SIGNATURE_HEADER: &str = "X-Mianshen-Signature";
-
-/// HMAC-SHA256 (RFC 2104) of `message` keyed with `key`.
-pub fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
-    const BLOCK: usize = 64;
-    let mut block = [0u8; BLOCK];
-    if key.len() > BLOCK {
-        block[..32].copy_from_slice(&Sha256::digest(key));
-    } else {
-        block[..key.len()].copy_from_slice(key);
-    }
-    let mut inner = Sha256::new();
-    inner.update(block.map(|b| b ^ 0x36));
-    inner.update(message);
-    let mut outer = Sha256::new();
-    outer.update(block.map(|b| b ^ 0x5c));
-    outer.update(inner.finalize());
-    outer.finalize().into()
-}
-
-/// The header value for `body`: `sha256=<hex>`.
-pub fn signature(secret: &str, body: &[u8]) -> String {
-    format!(
-        "sha256={}",
-        hex::encode(hmac_sha256(secret.as_bytes(), body))
-    )
-}
+use crate::signature;
 
 /// The JSON body sent for a delivery.
 pub fn body(delivery: &Claimed) -> Vec<u8> {
@@ -89,7 +60,7 @@ pub async fn send(
         .post(&delivery.target)
         .timeout(timeout)
         .header("Content-Type", "application/json")
-        .header(SIGNATURE_HEADER, signature(secret, &body))
+        .header(signature::HEADER, signature::sign(secret, &body))
         .header("Idempotency-Key", delivery.idempotency_key.to_string())
         .body(body)
         .send()
@@ -108,19 +79,5 @@ pub async fn send(
             status: None,
             error: format!("{error}"),
         },
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::hmac_sha256;
-
-    #[test]
-    fn rfc4231_case_2() {
-        let mac = hmac_sha256(b"Jefe", b"what do ya want for nothing?");
-        assert_eq!(
-            hex::encode(mac),
-            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
-        );
     }
 }
