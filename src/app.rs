@@ -8,6 +8,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
+use futures_util::FutureExt as _;
 use sqlx::PgPool;
 use tokio::net::TcpListener;
 
@@ -18,6 +19,8 @@ use crate::http::{AppState, router};
 pub struct Application {
     listener: TcpListener,
     router: axum::Router,
+    /// The separate metrics address, when configured.
+    metrics: Option<TcpListener>,
 }
 
 impl Application {
@@ -29,6 +32,12 @@ impl Application {
                 "cannot listen on {listen} (set MIANSHEN_LISTEN or --listen to another address)"
             )
         })?;
+        let metrics = match settings.http.metrics_listen {
+            Some(address) => Some(TcpListener::bind(address).await.with_context(|| {
+                format!("cannot listen on {address} for metrics (MIANSHEN_METRICS_LISTEN)")
+            })?),
+            None => None,
+        };
         let state = AppState {
             pool,
             settings: Arc::new(settings),
@@ -36,6 +45,7 @@ impl Application {
         Ok(Self {
             listener,
             router: router(state),
+            metrics,
         })
     }
 
@@ -44,11 +54,28 @@ impl Application {
         self.listener.local_addr()
     }
 
+    /// The metrics address actually bound, when there is one.
+    pub fn metrics_addr(&self) -> Option<std::io::Result<SocketAddr>> {
+        self.metrics.as_ref().map(TcpListener::local_addr)
+    }
+
     /// Serves until `shutdown` completes, then lets requests in flight finish.
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
+        let shutdown = shutdown.boxed().shared();
+        if let Some(listener) = self.metrics {
+            let stop = shutdown.clone();
+            tokio::spawn(async move {
+                let served = axum::serve(listener, crate::http::metrics_router())
+                    .with_graceful_shutdown(stop)
+                    .await;
+                if let Err(error) = served {
+                    tracing::error!(%error, "the metrics listener failed");
+                }
+            });
+        }
         let service = self
             .router
             .into_make_service_with_connect_info::<SocketAddr>();

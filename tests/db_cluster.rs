@@ -322,3 +322,59 @@ fn stop_if_running_stops_a_running_cluster_only() {
         "already stopped"
     );
 }
+
+/// Finding 7 of the security probe: the private cluster listened on loopback TCP with
+/// `trust`, so any local account was its superuser. It now listens on a Unix socket in a
+/// folder only its user may enter, and the service connects as a non-superuser owner (to
+/// migrate) and works as `mianshen_app`.
+#[tokio::test]
+async fn the_private_cluster_has_no_tcp_listener_and_the_service_is_no_superuser() {
+    // Arrange
+    let dir = data_dir();
+    let settings = mianshen::config::DatabaseSettings {
+        data_dir: dir.path().to_path_buf(),
+        ..mianshen::config::DatabaseSettings::default()
+    };
+
+    // Act
+    let database = mianshen::db::Database::open(&settings).await.unwrap();
+    let cluster = PrivateCluster::ensure_running(None, dir.path())
+        .await
+        .unwrap();
+    let _stop = StopOnDrop(cluster.clone());
+
+    // Assert: (question, answer) about the running server and the service's connections.
+    let mut admin = connect(&cluster).await;
+    let listen: String = sqlx::query_scalar("SHOW listen_addresses")
+        .fetch_one(&mut admin)
+        .await
+        .unwrap();
+    let (session, current, superuser): (String, String, bool) = sqlx::query_as(
+        "SELECT session_user::text, current_user::text, rolsuper FROM pg_roles WHERE rolname = session_user",
+    )
+    .fetch_one(&database.pool)
+    .await
+    .unwrap();
+    let checks = [
+        ("TCP listen addresses", listen, String::new()),
+        (
+            "the service logs in as",
+            session,
+            "mianshen_owner".to_owned(),
+        ),
+        ("the service works as", current, "mianshen_app".to_owned()),
+        (
+            "the login role is a superuser",
+            superuser.to_string(),
+            "false".to_owned(),
+        ),
+    ];
+    for (question, answer, expected) in checks {
+        assert_eq!(answer, expected, "{question}");
+    }
+    let socket_dir = dir.path().join("run");
+    let mode = std::fs::metadata(&socket_dir).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700, "{}", socket_dir.display());
+    admin.close().await.unwrap();
+    database.close().await;
+}

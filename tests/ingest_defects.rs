@@ -248,7 +248,7 @@ async fn each_defect_is_quarantined_and_the_rest_of_the_feed_is_stored() {
         .unwrap();
 
     // Assert: every defect in quarantine with its field and reason.
-    let quarantined = list_quarantine(&pool, None, 1000).await.unwrap();
+    let quarantined = list_quarantine(&pool, None, i64::MAX, 1000).await.unwrap();
     assert_eq!(quarantined.len(), defects().len(), "{quarantined:#?}");
     for (source, record, field, reason) in defects() {
         let row = quarantined
@@ -322,7 +322,7 @@ async fn each_defect_is_quarantined_and_the_rest_of_the_feed_is_stored() {
         .await
         .unwrap();
     assert_eq!((third.stored, third.merged, third.snapshots), (1, 1, 1));
-    let history = list_snapshots(&pool, &FirmScope::All, &uscc(9))
+    let history = list_snapshots(&pool, &FirmScope::All, &uscc(9), i64::MAX, 100)
         .await
         .unwrap();
     assert_eq!(history.len(), 2);
@@ -367,7 +367,9 @@ async fn a_file_source_takes_each_file_once_and_quarantines_bad_lines() {
 
     assert_eq!((first.fetched, first.stored, first.quarantined), (4, 2, 2));
     assert_eq!(second.fetched, 0);
-    let q = list_quarantine(&pool, Some("credit"), 10).await.unwrap();
+    let q = list_quarantine(&pool, Some("credit"), i64::MAX, 10)
+        .await
+        .unwrap();
     let fields: Vec<(&str, bool)> = q
         .iter()
         .map(|r| (r.field.as_str(), r.reason.contains("JSON")))

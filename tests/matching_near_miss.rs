@@ -53,7 +53,7 @@ async fn near_misses_of_flagged_policies_are_told_once_with_what_they_lack() {
         "qd-2026-high-tech-reward",
         "jn-2026-above-scale-reward",
     ] {
-        let misses = near_misses(&pool, Some(policy), None, "", 10_000)
+        let misses = near_misses(&pool, Some(policy), None, ("", ""), 10_000)
             .await
             .unwrap();
         assert!(!misses.is_empty(), "{policy} has near misses in 400 firms");

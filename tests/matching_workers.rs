@@ -76,7 +76,7 @@ async fn a_second_run_creates_nothing_twice_and_a_lapsed_firm_is_held() {
     assert_eq!(max_grants_per_key(&pool).await, 1);
 
     // Near misses: firms failing exactly one condition, with what they lack.
-    let misses = mianshen::matching::near_misses(&pool, None, None, "", 1000)
+    let misses = mianshen::matching::near_misses(&pool, None, None, ("", ""), 1000)
         .await
         .unwrap();
     assert!(!misses.is_empty());

@@ -20,6 +20,8 @@ fn worker(database_url: &str, smtp_port: u16) -> Child {
         .args(["notices", "deliver", "--lease-secs", "2"])
         .env("DATABASE_URL", database_url)
         .env("MIANSHEN_SMTP_HOST", "127.0.0.1")
+        // The webhook sink listens on loopback: the operator allows it explicitly.
+        .env("MIANSHEN_WEBHOOK_ALLOW_HOSTS", "127.0.0.1")
         .env("MIANSHEN_SMTP_PORT", smtp_port.to_string())
         .env("MIANSHEN_NOTICES_CONCURRENCY", "8")
         .env("MIANSHEN_NOTICES_BASE_BACKOFF_MS", "50")

@@ -1,20 +1,29 @@
-//! Signing in: throttling per client address, lock-out per account, constant work for
-//! unknown names, and an audit record of every lock-out and success.
+//! Signing in: throttling per client address, a growing wait per (name, address) after
+//! repeated failures, the same answers and the same argon2 work for unknown names, and an
+//! audit row the account's owner can see when someone keeps failing on their name.
+//!
+//! There is no account-wide lock: it let anyone lock any known account, and answering
+//! "locked" told callers which names exist. The wait is per name tried (not per account),
+//! so an unknown name is treated exactly like a known one, and per address, so an attacker
+//! is slowed while the owner signs in from their own address.
 
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 
-use super::{User, password, repo};
+use super::{User, login_repo, password, repo};
 use crate::audit::{self, Actor, AuditEntry};
 use crate::config::AuthSettings;
+
+/// The first wait after the free failures, doubled after each further failure.
+const BASE_BACKOFF_SECS: i64 = 30;
 
 /// The limits a login is held to.
 #[derive(Debug, Clone, Copy)]
 pub struct LoginPolicy {
-    /// Consecutive failures that lock an account.
+    /// Failures of one name from one address before each further attempt must wait.
     pub max_failed_logins: i32,
-    /// How long a lock lasts.
-    pub lockout_minutes: i32,
+    /// The longest wait, in seconds.
+    pub max_backoff_secs: i64,
     /// Attempts per client address per minute.
     pub attempts_per_minute: i32,
 }
@@ -24,7 +33,7 @@ impl From<&AuthSettings> for LoginPolicy {
         let clamp = |n: u32| i32::try_from(n).unwrap_or(i32::MAX);
         Self {
             max_failed_logins: clamp(settings.max_failed_logins),
-            lockout_minutes: clamp(settings.lockout_minutes),
+            max_backoff_secs: i64::from(settings.max_backoff_minutes) * 60,
             attempts_per_minute: clamp(settings.attempts_per_minute),
         }
     }
@@ -36,15 +45,15 @@ pub enum LoginError {
     /// Too many attempts from this client address in the last minute.
     #[error("too many login attempts from this address")]
     Throttled,
+    /// This name failed too often from this address; it may try again at `until`.
+    #[error("too many failures of this name from this address; wait until {until}")]
+    Wait {
+        /// When the next attempt is checked.
+        until: DateTime<Utc>,
+    },
     /// Unknown name or wrong password (deliberately not told apart).
     #[error("wrong username or password")]
     BadCredentials,
-    /// The account is locked after repeated failures.
-    #[error("account locked until {until}")]
-    Locked {
-        /// When the lock ends.
-        until: DateTime<Utc>,
-    },
     /// The database or the hasher failed.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -72,10 +81,14 @@ pub async fn authenticate(
     password: &str,
     client: &str,
 ) -> Result<User, LoginError> {
-    if repo::count_attempt(pool, client).await? > policy.attempts_per_minute {
+    if login_repo::count_attempt(pool, client).await? > policy.attempts_per_minute {
         return Err(LoginError::Throttled);
     }
-    let credentials = repo::find_credentials(pool, username.trim()).await?;
+    let name = username.trim();
+    if let Some(until) = login_repo::blocked_until(pool, name, client).await? {
+        return Err(LoginError::Wait { until });
+    }
+    let credentials = repo::find_credentials(pool, name).await?;
     let hash = credentials
         .as_ref()
         .map_or_else(|| decoy_hash().to_owned(), |c| c.password_hash.clone());
@@ -83,36 +96,32 @@ pub async fn authenticate(
     let matches = tokio::task::spawn_blocking(move || password::verify_password(&candidate, &hash))
         .await
         .map_err(anyhow::Error::from)?;
-    let Some(credentials) = credentials.filter(|c| !c.disabled) else {
-        return Err(LoginError::BadCredentials);
-    };
-    if let Some(until) = credentials.locked_until.filter(|until| *until > Utc::now()) {
-        return Err(LoginError::Locked { until });
+    let account = credentials.map(|c| c.user).filter(|u| !u.disabled);
+    if let Some(user) = account.as_ref().filter(|_| matches) {
+        login_repo::clear_failures(pool, name, client).await?;
+        login_repo::purge_old_failures(pool).await?;
+        repo::purge_expired_sessions(pool).await?;
+        return Ok(user.clone());
     }
-    let user = credentials.user;
-    if matches {
-        repo::record_success(pool, user.id).await?;
-        return Ok(user);
-    }
-    let locked = repo::record_failure(
+    let (failures, blocked) = login_repo::record_failure(
         pool,
-        user.id,
+        name,
+        client,
         policy.max_failed_logins,
-        policy.lockout_minutes,
+        BASE_BACKOFF_SECS,
+        policy.max_backoff_secs,
     )
     .await?;
-    match locked.filter(|until| *until > Utc::now()) {
-        Some(until) => {
-            let entry = AuditEntry::new(
-                Actor::System("login"),
-                "user.lock",
-                "user",
-                user.id.to_string(),
-            )
-            .after(serde_json::json!({ "locked_until": until, "username": user.username }));
-            audit::record(pool, &entry).await?;
-            Err(LoginError::Locked { until })
-        }
-        None => Err(LoginError::BadCredentials),
+    if let (Some(until), Some(user)) = (blocked, account) {
+        // The owner is told (in their own security events), the caller is not.
+        let entry = AuditEntry::new(
+            Actor::System("login"),
+            "user.login_throttled",
+            "user",
+            user.id.to_string(),
+        )
+        .after(serde_json::json!({ "client": client, "failures": failures, "wait_until": until }));
+        audit::record(pool, &entry).await?;
     }
+    Err(LoginError::BadCredentials)
 }

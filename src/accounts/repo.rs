@@ -1,6 +1,5 @@
 //! SQL for accounts, sessions, API tokens and login throttling.
 
-use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, PgExecutor};
 
 use super::Role;
@@ -13,8 +12,6 @@ use crate::profiles::Uscc;
 pub(super) struct Credentials {
     pub user: User,
     pub password_hash: String,
-    pub locked_until: Option<DateTime<Utc>>,
-    pub disabled: bool,
 }
 
 /// A live browser session.
@@ -28,23 +25,35 @@ pub struct SessionRecord {
 
 /// Builds a [`User`] from a row. The table's CHECK constraints hold role and uscc to
 /// these forms; a row that breaks them is an error, never a guess.
-fn to_user(
-    id: i64,
-    username: String,
-    display_name: String,
-    role: &str,
-    uscc: Option<String>,
-) -> sqlx::Result<User> {
+pub(super) fn to_user(row: UserRow) -> sqlx::Result<User> {
     let decode = |e: String| sqlx::Error::Decode(e.into());
     Ok(User {
-        id,
-        username,
-        display_name,
-        role: role.parse::<Role>().map_err(|e| decode(e.to_string()))?,
-        uscc: uscc
+        id: row.id,
+        username: row.username,
+        display_name: row.display_name,
+        role: row
+            .role
+            .parse::<Role>()
+            .map_err(|e| decode(e.to_string()))?,
+        uscc: row
+            .uscc
             .map(|code| Uscc::parse(&code).map_err(|e| decode(e.to_string())))
             .transpose()?,
+        must_change_password: row.must_change_password,
+        disabled: row.disabled,
     })
+}
+
+/// The columns of `users` a [`User`] is built from.
+#[derive(Debug)]
+pub(super) struct UserRow {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub role: String,
+    pub uscc: Option<String>,
+    pub must_change_password: bool,
+    pub disabled: bool,
 }
 
 /// Creates an account with an already hashed password.
@@ -55,8 +64,8 @@ pub async fn create_user(
     password_hash: &str,
 ) -> Result<User, anyhow::Error> {
     let row = sqlx::query!(
-        r#"INSERT INTO users (username, display_name, role, uscc, password_hash)
-           VALUES ($1, $2, $3, $4, $5)
+        r#"INSERT INTO users (username, display_name, role, uscc, password_hash, must_change_password)
+           VALUES ($1, $2, $3, $4, $5, $6)
            ON CONFLICT ON CONSTRAINT users_username_key DO NOTHING
            RETURNING id"#,
         new.username,
@@ -64,6 +73,7 @@ pub async fn create_user(
         new.role.as_str(),
         new.uscc.as_ref().map(Uscc::as_str),
         password_hash,
+        new.must_change_password,
     )
     .fetch_optional(&mut *conn)
     .await?;
@@ -76,6 +86,8 @@ pub async fn create_user(
         display_name: new.display_name.clone(),
         role: new.role,
         uscc: new.uscc.clone(),
+        must_change_password: new.must_change_password,
+        disabled: false,
     })
 }
 
@@ -92,7 +104,7 @@ pub(super) async fn find_credentials(
     username: &str,
 ) -> sqlx::Result<Option<Credentials>> {
     let row = sqlx::query!(
-        r#"SELECT id, username, display_name, role, uscc, password_hash, locked_until,
+        r#"SELECT id, username, display_name, role, uscc, password_hash, must_change_password,
                   disabled_at IS NOT NULL AS "disabled!"
            FROM users WHERE username = $1"#,
         username
@@ -101,94 +113,55 @@ pub(super) async fn find_credentials(
     .await?;
     row.map(|r| {
         Ok(Credentials {
-            user: to_user(r.id, r.username, r.display_name, &r.role, r.uscc)?,
             password_hash: r.password_hash,
-            locked_until: r.locked_until,
-            disabled: r.disabled,
+            user: to_user(UserRow {
+                id: r.id,
+                username: r.username,
+                display_name: r.display_name,
+                role: r.role,
+                uscc: r.uscc,
+                must_change_password: r.must_change_password,
+                disabled: r.disabled,
+            })?,
         })
     })
     .transpose()
 }
 
-/// Every account, by login name.
-pub async fn list_users(executor: impl PgExecutor<'_>) -> sqlx::Result<Vec<User>> {
-    let rows =
-        sqlx::query!("SELECT id, username, display_name, role, uscc FROM users ORDER BY username")
-            .fetch_all(executor)
-            .await?;
-    rows.into_iter()
-        .map(|r| to_user(r.id, r.username, r.display_name, &r.role, r.uscc))
-        .collect()
-}
-
-/// Counts a failed login; locks the account once `max_failures` is reached. Returns the
-/// lock's end if the account is now locked.
-pub(super) async fn record_failure(
+/// Up to `limit` accounts by id after `after_id`.
+pub async fn list_users(
     executor: impl PgExecutor<'_>,
-    user_id: i64,
-    max_failures: i32,
-    lockout_minutes: i32,
-) -> sqlx::Result<Option<DateTime<Utc>>> {
-    let row = sqlx::query!(
-        r#"UPDATE users
-           SET failed_logins = failed_logins + 1,
-               locked_until = CASE WHEN failed_logins + 1 >= $2
-                                   THEN now() + make_interval(mins => $3)
-                                   ELSE locked_until END
-           WHERE id = $1
-           RETURNING locked_until"#,
-        user_id,
-        max_failures,
-        lockout_minutes,
+    after_id: i64,
+    limit: i64,
+) -> sqlx::Result<Vec<User>> {
+    sqlx::query_as!(
+        UserRow,
+        r#"SELECT id, username, display_name, role, uscc, must_change_password,
+                  disabled_at IS NOT NULL AS "disabled!"
+           FROM users WHERE id > $1 ORDER BY id LIMIT $2"#,
+        after_id,
+        limit
     )
-    .fetch_one(executor)
-    .await?;
-    Ok(row.locked_until)
+    .fetch_all(executor)
+    .await?
+    .into_iter()
+    .map(to_user)
+    .collect()
 }
 
-/// Clears the failure count after a successful login.
-pub(super) async fn record_success(
-    executor: impl PgExecutor<'_>,
-    user_id: i64,
-) -> sqlx::Result<()> {
-    sqlx::query!(
-        "UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1",
-        user_id
+/// The account with this id, disabled or not.
+pub async fn find_user(executor: impl PgExecutor<'_>, id: i64) -> sqlx::Result<Option<User>> {
+    sqlx::query_as!(
+        UserRow,
+        r#"SELECT id, username, display_name, role, uscc, must_change_password,
+                  disabled_at IS NOT NULL AS "disabled!"
+           FROM users WHERE id = $1"#,
+        id
     )
-    .execute(executor)
-    .await?;
-    Ok(())
-}
-
-/// Lifts a lock-out. Returns whether the account exists.
-pub async fn unlock_user(executor: impl PgExecutor<'_>, user_id: i64) -> sqlx::Result<bool> {
-    let result = sqlx::query!(
-        "UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1",
-        user_id
-    )
-    .execute(executor)
-    .await?;
-    Ok(result.rows_affected() == 1)
-}
-
-/// Counts one login attempt from `client` in the current minute and returns the count.
-pub(super) async fn count_attempt(
-    executor: impl PgExecutor<'_>,
-    client: &str,
-) -> sqlx::Result<i32> {
-    let row = sqlx::query!(
-        r#"INSERT INTO login_throttle AS t (client, window_start, attempts)
-           VALUES ($1, date_trunc('minute', now()), 1)
-           ON CONFLICT ON CONSTRAINT login_throttle_pkey DO UPDATE
-           SET attempts = CASE WHEN t.window_start = date_trunc('minute', now())
-                               THEN t.attempts + 1 ELSE 1 END,
-               window_start = date_trunc('minute', now())
-           RETURNING attempts"#,
-        client
-    )
-    .fetch_one(executor)
-    .await?;
-    Ok(row.attempts)
+    .fetch_optional(executor)
+    .await?
+    .map(to_user)
+    .transpose()
 }
 
 /// Starts a session; returns the cookie value (shown once, stored only as a digest).
@@ -218,7 +191,8 @@ pub async fn find_session(
     token: &str,
 ) -> sqlx::Result<Option<SessionRecord>> {
     let row = sqlx::query!(
-        r#"SELECT u.id, u.username, u.display_name, u.role, u.uscc, s.csrf_token
+        r#"SELECT u.id, u.username, u.display_name, u.role, u.uscc, u.must_change_password,
+                  s.csrf_token
            FROM sessions s JOIN users u ON u.id = s.user_id
            WHERE s.token_hash = $1 AND s.expires_at > now() AND u.disabled_at IS NULL"#,
         digest(token)
@@ -227,7 +201,15 @@ pub async fn find_session(
     .await?;
     row.map(|r| {
         Ok(SessionRecord {
-            user: to_user(r.id, r.username, r.display_name, &r.role, r.uscc)?,
+            user: to_user(UserRow {
+                id: r.id,
+                username: r.username,
+                display_name: r.display_name,
+                role: r.role,
+                uscc: r.uscc,
+                must_change_password: r.must_change_password,
+                disabled: false,
+            })?,
             csrf_token: r.csrf_token,
         })
     })
@@ -242,39 +224,96 @@ pub async fn delete_session(executor: impl PgExecutor<'_>, token: &str) -> sqlx:
     Ok(())
 }
 
-/// Issues an API token for a machine client; returns the token (shown once).
-pub async fn create_api_token(
+/// Ends every session of an account (disabled, role changed, password changed).
+pub async fn delete_sessions_of(executor: impl PgExecutor<'_>, user_id: i64) -> sqlx::Result<u64> {
+    let done = sqlx::query!("DELETE FROM sessions WHERE user_id = $1", user_id)
+        .execute(executor)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+/// Ends every session of an account but `keep` (a cookie value).
+pub async fn delete_other_sessions(
     executor: impl PgExecutor<'_>,
     user_id: i64,
-    label: &str,
-) -> sqlx::Result<String> {
-    let token = random_token("msk_");
-    sqlx::query!(
-        "INSERT INTO api_tokens (user_id, label, token_hash) VALUES ($1, $2, $3)",
+    keep: Option<&str>,
+) -> sqlx::Result<u64> {
+    let keep = keep.map(digest);
+    let done = sqlx::query!(
+        "DELETE FROM sessions WHERE user_id = $1 AND ($2::bytea IS NULL OR token_hash <> $2)",
         user_id,
-        label,
-        digest(&token),
+        keep
     )
     .execute(executor)
     .await?;
-    Ok(token)
+    Ok(done.rows_affected())
 }
 
-/// The account behind a live API token, if any; marks the token used.
-pub async fn find_by_token(
+/// Forgets sessions that ended more than a day ago.
+pub async fn purge_expired_sessions(executor: impl PgExecutor<'_>) -> sqlx::Result<u64> {
+    let done = sqlx::query!("DELETE FROM sessions WHERE expires_at < now() - interval '1 day'")
+        .execute(executor)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+/// Disables (`true`) or re-enables an account; `false` when there is no such account.
+pub async fn set_disabled(
     executor: impl PgExecutor<'_>,
-    token: &str,
-) -> sqlx::Result<Option<User>> {
-    let row = sqlx::query!(
-        r#"UPDATE api_tokens t SET last_used_at = now()
-           FROM users u
-           WHERE t.token_hash = $1 AND t.revoked_at IS NULL
-             AND u.id = t.user_id AND u.disabled_at IS NULL
-           RETURNING u.id, u.username, u.display_name, u.role, u.uscc"#,
-        digest(token)
+    user_id: i64,
+    disabled: bool,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query!(
+        r#"UPDATE users SET disabled_at = CASE WHEN $2 THEN coalesce(disabled_at, now()) END
+           WHERE id = $1"#,
+        user_id,
+        disabled
     )
-    .fetch_optional(executor)
+    .execute(executor)
     .await?;
-    row.map(|r| to_user(r.id, r.username, r.display_name, &r.role, r.uscc))
-        .transpose()
+    Ok(done.rows_affected() == 1)
+}
+
+/// Gives an account another role (and firm, for enterprise accounts).
+pub async fn set_role(
+    executor: impl PgExecutor<'_>,
+    user_id: i64,
+    role: Role,
+    uscc: Option<&Uscc>,
+) -> sqlx::Result<bool> {
+    let done = sqlx::query!(
+        "UPDATE users SET role = $2, uscc = $3 WHERE id = $1",
+        user_id,
+        role.as_str(),
+        uscc.map(Uscc::as_str)
+    )
+    .execute(executor)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The stored password hash of an account.
+pub async fn password_hash(
+    executor: impl PgExecutor<'_>,
+    user_id: i64,
+) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar!("SELECT password_hash FROM users WHERE id = $1", user_id)
+        .fetch_optional(executor)
+        .await
+}
+
+/// Stores a password the owner chose, which lifts `must_change_password`.
+pub async fn set_own_password(
+    executor: impl PgExecutor<'_>,
+    user_id: i64,
+    password_hash: &str,
+) -> sqlx::Result<()> {
+    sqlx::query!(
+        "UPDATE users SET password_hash = $2, must_change_password = false WHERE id = $1",
+        user_id,
+        password_hash
+    )
+    .execute(executor)
+    .await?;
+    Ok(())
 }

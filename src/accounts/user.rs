@@ -18,32 +18,51 @@ pub struct User {
     pub role: Role,
     /// The firm an enterprise account acts for; `None` for staff.
     pub uscc: Option<Uscc>,
+    /// Someone else (an administrator) chose the password: the owner must set their own
+    /// before the account may do anything else.
+    pub must_change_password: bool,
+    /// The account is disabled (it cannot sign in; its tokens do not work).
+    pub disabled: bool,
 }
 
 /// Why an account cannot be created or changed.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum AccountError {
     /// The login name has characters or a length we do not accept.
-    #[error("username must be 3 to 64 characters of letters, digits, '.', '_', '@' or '-'")]
+    #[error(
+        "用户名须为3至64个字母、数字或 . _ @ - / username must be 3 to 64 characters of letters, digits, '.', '_', '@' or '-'"
+    )]
     BadUsername,
     /// The password is too short.
-    #[error("password must be at least 10 characters")]
+    #[error("密码至少10个字符 / password must be at least 10 characters")]
     WeakPassword,
     /// An enterprise account names no firm.
-    #[error("an enterprise account needs --uscc (the firm it acts for)")]
+    #[error(
+        "企业账户须指定所属企业的统一社会信用代码（uscc） / an enterprise account needs the uscc of the firm it acts for"
+    )]
     EnterpriseWithoutUscc,
     /// A staff account names a firm.
-    #[error("only enterprise accounts are bound to a firm; drop --uscc for role {0}")]
+    #[error(
+        "只有企业账户绑定企业，角色 {0} 不能指定 uscc / only enterprise accounts are bound to a firm; role {0} takes no uscc"
+    )]
     StaffWithUscc(Role),
     /// The USCC is not valid.
-    #[error("invalid USCC: {0}")]
+    #[error("统一社会信用代码无效 / invalid uscc: {0}")]
     BadUscc(String),
     /// The login name is in use.
-    #[error("username {0:?} is already taken")]
+    #[error("用户名 {0:?} 已被占用 / username {0:?} is already taken")]
     UsernameTaken(String),
     /// The display name is empty or too long.
-    #[error("display name must be 1 to 100 characters")]
+    #[error("显示名称须为1至100个字符 / display name must be 1 to 100 characters")]
     BadDisplayName,
+}
+
+/// Refuses passwords shorter than 10 characters.
+pub fn check_password_strength(password: &str) -> Result<(), AccountError> {
+    if password.chars().count() < 10 {
+        return Err(AccountError::WeakPassword);
+    }
+    Ok(())
 }
 
 /// A checked request to create an account.
@@ -54,6 +73,7 @@ pub struct NewUser {
     pub(super) role: Role,
     pub(super) uscc: Option<Uscc>,
     pub(super) password: String,
+    pub(super) must_change_password: bool,
 }
 
 impl NewUser {
@@ -74,24 +94,35 @@ impl NewUser {
         if display_name.is_empty() || display_name.chars().count() > 100 {
             return Err(AccountError::BadDisplayName);
         }
-        if password.chars().count() < 10 {
-            return Err(AccountError::WeakPassword);
-        }
-        let uscc = match (role, uscc) {
-            (Role::Enterprise, None) => return Err(AccountError::EnterpriseWithoutUscc),
-            (Role::Enterprise, Some(code)) => {
-                Some(Uscc::parse(code).map_err(|e| AccountError::BadUscc(e.to_string()))?)
-            }
-            (_, Some(_)) => return Err(AccountError::StaffWithUscc(role)),
-            (_, None) => None,
-        };
+        check_password_strength(password)?;
+        let uscc = Self::role_and_firm(role, uscc)?;
         Ok(Self {
             username: username.to_owned(),
             display_name: display_name.to_owned(),
             role,
             uscc,
             password: password.to_owned(),
+            must_change_password: false,
         })
+    }
+
+    /// The password was chosen by an administrator, not the owner: the owner must set
+    /// their own before the account may do anything else.
+    pub fn chosen_by_administrator(mut self) -> Self {
+        self.must_change_password = true;
+        self
+    }
+
+    /// Checks a role and firm pair on its own (a role change).
+    pub fn role_and_firm(role: Role, uscc: Option<&str>) -> Result<Option<Uscc>, AccountError> {
+        match (role, uscc) {
+            (Role::Enterprise, None) => Err(AccountError::EnterpriseWithoutUscc),
+            (Role::Enterprise, Some(code)) => Uscc::parse(code)
+                .map(Some)
+                .map_err(|e| AccountError::BadUscc(e.to_string())),
+            (_, Some(_)) => Err(AccountError::StaffWithUscc(role)),
+            (_, None) => Ok(None),
+        }
     }
 
     /// The login name.

@@ -1,5 +1,7 @@
 //! SQL for the audit log: append, list, and the verification walk.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use futures_util::TryStreamExt;
 use serde::Serialize;
@@ -113,6 +115,42 @@ pub async fn list_events(
         .collect())
 }
 
+/// Up to `limit` events about one record (e.g. `user`, `"42"`), newest first, before
+/// position `before_seq` (keyset paging backwards).
+pub async fn list_events_about(
+    executor: impl PgExecutor<'_>,
+    entity_type: &str,
+    entity_id: &str,
+    before_seq: i64,
+    limit: i64,
+) -> sqlx::Result<Vec<AuditEvent>> {
+    let rows = sqlx::query!(
+        r#"SELECT seq, occurred_at, actor, action, entity_type, entity_id, before, after, hash
+           FROM audit_events WHERE entity_type = $1 AND entity_id = $2 AND seq < $3
+           ORDER BY seq DESC LIMIT $4"#,
+        entity_type,
+        entity_id,
+        before_seq,
+        limit
+    )
+    .fetch_all(executor)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| AuditEvent {
+            seq: r.seq,
+            occurred_at: r.occurred_at,
+            actor: r.actor,
+            action: r.action,
+            entity_type: r.entity_type,
+            entity_id: r.entity_id,
+            before: r.before,
+            after: r.after,
+            hash: hex::encode(r.hash),
+        })
+        .collect())
+}
+
 /// The outcome of walking the chain.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct VerifyReport {
@@ -120,6 +158,8 @@ pub struct VerifyReport {
     pub rows_checked: u64,
     /// The first row that does not verify, if any.
     pub first_broken: Option<BrokenLink>,
+    /// Signed checkpoints checked against the rows (0 for a walk without them).
+    pub checkpoints_checked: u64,
 }
 
 /// Where and why the chain breaks.
@@ -132,8 +172,21 @@ pub struct BrokenLink {
 }
 
 /// Walks the whole chain in order, recomputing every hash, and names the first row that
-/// does not verify (a changed row, a removed row, or a row out of sequence).
+/// does not verify (a changed row, a removed row, or a row out of sequence). This proves
+/// nothing against someone who rewrote the chain whole: see [`super::verify_anchored`].
 pub async fn verify(executor: impl PgExecutor<'_>) -> sqlx::Result<VerifyReport> {
+    walk(executor, &BTreeMap::new()).await
+}
+
+/// Signed heads by chain position: (the hash signed, when it was signed).
+pub(super) type Anchors = BTreeMap<i64, Vec<(Vec<u8>, DateTime<Utc>)>>;
+
+/// [`verify`], also requiring the row at each anchored position to carry the hash a signed
+/// checkpoint recorded for it (`anchors`: seq → (hash, when signed)).
+pub(super) async fn walk(
+    executor: impl PgExecutor<'_>,
+    anchors: &Anchors,
+) -> sqlx::Result<VerifyReport> {
     let mut rows = sqlx::query!(
         r#"SELECT seq, occurred_at, actor, action, entity_type, entity_id,
                   before::text AS before_text, after::text AS after_text, prev_hash, hash
@@ -148,6 +201,7 @@ pub async fn verify(executor: impl PgExecutor<'_>) -> sqlx::Result<VerifyReport>
         let broken = |reason: String| VerifyReport {
             rows_checked: checked,
             first_broken: Some(BrokenLink { seq: r.seq, reason }),
+            checkpoints_checked: 0,
         };
         if r.seq != expected_seq {
             return Ok(broken(format!(
@@ -174,11 +228,32 @@ pub async fn verify(executor: impl PgExecutor<'_>) -> sqlx::Result<VerifyReport>
                 "the row's content does not match its hash (it was changed)".to_owned(),
             ));
         }
+        if let Some((_, signed_at)) = anchors
+            .get(&r.seq)
+            .and_then(|expected| expected.iter().find(|(hash, _)| *hash != r.hash))
+        {
+            return Ok(broken(format!(
+                "the row does not match the signed checkpoint of {signed_at}: the chain was rewritten"
+            )));
+        }
         expected_prev = r.hash;
         expected_seq += 1;
+    }
+    if let Some((&seq, _)) = anchors.range(expected_seq..).next() {
+        return Ok(VerifyReport {
+            rows_checked: checked,
+            first_broken: Some(BrokenLink {
+                seq,
+                reason:
+                    "the row, anchored by a signed checkpoint, is missing: the chain was cut short"
+                        .to_owned(),
+            }),
+            checkpoints_checked: 0,
+        });
     }
     Ok(VerifyReport {
         rows_checked: checked,
         first_broken: None,
+        checkpoints_checked: 0,
     })
 }

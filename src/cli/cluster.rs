@@ -25,7 +25,7 @@ pub async fn run(settings: Settings, command: ClusterCommand) -> anyhow::Result<
             let cluster =
                 PrivateCluster::ensure_running(database.pg_bin.as_deref(), &database.data_dir)
                     .await?;
-            println!("{}", cluster.url("mianshen"));
+            println!("{}", cluster.owner_url("mianshen"));
         }
         ClusterCommand::Stop => {
             let pg_bin = database.pg_bin.clone();

@@ -62,11 +62,21 @@ async fn run(
     super::demo_data::load_publish_and_run(&settings, database).await?;
     let enterprise = seed_enterprise(database).await?;
     let notices = super::demo_notices::start_worker(database.pool.clone(), &settings);
+    let checkpoints =
+        super::audit::start_checkpointer(&settings, database, std::future::pending())?;
+    // Metrics on a loopback address of their own (not served to everyone).
+    if settings.http.metrics_listen.is_none() && settings.http.metrics_token.is_none() {
+        settings.http.metrics_listen = Some(std::net::SocketAddr::from(([127, 0, 0, 1], 0)));
+    }
     let app = Application::build(settings, database.pool.clone()).await?;
     let address = app.local_addr()?;
-    print_welcome(address, &enterprise);
+    let metrics = app.metrics_addr().transpose()?;
+    print_welcome(address, metrics, &enterprise);
     let served = app.run_until(shutdown).await;
     notices.abort();
+    if let Some(task) = checkpoints {
+        task.abort();
+    }
     served?;
     Ok(ExitCode::SUCCESS)
 }
@@ -124,10 +134,17 @@ async fn create_account(
     Ok(())
 }
 
-fn print_welcome(address: std::net::SocketAddr, enterprise: &(String, String)) {
+fn print_welcome(
+    address: std::net::SocketAddr,
+    metrics: Option<std::net::SocketAddr>,
+    enterprise: &(String, String),
+) {
     println!();
     println!("mianshen demo is running: http://{address}/");
-    println!("  health: http://{address}/healthz   metrics: http://{address}/metrics");
+    match metrics {
+        Some(m) => println!("  health: http://{address}/healthz   metrics: http://{m}/metrics"),
+        None => println!("  health: http://{address}/healthz"),
+    }
     println!();
     println!("Demo accounts (password for all: {DEMO_PASSWORD}):");
     let (uscc, name) = enterprise;

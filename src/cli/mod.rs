@@ -1,6 +1,6 @@
 //! The command line: one subcommand per operator task, each with its own `--help`.
 
-mod audit;
+pub(crate) mod audit;
 mod bench;
 mod cluster;
 mod demo;

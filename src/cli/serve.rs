@@ -35,6 +35,8 @@ pub async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
             stopped(stop_rx.clone()),
         ))
     });
+    let checkpoints =
+        super::audit::start_checkpointer(&settings, &database, stopped(stop_rx.clone()))?;
     let app = Application::build(settings, database.pool.clone()).await?;
     tracing::info!(address = %app.local_addr()?, "serving");
     let served = app.run_until(stopped(stop_rx)).await;
@@ -44,6 +46,9 @@ pub async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
             Err(error) => tracing::error!(%error, "scheduler task failed"),
             Ok(Ok(())) => {}
         }
+    }
+    if let Some(task) = checkpoints {
+        let _ = task.await;
     }
     if let Some(task) = notices {
         match task.await {

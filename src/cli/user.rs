@@ -30,7 +30,9 @@ pub enum UserCommand {
         /// Generate a random password and print it.
         #[arg(long)]
         generate_password: bool,
-        /// Also issue an API token with this label and print it (shown once).
+        /// Also issue an API token with this label and print it (shown once). For
+        /// bootstrapping machine clients by the operator at the console (who holds the
+        /// database anyway); it expires like any token, and the audit log says so.
         #[arg(long, value_name = "LABEL")]
         api_token: Option<String>,
     },
@@ -60,12 +62,18 @@ pub async fn run(settings: Settings, command: UserCommand) -> anyhow::Result<Exi
     let new = match NewUser::parse(&username, &display_name, role, uscc.as_deref(), &password) {
         Ok(new) => new,
         Err(error) => {
-            eprintln!("mianshen user add: {error}");
+            let hint = match error {
+                accounts::AccountError::EnterpriseWithoutUscc => " (--uscc)",
+                accounts::AccountError::StaffWithUscc(_) => " (drop --uscc)",
+                _ => "",
+            };
+            eprintln!("mianshen user add: {error}{hint}");
             return Ok(ExitCode::from(2));
         }
     };
     let database = Database::open(&settings.database).await?;
-    let result = create(&database, &new, api_token.as_deref()).await;
+    let ttl_days = settings.auth.api_token_ttl_days;
+    let result = create(&database, &new, api_token.as_deref(), ttl_days).await;
     database.close().await;
     let (user, token) = result?;
     println!(
@@ -85,10 +93,22 @@ async fn create(
     database: &Database,
     new: &NewUser,
     api_token: Option<&str>,
+    ttl_days: u32,
 ) -> anyhow::Result<(accounts::User, Option<String>)> {
     let user = accounts::create_user_audited(&database.pool, new, Actor::System("cli")).await?;
     let token = match api_token {
-        Some(label) => Some(accounts::create_api_token(&database.pool, user.id, label).await?),
+        Some(label) => {
+            let issued = accounts::issue_token(
+                &database.pool,
+                &user,
+                Actor::System("cli"),
+                label,
+                None,
+                ttl_days,
+            )
+            .await?;
+            Some(issued.token)
+        }
         None => None,
     };
     Ok((user, token))

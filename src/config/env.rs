@@ -90,6 +90,44 @@ pub(super) fn apply(vars: &dyn Vars, settings: &mut Settings) -> Result<(), Conf
         "MIANSHEN_COOKIE_SECURE",
         &mut settings.http.cookie_secure,
     )?;
+    if let Some(url) = vars.get("MIANSHEN_PUBLIC_URL") {
+        let parsed = reqwest::Url::parse(&url).ok().filter(|u| {
+            matches!(u.scheme(), "http" | "https")
+                && u.host_str().is_some()
+                && u.query().is_none()
+                && u.fragment().is_none()
+        });
+        if parsed.is_none() {
+            return Err(invalid(
+                "MIANSHEN_PUBLIC_URL",
+                url,
+                "an http:// or https:// URL without query, such as https://mianshen.example.gov.cn",
+            ));
+        }
+        settings.http.public_url = Some(url);
+    }
+    if let Some(listen) = vars.get("MIANSHEN_METRICS_LISTEN") {
+        match listen.trim().parse() {
+            Ok(address) => settings.http.metrics_listen = Some(address),
+            Err(_) => {
+                return Err(invalid(
+                    "MIANSHEN_METRICS_LISTEN",
+                    listen,
+                    "an address such as 127.0.0.1:9464",
+                ));
+            }
+        }
+    }
+    if let Some(token) = vars.get("MIANSHEN_METRICS_TOKEN") {
+        if token.len() < 16 {
+            return Err(ConfigError::Invalid {
+                variable: "MIANSHEN_METRICS_TOKEN",
+                value: "(hidden: a secret)".to_owned(),
+                expected: "a secret of at least 16 characters",
+            });
+        }
+        settings.http.metrics_token = Some(Secret::new(token));
+    }
     parse_into(
         vars,
         "MIANSHEN_REQUEST_TIMEOUT_SECS",
@@ -118,10 +156,17 @@ pub(super) fn apply(vars: &dyn Vars, settings: &mut Settings) -> Result<(), Conf
     )?;
     parse_into(
         vars,
-        "MIANSHEN_LOGIN_LOCKOUT_MINUTES",
+        "MIANSHEN_LOGIN_MAX_BACKOFF_MINUTES",
         "a whole number of minutes from 1 to 10080",
-        &mut settings.auth.lockout_minutes,
+        &mut settings.auth.max_backoff_minutes,
         |n| (1..=10_080).contains(n),
+    )?;
+    parse_into(
+        vars,
+        "MIANSHEN_API_TOKEN_TTL_DAYS",
+        "a whole number of days from 1 to 3650",
+        &mut settings.auth.api_token_ttl_days,
+        |n| (1..=3650).contains(n),
     )?;
     parse_into(
         vars,
@@ -131,6 +176,7 @@ pub(super) fn apply(vars: &dyn Vars, settings: &mut Settings) -> Result<(), Conf
         |n| (1..=10_000).contains(n),
     )?;
     apply_ingest(vars, settings)?;
+    crate::audit::apply_env(vars, &mut settings.audit)?;
     apply_treasury(vars, &mut settings.treasury)?;
     if let Some(format) = vars.get("MIANSHEN_LOG_FORMAT") {
         settings.log.format = match format.as_str() {
@@ -227,6 +273,13 @@ fn apply_notices(
     notices: &mut crate::notices::NoticesSettings,
 ) -> Result<(), ConfigError> {
     parse_bool(vars, "MIANSHEN_NOTICES_ENABLED", &mut notices.enabled)?;
+    if let Some(hosts) = vars.get("MIANSHEN_WEBHOOK_ALLOW_HOSTS") {
+        notices.webhook_allow_hosts = hosts
+            .split(',')
+            .map(|h| h.trim().to_ascii_lowercase())
+            .filter(|h| !h.is_empty())
+            .collect();
+    }
     for (variable, target) in [
         ("MIANSHEN_SMTP_HOST", &mut notices.smtp_host),
         ("MIANSHEN_SMTP_FROM", &mut notices.smtp_from),

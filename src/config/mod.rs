@@ -30,6 +30,8 @@ pub struct Settings {
     pub scheduler: crate::scheduler::SchedulerSettings,
     /// Notice channels and the delivery worker (`[notices]`).
     pub notices: crate::notices::NoticesSettings,
+    /// The audit chain's signed checkpoints (`[audit]`).
+    pub audit: crate::audit::AuditSettings,
     /// The treasury's payment API, callbacks and reconciliation (`[treasury]`).
     pub treasury: crate::treasury::TreasurySettings,
 }
@@ -56,8 +58,18 @@ pub struct DatabaseSettings {
 pub struct HttpSettings {
     /// `MIANSHEN_LISTEN`: the address to listen on.
     pub listen: SocketAddr,
-    /// `MIANSHEN_COOKIE_SECURE`: mark cookies `Secure` (set when served over HTTPS).
+    /// `MIANSHEN_PUBLIC_URL`: the address people reach the service at (`https://…` behind
+    /// TLS), for absolute links; cookies are `Secure` when it is https. Unset: `http://` and
+    /// the listen address.
+    pub public_url: Option<String>,
+    /// `MIANSHEN_COOKIE_SECURE`: mark cookies `Secure` even when the public URL is http.
     pub cookie_secure: bool,
+    /// `MIANSHEN_METRICS_LISTEN`: serve `/metrics` (without a token) on this address of its
+    /// own, e.g. `127.0.0.1:9464`, for Prometheus on the same host or network.
+    pub metrics_listen: Option<SocketAddr>,
+    /// `MIANSHEN_METRICS_TOKEN`: serve `/metrics` on the main address too, to callers that
+    /// send `Authorization: Bearer <token>`. Neither set: `/metrics` is not served.
+    pub metrics_token: Option<Secret>,
     /// `MIANSHEN_REQUEST_TIMEOUT_SECS`: the longest a request may take, in seconds.
     pub request_timeout_secs: u64,
     /// `MIANSHEN_TRUST_FORWARDED_FOR`: take the client address from `X-Forwarded-For`
@@ -71,10 +83,13 @@ pub struct HttpSettings {
 pub struct AuthSettings {
     /// `MIANSHEN_SESSION_TTL_MINUTES`: how long a browser session lasts.
     pub session_ttl_minutes: u32,
-    /// `MIANSHEN_LOGIN_MAX_FAILURES`: consecutive failed logins that lock an account.
+    /// `MIANSHEN_LOGIN_MAX_FAILURES`: failures of one name from one address after which
+    /// every further attempt from there waits (30 s, doubling).
     pub max_failed_logins: u32,
-    /// `MIANSHEN_LOGIN_LOCKOUT_MINUTES`: how long a locked account stays locked.
-    pub lockout_minutes: u32,
+    /// `MIANSHEN_LOGIN_MAX_BACKOFF_MINUTES`: the longest such wait.
+    pub max_backoff_minutes: u32,
+    /// `MIANSHEN_API_TOKEN_TTL_DAYS`: the lifetime of an API token (its owner may ask for less).
+    pub api_token_ttl_days: u32,
     /// `MIANSHEN_LOGIN_ATTEMPTS_PER_MINUTE`: login attempts allowed per client address per minute.
     pub attempts_per_minute: u32,
 }
@@ -114,10 +129,28 @@ impl Default for HttpSettings {
     fn default() -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            public_url: None,
             cookie_secure: false,
+            metrics_listen: None,
+            metrics_token: None,
             request_timeout_secs: 30,
             trust_forwarded_for: false,
         }
+    }
+}
+
+impl HttpSettings {
+    /// The public URL without a trailing slash: the configured one, else `http://<listen>`.
+    pub fn public_url(&self) -> String {
+        self.public_url.as_deref().map_or_else(
+            || format!("http://{}", self.listen),
+            |url| url.trim_end_matches('/').to_owned(),
+        )
+    }
+
+    /// Whether cookies carry `Secure`: the public URL is https, or it is forced.
+    pub fn secure_cookies(&self) -> bool {
+        self.cookie_secure || self.public_url().starts_with("https://")
     }
 }
 
@@ -126,7 +159,8 @@ impl Default for AuthSettings {
         Self {
             session_ttl_minutes: 8 * 60,
             max_failed_logins: 5,
-            lockout_minutes: 15,
+            max_backoff_minutes: 15,
+            api_token_ttl_days: 90,
             attempts_per_minute: 30,
         }
     }

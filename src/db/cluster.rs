@@ -1,10 +1,13 @@
 //! A private PostgreSQL cluster started from the local server binaries, used when `DATABASE_URL` is not set.
 //!
-//! The cluster lives in `<data_dir>/pg`, logs to `<data_dir>/pg.log`, listens only on
-//! `127.0.0.1` at a port chosen when it starts (no unix sockets), and trusts local connections
-//! for the superuser `mianshen`. An exclusive lock on `<data_dir>/pg.lock` guards `initdb` and
-//! start so that processes starting together share one cluster. `initdb` and `postgres` refuse to
-//! run as root, so when we are root they run as the `postgres` system user, which owns `pg/`.
+//! The cluster lives in `<data_dir>/pg` and logs to `<data_dir>/pg.log`. It has no TCP listener:
+//! it listens only on a Unix socket in `<data_dir>/run`, a folder of mode 0700 owned by the
+//! server's user, so only that user (and root) can connect at all; connections there are
+//! trusted. The superuser `mianshen` only sets the cluster up: the service migrates as the
+//! owner `mianshen_owner` (no superuser; it owns the database) and works as `mianshen_app`.
+//! An exclusive lock on `<data_dir>/pg.lock` guards `initdb` and start so that processes
+//! starting together share one cluster. `initdb` and `postgres` refuse to run as root, so when
+//! we are root they run as the `postgres` system user, which owns `pg/` and `run/`.
 
 mod binaries;
 mod process;
@@ -23,8 +26,14 @@ pub use binaries::PgBinaries;
 use process::RunAs;
 pub(crate) use process::is_alive;
 
-/// The superuser created by `initdb`; every URL of the private cluster connects as it.
+/// The superuser created by `initdb`; used only to set the cluster up (and by tests).
 pub const SUPERUSER: &str = "mianshen";
+/// The owner of the application database: migrates it, is no superuser.
+pub const OWNER: &str = "mianshen_owner";
+/// The port number naming the socket file (`.s.PGSQL.5432`); nothing listens on TCP.
+const SOCKET_PORT: u16 = 5432;
+/// The longest socket path the kernel accepts (`sun_path`, less its terminating NUL).
+const MAX_SOCKET_PATH: usize = 107;
 /// The application database created in every private cluster.
 pub const APP_DATABASE: &str = "mianshen";
 
@@ -123,6 +132,7 @@ pub struct PrivateCluster {
     run_as: Option<RunAs>,
     pgdata: PathBuf,
     port: u16,
+    socket_dir: PathBuf,
     started_by_us: bool,
 }
 
@@ -158,9 +168,14 @@ impl PrivateCluster {
         Ok(cluster)
     }
 
-    /// The TCP port on 127.0.0.1 the server listens on.
+    /// The port number of the server's socket (`.s.PGSQL.<port>`).
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The private folder holding the server's socket.
+    pub fn socket_dir(&self) -> &Path {
+        &self.socket_dir
     }
 
     /// Whether this call started the server (otherwise it was already running).
@@ -173,9 +188,21 @@ impl PrivateCluster {
         &self.pgdata
     }
 
-    /// The URL of database `db` in this cluster.
+    /// The superuser's URL of database `db` in this cluster (through the private socket;
+    /// the folder is percent-encoded as the host, which libpq and sqlx both read).
     pub fn url(&self, db: &str) -> String {
-        format!("postgres://{SUPERUSER}@127.0.0.1:{}/{db}", self.port)
+        self.url_as(SUPERUSER, db)
+    }
+
+    /// The owner's URL of database `db`: what the service migrates with.
+    pub fn owner_url(&self, db: &str) -> String {
+        self.url_as(OWNER, db)
+    }
+
+    fn url_as(&self, user: &str, db: &str) -> String {
+        let dir = self.socket_dir.to_string_lossy();
+        let host = percent_encoding::utf8_percent_encode(&dir, percent_encoding::NON_ALPHANUMERIC);
+        format!("postgres://{user}@{host}:{}/{db}", self.port)
     }
 
     /// Stops the server (`pg_ctl stop -m fast -w`), whoever started it; blocks until it is down.
@@ -188,12 +215,22 @@ impl PrivateCluster {
         process::pg_ctl_stop(&self.bins, self.run_as.as_ref(), &self.pgdata)
     }
 
-    /// Creates the database `mianshen` unless it exists (a racing creator is not an error).
+    /// Creates the roles `mianshen_owner` and `mianshen_app` and the database `mianshen`
+    /// owned by the former, unless they exist (a racing creator is not an error); a database
+    /// an older version made as the superuser is handed to the owner.
     async fn create_app_database(&self) -> Result<(), ClusterError> {
         let sql = |action| move |source| ClusterError::Sql { action, source };
         let mut conn = sqlx::PgConnection::connect(&self.url("postgres"))
             .await
             .map_err(sql("connecting to database postgres"))?;
+        let mut tx = conn.begin().await.map_err(sql("starting a transaction"))?;
+        for statement in ROLE_SETUP {
+            sqlx::query(statement)
+                .execute(&mut *tx)
+                .await
+                .map_err(sql("creating the owner and application roles"))?;
+        }
+        tx.commit().await.map_err(sql("creating the roles"))?;
         let exists: Option<i32> =
             sqlx::query_scalar("SELECT 1 FROM pg_database WHERE datname = $1")
                 .bind(APP_DATABASE)
@@ -201,7 +238,7 @@ impl PrivateCluster {
                 .await
                 .map_err(sql("looking up database mianshen"))?;
         if exists.is_none() {
-            let created = sqlx::query("CREATE DATABASE mianshen")
+            let created = sqlx::query("CREATE DATABASE mianshen OWNER mianshen_owner")
                 .execute(&mut conn)
                 .await;
             match created {
@@ -214,9 +251,55 @@ impl PrivateCluster {
                 }
             }
         }
-        conn.close().await.map_err(sql("closing the connection"))
+        conn.close().await.map_err(sql("closing the connection"))?;
+        let mut app = sqlx::PgConnection::connect(&self.url(APP_DATABASE))
+            .await
+            .map_err(sql("connecting to database mianshen"))?;
+        sqlx::query(HAND_TO_OWNER)
+            .execute(&mut app)
+            .await
+            .map_err(sql("handing the database to mianshen_owner"))?;
+        app.close().await.map_err(sql("closing the connection"))
     }
 }
+
+/// Creates the owner (who may create databases, for `.ci/sqlx-check`, and grant the
+/// application role) and the application role, once, under a lock.
+const ROLE_SETUP: [&str; 3] = [
+    "SELECT pg_advisory_xact_lock(7235501235)",
+    "DO $$ BEGIN
+         IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'mianshen_owner') THEN
+             CREATE ROLE mianshen_owner LOGIN CREATEDB NOSUPERUSER NOCREATEROLE;
+         END IF;
+         IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'mianshen_app') THEN
+             CREATE ROLE mianshen_app NOLOGIN;
+         END IF;
+     END $$",
+    "GRANT mianshen_app TO mianshen_owner WITH ADMIN OPTION",
+];
+
+/// A database made by an older version as the superuser: give it and everything the
+/// superuser made in it to the owner (nothing happens when the owner already has it).
+const HAND_TO_OWNER: &str = "DO $$
+DECLARE r record;
+BEGIN
+    IF (SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database())
+       = 'mianshen_owner' THEN
+        RETURN;
+    END IF;
+    EXECUTE 'ALTER DATABASE ' || quote_ident(current_database()) || ' OWNER TO mianshen_owner';
+    FOR r IN SELECT c.oid::regclass AS rel FROM pg_class c
+             JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm')
+               AND pg_get_userbyid(c.relowner) = current_user LOOP
+        EXECUTE format('ALTER TABLE %s OWNER TO mianshen_owner', r.rel);
+    END LOOP;
+    FOR r IN SELECT p.oid::regprocedure AS fn FROM pg_proc p
+             JOIN pg_namespace n ON n.oid = p.pronamespace
+             WHERE n.nspname = 'public' AND pg_get_userbyid(p.proowner) = current_user LOOP
+        EXECUTE format('ALTER ROUTINE %s OWNER TO mianshen_owner', r.fn);
+    END LOOP;
+END $$";
 
 /// Stops the cluster in `<data_dir>/pg` if it runs; returns whether it was running.
 pub fn stop_if_running(pg_bin: Option<&Path>, data_dir: &Path) -> Result<bool, ClusterError> {
@@ -227,7 +310,7 @@ pub fn stop_if_running(pg_bin: Option<&Path>, data_dir: &Path) -> Result<bool, C
         return Ok(false);
     }
     let _lock = lock_exclusive(&data_dir.join("pg.lock"))?;
-    if process::running_port(&pgdata).is_none() {
+    if process::running_socket(&pgdata).is_none() {
         return Ok(false);
     }
     let bins = PgBinaries::locate(pg_bin)?;
@@ -284,13 +367,14 @@ fn start_blocking(
     let pgdata = data_dir.join("pg");
     let _lock = lock_exclusive(&data_dir.join("pg.lock"))?;
 
-    if let Some(port) = process::running_port(&pgdata) {
+    if let Some((port, socket_dir)) = process::running_socket(&pgdata) {
         tracing::debug!(pgdata = %pgdata.display(), port, "reusing the running private PostgreSQL cluster");
         return Ok(PrivateCluster {
             bins,
             run_as,
             pgdata,
             port,
+            socket_dir,
             started_by_us: false,
         });
     }
@@ -302,30 +386,54 @@ fn start_blocking(
     }
     let log = data_dir.join("pg.log");
     prepare_log(&log, run_as.as_ref())?;
-    let port = start_with_retries(&bins, run_as.as_ref(), &pgdata, &log, settings)?;
-    tracing::info!(pgdata = %pgdata.display(), port, "started the private PostgreSQL cluster");
+    let socket_dir = prepare_socket_dir(data_dir, run_as.as_ref())?;
+    let port = start_with_retries(&bins, run_as.as_ref(), &pgdata, &log, &socket_dir, settings)?;
+    tracing::info!(pgdata = %pgdata.display(), socket = %socket_dir.display(), "started the private PostgreSQL cluster");
     Ok(PrivateCluster {
         bins,
         run_as,
         pgdata,
         port,
+        socket_dir,
         started_by_us: true,
     })
 }
 
-/// Starts the server at a free port, trying another port if the start fails.
+/// The socket's folder, `<data_dir>/run` (or, when that path is too long for a socket, a
+/// folder under `/tmp` named after it), mode 0700 and owned by the server's user.
+fn prepare_socket_dir(data_dir: &Path, run_as: Option<&RunAs>) -> Result<PathBuf, ClusterError> {
+    let mut dir = data_dir.join("run");
+    let socket_len = dir.as_os_str().len() + ".s.PGSQL.5432".len() + 1;
+    if socket_len > MAX_SOCKET_PATH || dir.to_string_lossy().contains(['\'', '"', ' ']) {
+        let digest = Sha256::digest(data_dir.as_os_str().as_encoded_bytes());
+        dir = Path::new("/tmp").join(format!("mianshen-pg-{}", &hex::encode(digest)[..16]));
+    }
+    fs::create_dir_all(&dir).map_err(io_err("create", &dir))?;
+    fs::set_permissions(&dir, fs::Permissions::from_mode(0o700))
+        .map_err(io_err("set permissions of", &dir))?;
+    if let Some(user) = run_as {
+        user.give(&dir)?;
+    }
+    Ok(dir)
+}
+
+/// Starts the server, trying again after a failure (a stale lock or socket of a server that
+/// just died).
 fn start_with_retries(
     bins: &PgBinaries,
     run_as: Option<&RunAs>,
     pgdata: &Path,
     log: &Path,
+    socket_dir: &Path,
     settings: &[String],
 ) -> Result<u16, ClusterError> {
     let mut last_reason = String::new();
     for _ in 0..START_ATTEMPTS {
-        let port = free_port().map_err(io_err("find a free port for", pgdata))?;
-        match process::pg_ctl_start(bins, run_as, pgdata, log, port, settings) {
-            Ok(()) => return Ok(process::running_port(pgdata).unwrap_or(port)),
+        let port = SOCKET_PORT;
+        match process::pg_ctl_start(bins, run_as, pgdata, log, port, socket_dir, settings) {
+            Ok(()) => {
+                return Ok(process::running_socket(pgdata).map_or(port, |(port, _)| port));
+            }
             Err(reason) => last_reason = reason,
         }
         std::thread::sleep(Duration::from_millis(200));
@@ -378,13 +486,6 @@ fn prepare_log(log: &Path, run_as: Option<&RunAs>) -> Result<(), ClusterError> {
         user.give(log)?;
     }
     Ok(())
-}
-
-/// A port on 127.0.0.1 that was free a moment ago.
-fn free_port() -> io::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
 }
 
 /// The last `n` lines of the log, or a note that it could not be read.

@@ -41,7 +41,7 @@ impl Database {
                 let cluster =
                     PrivateCluster::ensure_running(settings.pg_bin.as_deref(), &settings.data_dir)
                         .await?;
-                (cluster.url("mianshen"), Some(cluster))
+                (cluster.owner_url("mianshen"), Some(cluster))
             }
         };
         migrate(&owner_url).await?;

@@ -115,9 +115,16 @@ pub async fn answer(
         return Err(AnswerError::AlreadyAnswered);
     }
     set_status(&mut *tx, id, status).await?;
-    let entry = AuditEntry::new(Actor::User(by), "grant.answer", "grant", grant.id.to_string())
-        .before(json!({"status": grant.status}))
-        .after(json!({"status": status, "kind": kind, "uscc": grant.uscc, "bank_account_no": no, "message": message}));
+    let entry = AuditEntry::new(
+        Actor::User(by),
+        "grant.answer",
+        "grant",
+        grant.id.to_string(),
+    )
+    .before(json!({"status": grant.status}))
+    .after(json!({"status": status, "kind": kind, "uscc": grant.uscc,
+                      "bank_account_no": no.as_deref().map(audit::mask::account_number),
+                      "message": message}));
     audit::record(&mut *tx, &entry).await?;
     tx.commit().await?;
     Ok(status)

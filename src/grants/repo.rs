@@ -69,17 +69,23 @@ pub async fn hold_lapsed(
     Ok(rows.into_iter().map(|r| (r.id, r.uscc, r.status)).collect())
 }
 
-/// The grants of a firm (or every firm for staff), newest first.
+/// Up to `limit` grants of a firm (or every firm for staff) older than `before_id`,
+/// newest first.
 pub async fn list_grants(
     executor: impl PgExecutor<'_>,
     scope: Option<&str>,
+    before_id: i64,
+    limit: i64,
 ) -> sqlx::Result<Vec<Grant>> {
     sqlx::query_as!(
         Grant,
         r#"SELECT id, policy_id, policy_version_id, uscc, period_key, amount, provisional, mode,
                   status, snapshot_id, created_at
-           FROM grants WHERE ($1::text IS NULL OR uscc = $1) ORDER BY id DESC"#,
-        scope
+           FROM grants WHERE ($1::text IS NULL OR uscc = $1) AND id < $2
+           ORDER BY id DESC LIMIT $3"#,
+        scope,
+        before_id,
+        limit
     )
     .fetch_all(executor)
     .await

@@ -1,29 +1,45 @@
-//! Account administration: list and create accounts, lift lock-outs, issue API tokens.
+//! Account administration: list and create accounts, disable and enable them, change a
+//! role, lift a login wait, list and revoke a person's API tokens. An administrator never
+//! mints or sees another person's credentials: a token is made by its owner only
+//! (`http/me.rs`), and an account an administrator creates must set its own password
+//! before it may do anything else.
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
+use axum::response::Response;
+use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::Deserialize;
-use serde_json::{Value, json};
 
 use super::auth::{Admins, Authorized};
+use super::page::Page;
 use super::{ApiError, ApiJson, ApiPath, AppState};
-use crate::accounts::{self, AccountError, NewUser, Role, User};
-use crate::audit::{self, Actor, AuditEntry};
+use crate::accounts::{self, AccountError, ApiTokenInfo, ManageError, NewUser, Role, User};
+use crate::audit::Actor;
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/admin/users", get(list).post(create))
         .route("/api/v1/admin/users/{id}/unlock", post(unlock))
-        .route("/api/v1/admin/users/{id}/tokens", post(issue_token))
+        .route("/api/v1/admin/users/{id}/disable", post(disable))
+        .route("/api/v1/admin/users/{id}/enable", post(enable))
+        .route("/api/v1/admin/users/{id}/role", put(change_role))
+        .route("/api/v1/admin/users/{id}/tokens", get(tokens))
+        .route(
+            "/api/v1/admin/users/{id}/tokens/{token_id}/revoke",
+            post(revoke_token),
+        )
 }
 
+/// A page of accounts by id (`?after=<id>&limit=`).
 async fn list(
     State(state): State<AppState>,
     _admin: Authorized<Admins>,
-) -> Result<Json<Vec<User>>, ApiError> {
-    Ok(Json(accounts::list_users(&state.pool).await?))
+    page: Page,
+) -> Result<Response, ApiError> {
+    let after = page.after_number(0)?;
+    let items: Vec<User> = accounts::list_users(&state.pool, after, page.limit).await?;
+    Ok(page.answer(items, |u| u.id.to_string()))
 }
 
 #[derive(Debug, Deserialize)]
@@ -32,7 +48,12 @@ struct CreateUser {
     display_name: String,
     role: String,
     uscc: Option<String>,
+    /// The initial password; the owner must replace it before doing anything else.
     password: String,
+}
+
+fn unknown_role(e: &accounts::UnknownRole) -> ApiError {
+    ApiError::Unprocessable(format!("角色无效 / {e}"))
 }
 
 async fn create(
@@ -40,10 +61,7 @@ async fn create(
     Authorized(admin, ..): Authorized<Admins>,
     ApiJson(body): ApiJson<CreateUser>,
 ) -> Result<(StatusCode, Json<User>), ApiError> {
-    let role: Role = body
-        .role
-        .parse()
-        .map_err(|e: accounts::UnknownRole| ApiError::Unprocessable(e.to_string()))?;
+    let role: Role = body.role.parse().map_err(|e| unknown_role(&e))?;
     let new = NewUser::parse(
         &body.username,
         &body.display_name,
@@ -51,7 +69,8 @@ async fn create(
         body.uscc.as_deref(),
         &body.password,
     )
-    .map_err(|e| ApiError::Unprocessable(e.to_string()))?;
+    .map_err(|e| ApiError::Unprocessable(e.to_string()))?
+    .chosen_by_administrator();
     let user = accounts::create_user_audited(&state.pool, &new, Actor::User(&admin.user.username))
         .await
         .map_err(|e| match e.downcast::<AccountError>() {
@@ -61,63 +80,91 @@ async fn create(
     Ok((StatusCode::CREATED, Json(user)))
 }
 
+fn refusal(error: ManageError) -> ApiError {
+    match error {
+        e @ ManageError::NotFound(_) => ApiError::NotFound(e.to_string()),
+        e @ ManageError::OwnAccount => ApiError::Forbidden(e.to_string()),
+        ManageError::Internal(e) => ApiError::Internal(e),
+        e => ApiError::Unprocessable(e.to_string()),
+    }
+}
+
 async fn unlock(
     State(state): State<AppState>,
     Authorized(admin, ..): Authorized<Admins>,
     ApiPath(id): ApiPath<i64>,
 ) -> Result<StatusCode, ApiError> {
-    let mut tx = state.pool.begin().await?;
-    if !accounts::unlock_user(&mut *tx, id).await? {
-        return Err(ApiError::NotFound(format!("没有编号为 {id} 的账户")));
-    }
-    let entry = AuditEntry::new(
-        Actor::User(&admin.user.username),
-        "user.unlock",
-        "user",
-        id.to_string(),
-    );
-    audit::record(&mut *tx, &entry).await?;
-    tx.commit().await?;
+    accounts::unlock(&state.pool, &admin.user, id)
+        .await
+        .map_err(refusal)?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Debug, Deserialize)]
-struct IssueToken {
-    label: String,
-}
-
-async fn issue_token(
+async fn disable(
     State(state): State<AppState>,
     Authorized(admin, ..): Authorized<Admins>,
     ApiPath(id): ApiPath<i64>,
-    ApiJson(body): ApiJson<IssueToken>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let label = body.label.trim();
-    if label.is_empty() || label.chars().count() > 100 {
-        return Err(ApiError::Unprocessable(
-            "令牌名称须为 1 到 100 个字符".to_owned(),
-        ));
+) -> Result<Json<User>, ApiError> {
+    let user = accounts::set_disabled(&state.pool, &admin.user, id, true)
+        .await
+        .map_err(refusal)?;
+    Ok(Json(user))
+}
+
+async fn enable(
+    State(state): State<AppState>,
+    Authorized(admin, ..): Authorized<Admins>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<User>, ApiError> {
+    let user = accounts::set_disabled(&state.pool, &admin.user, id, false)
+        .await
+        .map_err(refusal)?;
+    Ok(Json(user))
+}
+
+#[derive(Debug, Deserialize)]
+struct RoleChange {
+    role: String,
+    uscc: Option<String>,
+}
+
+async fn change_role(
+    State(state): State<AppState>,
+    Authorized(admin, ..): Authorized<Admins>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<RoleChange>,
+) -> Result<Json<User>, ApiError> {
+    let role: Role = body.role.parse().map_err(|e| unknown_role(&e))?;
+    let user = accounts::set_role(&state.pool, &admin.user, id, role, body.uscc.as_deref())
+        .await
+        .map_err(refusal)?;
+    Ok(Json(user))
+}
+
+/// A page of an account's tokens (never their secrets).
+async fn tokens(
+    State(state): State<AppState>,
+    _admin: Authorized<Admins>,
+    ApiPath(id): ApiPath<i64>,
+    page: Page,
+) -> Result<Response, ApiError> {
+    if accounts::find_user(&state.pool, id).await?.is_none() {
+        return Err(refusal(ManageError::NotFound(id)));
     }
-    let mut tx = state.pool.begin().await?;
-    let exists = accounts::list_users(&mut *tx)
-        .await?
-        .iter()
-        .any(|u| u.id == id);
-    if !exists {
-        return Err(ApiError::NotFound(format!("没有编号为 {id} 的账户")));
-    }
-    let token = accounts::create_api_token(&mut *tx, id, label).await?;
-    let entry = AuditEntry::new(
-        Actor::User(&admin.user.username),
-        "api_token.create",
-        "user",
-        id.to_string(),
-    )
-    .after(json!({ "label": label }));
-    audit::record(&mut *tx, &entry).await?;
-    tx.commit().await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({ "token": token, "label": label })),
-    ))
+    let after = page.after_number(0)?;
+    let items: Vec<ApiTokenInfo> =
+        accounts::list_api_tokens(&state.pool, id, after, page.limit).await?;
+    Ok(page.answer(items, |t| t.id.to_string()))
+}
+
+/// Revokes a person's token (say, when they leave); the administrator never uses it.
+async fn revoke_token(
+    State(state): State<AppState>,
+    Authorized(admin, ..): Authorized<Admins>,
+    ApiPath((id, token_id)): ApiPath<(i64, i64)>,
+) -> Result<Json<ApiTokenInfo>, ApiError> {
+    accounts::revoke_token(&state.pool, id, token_id, &admin.user.username)
+        .await
+        .map(Json)
+        .map_err(super::me::token_refusal)
 }

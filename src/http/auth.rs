@@ -33,8 +33,11 @@ pub enum Credential {
         /// The token to echo.
         csrf: String,
     },
-    /// A machine client's bearer token (no ambient authority, so no CSRF).
-    ApiToken,
+    /// A bearer API token of the account's owner (no ambient authority, so no CSRF).
+    ApiToken {
+        /// Which of the owner's tokens (`api_tokens.id`), for the logs.
+        id: i64,
+    },
 }
 
 /// The signed-in account of this request.
@@ -51,9 +54,35 @@ impl CurrentUser {
     pub fn csrf_token(&self) -> Option<&str> {
         match &self.credential {
             Credential::Session { csrf, .. } => Some(csrf),
-            Credential::ApiToken => None,
+            Credential::ApiToken { .. } => None,
         }
     }
+
+    /// Refuses an account whose password an administrator chose until its owner sets one.
+    pub fn require_own_password(&self) -> Result<(), ApiError> {
+        if self.user.must_change_password {
+            return Err(ApiError::Forbidden(
+                "请先修改管理员设置的初始密码（PUT /api/v1/me/password 或首页） / set your own password first"
+                    .to_owned(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The token of an `Authorization: Bearer …` header; the scheme is case-insensitive
+/// (RFC 9110 §11.1).
+fn bearer_token(request: &Request) -> Option<String> {
+    let value = request
+        .headers()
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
+    let (scheme, token) = value.trim().split_once(char::is_whitespace)?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_owned())
+        .filter(|t| !t.is_empty())
 }
 
 /// Resolves the caller once per request and refuses cookie-authenticated changes that do
@@ -70,19 +99,22 @@ pub async fn resolve_identity(
 }
 
 async fn identify(state: &AppState, mut request: Request) -> Result<Request, ApiError> {
-    let bearer = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(|v| v.trim().to_owned());
-    if let Some(token) = bearer {
-        let user = accounts::find_by_token(&state.pool, &token)
+    // `/metrics` checks its own token (a Prometheus scraper is not an account).
+    if request.uri().path() == "/metrics" {
+        return Ok(request);
+    }
+    if let Some(token) = bearer_token(&request) {
+        let (user, id) = accounts::find_by_token(&state.pool, &token)
             .await?
             .ok_or_else(ApiError::unauthorized)?;
+        // Every use is attributable to the token's owner: the account acts, and the logs
+        // of the request name the account and the token.
+        let span = tracing::Span::current();
+        span.record("user.id", user.id);
+        span.record("auth.token", id);
         request.extensions_mut().insert(CurrentUser {
             user,
-            credential: Credential::ApiToken,
+            credential: Credential::ApiToken { id },
         });
         return Ok(request);
     }
@@ -97,7 +129,7 @@ async fn identify(state: &AppState, mut request: Request) -> Result<Request, Api
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS
     );
-    if changes_state && !is_login_route(request.uri().path()) {
+    if changes_state && !is_login(request.method(), request.uri().path()) {
         let (presented, rebuilt) = presented_csrf(request).await?;
         request = rebuilt;
         let valid = presented
@@ -109,6 +141,7 @@ async fn identify(state: &AppState, mut request: Request) -> Result<Request, Api
             ));
         }
     }
+    tracing::Span::current().record("user.id", session.user.id);
     request.extensions_mut().insert(CurrentUser {
         user: session.user,
         credential: Credential::Session {
@@ -119,10 +152,12 @@ async fn identify(state: &AppState, mut request: Request) -> Result<Request, Api
     Ok(request)
 }
 
-/// Signing in carries its own CSRF defence (a login-form cookie), and must work when a
-/// stale session cookie is still around.
-fn is_login_route(path: &str) -> bool {
-    path == "/login" || path == "/api/v1/session"
+/// Signing in carries its own CSRF defence (a login-form cookie; a JSON body a cross-site
+/// form cannot send), and must work when a stale session cookie is still around. Only the
+/// sign-in itself is exempt: signing out (`DELETE /api/v1/session`, `POST /logout`) echoes
+/// the session's token like every other change.
+fn is_login(method: &Method, path: &str) -> bool {
+    *method == Method::POST && (path == "/login" || path == "/api/v1/session")
 }
 
 /// The CSRF token the request presents, from the header or, for a form, from its body
@@ -191,6 +226,7 @@ impl<R: RoleSet> FromRequestParts<AppState> for Authorized<R> {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let current = CurrentUser::from_request_parts(parts, state).await?;
+        current.require_own_password()?;
         if R::ROLES.contains(&current.user.role) {
             Ok(Authorized(current, PhantomData))
         } else {

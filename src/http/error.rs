@@ -112,21 +112,6 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// `axum::Json`, but a bad body is answered in our error shape.
-#[derive(Debug, axum::extract::FromRequest)]
-#[from_request(via(axum::Json), rejection(ApiError))]
-pub struct ApiJson<T>(pub T);
-
-/// `axum::extract::Path`, but a bad segment is answered in our error shape.
-#[derive(Debug, axum::extract::FromRequestParts)]
-#[from_request(via(axum::extract::Path), rejection(ApiError))]
-pub struct ApiPath<T>(pub T);
-
-/// `axum::extract::Query`, but a bad query is answered in our error shape.
-#[derive(Debug, axum::extract::FromRequestParts)]
-#[from_request(via(axum::extract::Query), rejection(ApiError))]
-pub struct ApiQuery<T>(pub T);
-
 /// Answers routes that do not exist.
 pub async fn not_found() -> ApiError {
     ApiError::NotFound("没有这个地址".to_owned())

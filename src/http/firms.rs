@@ -2,12 +2,13 @@
 //! query), staff see any firm.
 
 use axum::extract::State;
+use axum::response::Response;
 use axum::routing::get;
 use axum::{Json, Router};
-use serde::Deserialize;
 
 use super::auth::{Authorized, FirmReaders};
-use super::{ApiError, ApiPath, ApiQuery, AppState};
+use super::page::Page;
+use super::{ApiError, ApiPath, AppState};
 use crate::firms::{self, Firm, FirmScope};
 
 pub(super) fn router() -> Router<AppState> {
@@ -16,32 +17,16 @@ pub(super) fn router() -> Router<AppState> {
         .route("/api/v1/firms/{uscc}", get(show))
 }
 
-#[derive(Debug, Deserialize)]
-struct Page {
-    #[serde(default)]
-    after: String,
-    #[serde(default = "default_limit")]
-    limit: i64,
-}
-
-fn default_limit() -> i64 {
-    50
-}
-
+/// A page of firms by USCC (`?after=<uscc>&limit=`).
 async fn list(
     State(state): State<AppState>,
     Authorized(current, ..): Authorized<FirmReaders>,
-    ApiQuery(page): ApiQuery<Page>,
-) -> Result<Json<Vec<Firm>>, ApiError> {
-    if !(1..=500).contains(&page.limit) {
-        return Err(ApiError::BadRequest(
-            "limit 必须在 1 到 500 之间".to_owned(),
-        ));
-    }
+    page: Page,
+) -> Result<Response, ApiError> {
     let scope = FirmScope::of(&current.user);
-    Ok(Json(
-        firms::list_firms(&state.pool, &scope, &page.after, page.limit).await?,
-    ))
+    let after = page.after_text().trim().to_uppercase();
+    let items: Vec<Firm> = firms::list_firms(&state.pool, &scope, &after, page.limit).await?;
+    Ok(page.answer(items, |f| f.uscc.clone()))
 }
 
 async fn show(

@@ -2,11 +2,13 @@
 //! (confirm with a bank account, decline, or object); staff list every grant.
 
 use axum::extract::State;
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{Value, json};
 
 use super::auth::{Authorized, FirmReaders, RoleSet};
+use super::page::Page;
 use super::{ApiError, ApiJson, ApiPath, AppState};
 use crate::accounts::Role;
 use crate::firms::FirmScope;
@@ -27,41 +29,54 @@ pub(super) fn router() -> Router<AppState> {
         .route("/api/v1/near-misses", get(near_misses))
 }
 
+/// A page of grants, newest first (`?after=<id>&limit=`).
 async fn list(
     State(state): State<AppState>,
     Authorized(current, ..): Authorized<FirmReaders>,
-) -> Result<Json<Vec<Grant>>, ApiError> {
+    page: Page,
+) -> Result<Response, ApiError> {
     let scope = FirmScope::of(&current.user);
-    let bind = match &scope {
+    let before = page.after_number(i64::MAX)?;
+    let items: Vec<Grant> =
+        grants::list_grants(&state.pool, scope_bind(&scope), before, page.limit).await?;
+    Ok(page.answer(items, |g| g.id.to_string()))
+}
+
+fn scope_bind(scope: &FirmScope) -> Option<&str> {
+    match scope {
         FirmScope::Own(u) => Some(u.as_str()),
         FirmScope::All => None,
         FirmScope::Nothing => Some(""),
-    };
-    Ok(Json(grants::list_grants(&state.pool, bind).await?))
+    }
 }
 
 #[derive(Debug, serde::Deserialize)]
 struct NearMissQuery {
     policy: Option<String>,
-    #[serde(default)]
-    after: String,
 }
 
 /// Staff see every near miss; a firm sees what it lacks for each policy (its own only).
+/// Paged by (USCC, policy): `after` is `USCC` or `USCC,policy`.
 async fn near_misses(
     State(state): State<AppState>,
     Authorized(current, ..): Authorized<FirmReaders>,
     super::ApiQuery(q): super::ApiQuery<NearMissQuery>,
-) -> Result<Json<Vec<NearMiss>>, ApiError> {
+    page: Page,
+) -> Result<Response, ApiError> {
     let scope = FirmScope::of(&current.user);
-    let bind = match &scope {
-        FirmScope::Own(u) => Some(u.as_str()),
-        FirmScope::All => None,
-        FirmScope::Nothing => Some(""),
-    };
-    Ok(Json(
-        matching::near_misses(&state.pool, q.policy.as_deref(), bind, &q.after, 200).await?,
-    ))
+    let after = page
+        .after_text()
+        .split_once(',')
+        .unwrap_or((page.after_text(), ""));
+    let items: Vec<NearMiss> = matching::near_misses(
+        &state.pool,
+        q.policy.as_deref(),
+        scope_bind(&scope),
+        after,
+        page.limit,
+    )
+    .await?;
+    Ok(page.answer(items, |m| format!("{},{}", m.uscc, m.policy_id)))
 }
 
 async fn answer(

@@ -1,14 +1,18 @@
-//! Operational endpoints: liveness, readiness (the database answers) and metrics.
+//! Operational endpoints: liveness, readiness (the database answers) and metrics. The
+//! metrics are not for everyone: on the main address only with the configured token
+//! (`MIANSHEN_METRICS_TOKEN`), or without one on an address of their own
+//! (`MIANSHEN_METRICS_LISTEN`, see [`metrics_router`]).
 
 use axum::extract::State;
-use axum::http::{StatusCode, header};
-use axum::response::IntoResponse;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::json;
+use subtle::ConstantTimeEq as _;
 
-use super::AppState;
 use super::observability::metrics_handle;
+use super::{ApiError, AppState};
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -42,8 +46,32 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     }
 }
 
+/// `/metrics` on the main address: only to a caller with the metrics token.
+async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let presented = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().split_once(char::is_whitespace))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim().as_bytes().to_vec());
+    let allowed = match (&state.settings.http.metrics_token, presented) {
+        (Some(token), Some(given)) => bool::from(token.expose().as_bytes().ct_eq(&given)),
+        _ => false,
+    };
+    if allowed {
+        exposition().into_response()
+    } else {
+        ApiError::NotFound("没有这个地址".to_owned()).into_response()
+    }
+}
+
+/// The router of the separate metrics address: `/metrics`, no token.
+pub fn metrics_router() -> Router {
+    Router::new().route("/metrics", get(|| async { exposition() }))
+}
+
 /// Prometheus text exposition.
-async fn metrics() -> impl IntoResponse {
+fn exposition() -> impl IntoResponse {
     let pool_gauge = metrics_handle().render();
     (
         [(

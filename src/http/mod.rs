@@ -5,11 +5,15 @@ mod admin;
 mod audit;
 pub mod auth;
 mod error;
+mod extract;
 mod firms;
 mod grants;
+pub mod headers;
 mod health;
+mod me;
 mod notices;
 pub mod observability;
+mod page;
 mod policies;
 pub(crate) mod profiles;
 mod session;
@@ -23,7 +27,9 @@ use sqlx::PgPool;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::timeout::TimeoutLayer;
 
-pub use error::{ApiError, ApiJson, ApiPath, ApiQuery};
+pub use error::ApiError;
+pub use extract::{ApiForm, ApiJson, ApiPath, ApiQuery, check_text, forbidden_char};
+pub use health::metrics_router;
 pub(crate) use session::{client_address, sign_in};
 
 use crate::config::Settings;
@@ -47,6 +53,7 @@ pub fn router(state: AppState) -> Router {
         .merge(session::router())
         .merge(firms::router())
         .merge(admin::router())
+        .merge(me::router())
         .merge(audit::router())
         .merge(profiles::router())
         .merge(notices::router())
@@ -60,11 +67,16 @@ pub fn router(state: AppState) -> Router {
             auth::resolve_identity,
         ))
         .layer(middleware::from_fn(observability::record_metrics))
+        .layer(middleware::from_fn(extract::reject_control_characters))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
             timeout,
         ))
         .layer(CatchPanicLayer::new())
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            headers::security_headers,
+        ))
         .layer(middleware::from_fn(observability::request_id))
         .with_state(state)
 }

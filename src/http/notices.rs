@@ -2,15 +2,18 @@
 //! channel settings (webhook, email, phone), validated with Chinese messages.
 
 use axum::extract::State;
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::auth::Authorized;
+use super::page::Page;
 use super::profiles::Enterprises;
 use super::{ApiError, ApiJson, ApiPath, AppState};
 use crate::firms::FirmScope;
+use crate::notices::channels::webhook_target::{AllowList, check_url};
 use crate::notices::inbox_repo::{self, ChannelView, InboxNotice};
 use crate::notices::repo::{FirmChannels, put_firm_channels};
 
@@ -28,12 +31,16 @@ fn own_uscc(user: &crate::accounts::User) -> Result<String, ApiError> {
     }
 }
 
+/// A page of the firm's notices, newest first (`?after=<id>&limit=`).
 async fn list(
     State(state): State<AppState>,
     Authorized(current, ..): Authorized<Enterprises>,
-) -> Result<Json<Vec<InboxNotice>>, ApiError> {
+    page: Page,
+) -> Result<Response, ApiError> {
     let uscc = own_uscc(&current.user)?;
-    Ok(Json(inbox_repo::list(&state.pool, &uscc, 200).await?))
+    let before = page.after_number(i64::MAX)?;
+    let items: Vec<InboxNotice> = inbox_repo::list(&state.pool, &uscc, before, page.limit).await?;
+    Ok(page.answer(items, |n| n.id.to_string()))
 }
 
 async fn read(
@@ -66,7 +73,7 @@ async fn show(
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ChannelUpdate {
-    /// Webhook URL (http:// or https://).
+    /// Webhook URL (https:// to a public address, or a host on the operator's allow-list).
     pub webhook_url: Option<String>,
     /// HMAC secret, at least 16 characters; required with a webhook URL.
     pub webhook_secret: Option<String>,
@@ -80,18 +87,18 @@ fn blank_none(value: Option<String>) -> Option<String> {
     value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
 }
 
-/// Checks an update; the error is the Chinese message of the first bad field.
-pub fn validate(update: ChannelUpdate) -> Result<(FirmChannels, Option<String>), String> {
+/// Checks an update against the webhook rules of `allow` (see `webhook_target`); the
+/// error is the Chinese message of the first bad field.
+pub fn validate(
+    update: ChannelUpdate,
+    allow: &AllowList,
+) -> Result<(FirmChannels, Option<String>), String> {
     let url = blank_none(update.webhook_url);
     let secret = blank_none(update.webhook_secret);
     let email = blank_none(update.email);
     let phone = blank_none(update.phone);
     if let Some(url) = &url {
-        let ok = (url.starts_with("https://") || url.starts_with("http://"))
-            && reqwest::Url::parse(url).is_ok_and(|u| u.host_str().is_some());
-        if !ok || url.len() > 500 {
-            return Err("回调地址必须是以 http:// 或 https:// 开头的有效网址".to_owned());
-        }
+        check_url(url, allow).map_err(|refused| refused.to_string())?;
         if secret.as_ref().is_none_or(|s| s.chars().count() < 16) {
             return Err("设置回调地址时必须提供至少16个字符的签名密钥".to_owned());
         }
@@ -135,7 +142,8 @@ async fn update(
     ApiJson(body): ApiJson<ChannelUpdate>,
 ) -> Result<Json<ChannelView>, ApiError> {
     let uscc = own_uscc(&current.user)?;
-    let (channels, secret) = validate(body).map_err(ApiError::Unprocessable)?;
+    let allow = AllowList::new(&state.settings.notices.webhook_allow_hosts);
+    let (channels, secret) = validate(body, &allow).map_err(ApiError::Unprocessable)?;
     put_firm_channels(&state.pool, &uscc, &channels, secret.as_deref()).await?;
     Ok(Json(ChannelView {
         webhook_secret_set: secret.is_some(),

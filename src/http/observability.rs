@@ -40,7 +40,14 @@ pub async fn request_id(mut request: Request, next: Next) -> Response {
         request
             .headers_mut()
             .insert(REQUEST_ID_HEADER, value.clone());
-        let span = tracing::info_span!("request", request_id = %id, method = %request.method(), path = %request.uri().path());
+        let span = tracing::info_span!(
+            "request",
+            request_id = %id,
+            method = %request.method(),
+            path = %request.uri().path(),
+            user.id = tracing::field::Empty,
+            auth.token = tracing::field::Empty,
+        );
         let mut response = REQUEST_ID
             .scope(id, tracing::Instrument::instrument(next.run(request), span))
             .await;

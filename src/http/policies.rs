@@ -6,12 +6,14 @@ use std::collections::BTreeMap;
 
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::auth::{Authorized, RoleSet};
+use super::page::Page;
 use super::{ApiError, ApiJson, ApiPath, AppState};
 use crate::accounts::Role;
 use crate::ingest::today_in_china;
@@ -51,11 +53,16 @@ pub(super) fn router() -> Router<AppState> {
         .route("/api/v1/policy-versions/{id}/retire", post(retire))
 }
 
+/// A page of versions, newest first (`?after=<id>&limit=`).
 async fn list(
     State(state): State<AppState>,
     _: Authorized<PolicyReaders>,
-) -> Result<Json<Vec<PolicyVersion>>, ApiError> {
-    Ok(Json(policies::list_versions(&state.pool).await?))
+    page: Page,
+) -> Result<Response, ApiError> {
+    let before = page.after_number(i64::MAX)?;
+    let items: Vec<PolicyVersion> =
+        policies::list_versions_page(&state.pool, before, page.limit).await?;
+    Ok(page.answer(items, |v| v.id.to_string()))
 }
 
 /// A policy folder: `policy.toml`, `rule.rhai`, `cases.toml` by name.

@@ -4,12 +4,14 @@
 //! only their own firm (the scope is in every query); staff see all.
 
 use axum::extract::State;
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::auth::{Authorized, FirmReaders, RoleSet};
+use super::page::Page;
 use super::{ApiError, ApiJson, ApiPath, ApiQuery, AppState};
 use crate::accounts::Role;
 use crate::audit::{self, Actor, AuditEntry};
@@ -84,43 +86,47 @@ struct HistoryEntry {
     changed: Vec<String>,
 }
 
+/// A page of the firm's snapshots, newest first (`?after=<id>&limit=`), each with the
+/// fields that changed from the one before it (read one beyond the page for that).
 async fn history(
     State(state): State<AppState>,
     Authorized(current, ..): Authorized<FirmReaders>,
     ApiPath(uscc): ApiPath<String>,
-) -> Result<Json<Vec<HistoryEntry>>, ApiError> {
+    page: Page,
+) -> Result<Response, ApiError> {
     let scope = FirmScope::of(&current.user);
     let profile = load(&state, &scope, &uscc).await?;
-    let snaps = ingest::list_snapshots(&state.pool, &scope, &profile.uscc).await?;
-    let entries = (0..snaps.len())
+    let before = page.after_number(i64::MAX)?;
+    let snaps =
+        ingest::list_snapshots(&state.pool, &scope, &profile.uscc, before, page.limit + 1).await?;
+    let shown = snaps
+        .len()
+        .min(usize::try_from(page.limit).unwrap_or(usize::MAX));
+    let entries: Vec<HistoryEntry> = (0..shown)
         .map(|i| HistoryEntry {
             changed: ingest::changed_fields(snaps.get(i + 1).map(|s| &s.doc), &snaps[i].doc),
             snapshot: snaps[i].clone(),
         })
         .collect();
-    Ok(Json(entries))
+    Ok(page.answer(entries, |e| e.snapshot.id.to_string()))
 }
 
 #[derive(Debug, Deserialize)]
 struct QuarantineQuery {
     source: Option<String>,
-    #[serde(default = "default_limit")]
-    limit: i64,
 }
 
-fn default_limit() -> i64 {
-    100
-}
-
+/// A page of quarantined records, newest first (`?source=&after=<id>&limit=`).
 async fn quarantine(
     State(state): State<AppState>,
     Authorized(..): Authorized<Staff>,
     ApiQuery(q): ApiQuery<QuarantineQuery>,
-) -> Result<Json<Vec<QuarantineEntry>>, ApiError> {
-    let limit = q.limit.clamp(1, 1000);
-    Ok(Json(
-        ingest::list_quarantine(&state.pool, q.source.as_deref(), limit).await?,
-    ))
+    page: Page,
+) -> Result<Response, ApiError> {
+    let before = page.after_number(i64::MAX)?;
+    let items: Vec<QuarantineEntry> =
+        ingest::list_quarantine(&state.pool, q.source.as_deref(), before, page.limit).await?;
+    Ok(page.answer(items, |q| q.id.to_string()))
 }
 
 #[derive(Debug, Deserialize)]
@@ -214,14 +220,17 @@ async fn raise(
     Ok((axum::http::StatusCode::CREATED, Json(raised)))
 }
 
+/// A page of objections, newest first (`?after=<id>&limit=`).
 async fn objections(
     State(state): State<AppState>,
     Authorized(current, ..): Authorized<FirmReaders>,
-) -> Result<Json<Vec<Objection>>, ApiError> {
+    page: Page,
+) -> Result<Response, ApiError> {
     let scope = FirmScope::of(&current.user);
-    Ok(Json(
-        ingest::list_objections(&state.pool, &scope, 200).await?,
-    ))
+    let before = page.after_number(i64::MAX)?;
+    let items: Vec<Objection> =
+        ingest::list_objections(&state.pool, &scope, before, page.limit).await?;
+    Ok(page.answer(items, |o| o.id.to_string()))
 }
 
 #[derive(Debug, Deserialize)]

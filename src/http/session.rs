@@ -52,11 +52,9 @@ pub(crate) async fn sign_in(
                 ApiError::TooManyRequests("登录尝试过于频繁，请一分钟后再试".to_owned())
             }
             LoginError::BadCredentials => ApiError::Unauthorized("用户名或密码错误".to_owned()),
-            LoginError::Locked { until } => ApiError::Locked(format!(
-                "连续登录失败次数过多，账户已锁定至 {}（北京时间），请稍后再试或联系管理员解锁",
-                until
-                    .with_timezone(&chrono_tz::Asia::Shanghai)
-                    .format("%Y-%m-%d %H:%M")
+            LoginError::Wait { until } => ApiError::TooManyRequests(format!(
+                "此用户名从您的地址登录失败次数过多，请在 {} 秒后再试",
+                (until - chrono::Utc::now()).num_seconds().max(1)
             )),
             LoginError::Internal(error) => ApiError::Internal(error),
         })?;
@@ -72,7 +70,7 @@ pub(crate) async fn sign_in(
     let cookie = Cookie::build((SESSION_COOKIE, token))
         .http_only(true)
         .same_site(SameSite::Lax)
-        .secure(state.settings.http.cookie_secure)
+        .secure(state.settings.http.secure_cookies())
         .path("/")
         .build();
     Ok((user, cookie, csrf))

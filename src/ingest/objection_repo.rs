@@ -54,17 +54,20 @@ pub async fn raise_objection(
     .await
 }
 
-/// Objections `scope` may see, newest first.
+/// Up to `limit` objections `scope` may see older than `before_id`, newest first.
 pub async fn list_objections(
     executor: impl PgExecutor<'_>,
     scope: &FirmScope,
+    before_id: i64,
     limit: i64,
 ) -> sqlx::Result<Vec<Objection>> {
     sqlx::query_as!(
         Objection,
         "SELECT id, uscc, field, message, raised_by, raised_at, answer, answered_by, answered_at
-         FROM data_objections WHERE ($1::text IS NULL OR uscc = $1) ORDER BY id DESC LIMIT $2",
+         FROM data_objections WHERE ($1::text IS NULL OR uscc = $1) AND id < $2
+         ORDER BY id DESC LIMIT $3",
         scope.bind(),
+        before_id,
         limit
     )
     .fetch_all(executor)

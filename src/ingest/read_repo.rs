@@ -98,17 +98,23 @@ pub async fn find_profile(
     }))
 }
 
-/// The snapshots of `uscc`, newest first, if `scope` may see them.
+/// Up to `limit` snapshots of `uscc` older than `before_id`, newest first, if `scope` may
+/// see them.
 pub async fn list_snapshots(
     executor: impl PgExecutor<'_>,
     scope: &FirmScope,
     uscc: &str,
+    before_id: i64,
+    limit: i64,
 ) -> sqlx::Result<Vec<Snapshot>> {
     let rows = sqlx::query!(
         "SELECT id, doc, provenance, content_hash, taken_at FROM profile_snapshots
-         WHERE uscc = $1 AND ($2::text IS NULL OR uscc = $2) ORDER BY id DESC",
+         WHERE uscc = $1 AND ($2::text IS NULL OR uscc = $2) AND id < $3
+         ORDER BY id DESC LIMIT $4",
         uscc,
-        scope.bind()
+        scope.bind(),
+        before_id,
+        limit
     )
     .fetch_all(executor)
     .await?;
@@ -183,17 +189,20 @@ pub async fn quarantine_status(
         .await
 }
 
-/// Quarantined records, newest first, optionally of one source.
+/// Up to `limit` quarantined records older than `before_id`, newest first, optionally of
+/// one source.
 pub async fn list_quarantine(
     executor: impl PgExecutor<'_>,
     source: Option<&str>,
+    before_id: i64,
     limit: i64,
 ) -> sqlx::Result<Vec<QuarantineEntry>> {
     sqlx::query_as!(
         QuarantineEntry,
         "SELECT id, source, uscc, raw, field, reason, errors, received_at, status FROM quarantine
-         WHERE ($1::text IS NULL OR source = $1) ORDER BY id DESC LIMIT $2",
+         WHERE ($1::text IS NULL OR source = $1) AND id < $2 ORDER BY id DESC LIMIT $3",
         source,
+        before_id,
         limit
     )
     .fetch_all(executor)

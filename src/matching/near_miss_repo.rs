@@ -13,12 +13,12 @@ pub struct NearMiss {
 }
 
 /// Near misses of published versions, optionally of one policy, within `scope` (a USCC, or
-/// `None` for staff), by USCC after `after`.
+/// `None` for staff), by (USCC, policy) after `after` (`""` from the start).
 pub async fn near_misses(
     executor: impl PgExecutor<'_>,
     policy_id: Option<&str>,
     scope: Option<&str>,
-    after: &str,
+    after: (&str, &str),
     limit: i64,
 ) -> sqlx::Result<Vec<NearMiss>> {
     sqlx::query_as!(
@@ -30,12 +30,13 @@ pub async fn near_misses(
            WHERE r.failed = 1 AND NOT r.eligible AND r.error IS NULL AND v.status = 'published'
              AND ($1::text IS NULL OR v.policy_id = $1)
              AND ($2::text IS NULL OR r.uscc = $2)
-             AND r.uscc > $3
+             AND (r.uscc, v.policy_id) > ($3, $5)
            ORDER BY r.uscc, v.policy_id LIMIT $4"#,
         policy_id,
         scope,
-        after,
-        limit
+        after.0,
+        limit,
+        after.1
     )
     .fetch_all(executor)
     .await

@@ -43,17 +43,19 @@ pub struct ChannelView {
     pub phone: Option<String>,
 }
 
-/// The newest notices of `uscc`.
+/// Up to `limit` notices of `uscc` older than `before_id`, newest first.
 pub async fn list(
     executor: impl PgExecutor<'_>,
     uscc: &str,
+    before_id: i64,
     limit: i64,
 ) -> sqlx::Result<Vec<InboxNotice>> {
     sqlx::query_as!(
         InboxNotice,
         "SELECT id, grant_id, policy_id, kind, title, body, amount, link, created_at, read_at
-         FROM notices WHERE uscc = $1 ORDER BY id DESC LIMIT $2",
+         FROM notices WHERE uscc = $1 AND id < $2 ORDER BY id DESC LIMIT $3",
         uscc,
+        before_id,
         limit
     )
     .fetch_all(executor)

@@ -7,6 +7,7 @@ use serde::Deserialize;
 use super::DeliveryPolicy;
 use super::channels::email::EmailConfig;
 use super::channels::sms::SmsGatewayConfig;
+use super::channels::webhook_target::AllowList;
 use crate::config::Secret;
 
 /// The `[notices]` section.
@@ -42,6 +43,10 @@ pub struct NoticesSettings {
     pub max_backoff_secs: u64,
     /// `MIANSHEN_NOTICES_CONCURRENCY`: deliveries one worker sends at once.
     pub concurrency: usize,
+    /// `MIANSHEN_WEBHOOK_ALLOW_HOSTS`: hosts (`host` or `host:port`, comma-separated) a
+    /// firm's webhook may reach over plain http or at an address inside our network, e.g.
+    /// a receiver run next to the service. Everything else must be https to a public address.
+    pub webhook_allow_hosts: Vec<String>,
 }
 
 impl Default for NoticesSettings {
@@ -61,6 +66,7 @@ impl Default for NoticesSettings {
             base_backoff_ms: 5_000,
             max_backoff_secs: 3_600,
             concurrency: 32,
+            webhook_allow_hosts: Vec::new(),
         }
     }
 }
@@ -75,6 +81,7 @@ impl NoticesSettings {
             timeout: Duration::from_secs(self.webhook_timeout_secs),
             smtp_timeout: Duration::from_secs(self.smtp_timeout_secs),
             concurrency: self.concurrency,
+            webhook_allow: AllowList::new(&self.webhook_allow_hosts),
             sms: SmsGatewayConfig {
                 url: self.sms_gateway_url.clone(),
                 token: self.sms_gateway_token.clone(),

@@ -14,6 +14,7 @@ use sqlx::PgPool;
 
 use super::channels::email::{self, EmailConfig, Mailer};
 use super::channels::sms::{self, SmsGatewayConfig};
+use super::channels::webhook_target::{self, AllowList};
 use super::channels::{SendOutcome, webhook};
 use super::repo::{self, AttemptRecord, Claimed};
 
@@ -42,6 +43,8 @@ pub struct DeliveryPolicy {
     pub sms: SmsGatewayConfig,
     /// The SMTP relay.
     pub email: EmailConfig,
+    /// Hosts a webhook may reach over http or inside our network (see `webhook_target`).
+    pub webhook_allow: AllowList,
 }
 
 impl Default for DeliveryPolicy {
@@ -64,6 +67,7 @@ impl Default for DeliveryPolicy {
                 username: None,
                 password: None,
             },
+            webhook_allow: AllowList::default(),
         }
     }
 }
@@ -87,8 +91,10 @@ impl DeliveryPolicy {
 /// SMTP (with its pool of connections) for email.
 #[derive(Clone)]
 pub struct Senders {
-    /// Webhooks and the SMS gateway.
+    /// The SMS gateway (configured by the operator).
     pub http: reqwest::Client,
+    /// Firms' webhooks: public addresses only, no redirects, no proxy.
+    pub webhook: reqwest::Client,
     /// The SMTP relay.
     pub mailer: Mailer,
 }
@@ -98,6 +104,7 @@ impl Senders {
     pub fn new(policy: &DeliveryPolicy) -> anyhow::Result<Self> {
         Ok(Self {
             http: reqwest::Client::builder().build()?,
+            webhook: webhook_target::client(&policy.webhook_allow)?,
             mailer: Mailer::new(&policy.email, policy.smtp_timeout)?,
         })
     }
@@ -156,7 +163,15 @@ async fn send(senders: &Senders, policy: &DeliveryPolicy, delivery: &Claimed) ->
     match delivery.channel.as_str() {
         // The notice row is the inbox: it is visible once committed.
         "inbox" => SendOutcome::Delivered { status: None },
-        "webhook" => webhook::send(client, policy.timeout, delivery).await,
+        "webhook" => {
+            webhook::send(
+                &senders.webhook,
+                &policy.webhook_allow,
+                policy.timeout,
+                delivery,
+            )
+            .await
+        }
         "email" => email::send(&senders.mailer, delivery).await,
         "sms" => sms::send(client, policy.timeout, &policy.sms, delivery).await,
         other => SendOutcome::Retry {

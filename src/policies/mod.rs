@@ -10,6 +10,8 @@ mod service;
 mod submit;
 
 pub use dry_run::{Changed, DryRun, Tally, dry_run};
-pub use repo::{PolicyVersion, find_version, list_versions, published_versions};
+pub use repo::{
+    PolicyVersion, find_version, list_versions, list_versions_page, published_versions,
+};
 pub use service::{PublishError, load_versions, mode_text, policy_of, publish, register, retire};
 pub use submit::{SubmitError, Submitted, submit};

@@ -93,6 +93,24 @@ pub async fn list_versions(executor: impl PgExecutor<'_>) -> sqlx::Result<Vec<Po
     .await
 }
 
+/// Up to `limit` versions older than `before_id`, newest first (the API's pages).
+pub async fn list_versions_page(
+    executor: impl PgExecutor<'_>,
+    before_id: i64,
+    limit: i64,
+) -> sqlx::Result<Vec<PolicyVersion>> {
+    sqlx::query_as!(
+        PolicyVersion,
+        r#"SELECT id, policy_id, version_hash, title, mode, status, author, created_at,
+                  published_by, published_at, retired_by, replaces, files
+           FROM policy_versions WHERE id < $1 ORDER BY id DESC LIMIT $2"#,
+        before_id,
+        limit
+    )
+    .fetch_all(executor)
+    .await
+}
+
 /// The published version of each policy.
 pub async fn published_versions(executor: impl PgExecutor<'_>) -> sqlx::Result<Vec<PolicyVersion>> {
     sqlx::query_as!(

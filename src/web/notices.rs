@@ -24,7 +24,7 @@ async fn inbox_page(
     let FirmScope::Own(uscc) = FirmScope::of(&current.user) else {
         return Err(ApiError::NotFound("没有所属企业".to_owned()));
     };
-    let notices = inbox_repo::list(&state.pool, uscc.as_str(), 200).await?;
+    let notices = inbox_repo::list(&state.pool, uscc.as_str(), i64::MAX, 200).await?;
     let items: String = notices
         .iter()
         .map(|n| {

@@ -16,6 +16,10 @@ pub fn escape(text: &str) -> String {
     out
 }
 
+/// The pages' style sheet, served from `/assets/site.css` (the Content-Security-Policy
+/// allows no inline style).
+pub const STYLE_SHEET: &str = include_str!("assets/site.css");
+
 /// A whole page around `body` (already HTML).
 pub fn layout(title: &str, body: &str) -> String {
     format!(
@@ -23,11 +27,7 @@ pub fn layout(title: &str, body: &str) -> String {
 <html lang="zh-CN"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title} · 免申即享</title>
-<style>
-body{{font-family:"PingFang SC","Noto Sans CJK SC","Microsoft YaHei",sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem;color:#1f2328}}
-label{{display:block;margin:.8rem 0}} input{{display:block;width:100%;padding:.4rem;margin-top:.2rem}}
-button{{padding:.5rem 1.2rem;margin-top:.5rem}} .alert{{color:#b42318;background:#fef3f2;padding:.6rem;border-radius:4px}}
-</style></head>
+<link rel="stylesheet" href="/assets/site.css"></head>
 <body>{body}</body></html>"#,
         title = escape(title)
     )

@@ -1,10 +1,10 @@
 //! Profile pages in Chinese: a firm's profile with each field's source and dates and its
 //! history (staff), "我的企业档案" with a data-objection form (enterprise), the quarantine.
 
+use axum::Router;
 use axum::extract::State;
 use axum::response::{Html, Redirect};
 use axum::routing::{get, post};
-use axum::{Form, Router};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -12,7 +12,7 @@ use super::page::{escape, layout};
 use crate::firms::FirmScope;
 use crate::http::auth::{Authorized, FirmReaders, RoleSet};
 use crate::http::profiles::{self, Answerers, Enterprises, Staff, load};
-use crate::http::{ApiError, ApiPath, AppState};
+use crate::http::{ApiError, ApiForm, ApiPath, AppState};
 use crate::ingest::{self, StoredProfile};
 
 pub(super) fn router() -> Router<AppState> {
@@ -65,7 +65,7 @@ fn lookup<'a>(doc: &'a Value, path: &str) -> Option<&'a Value> {
 }
 
 async fn history_list(state: &AppState, scope: &FirmScope, uscc: &str) -> Result<String, ApiError> {
-    let snaps = ingest::list_snapshots(&state.pool, scope, uscc).await?;
+    let snaps = ingest::list_snapshots(&state.pool, scope, uscc, i64::MAX, 100).await?;
     let items: String = (0..snaps.len())
         .map(|i| {
             let changed = ingest::changed_fields(snaps.get(i + 1).map(|s| &s.doc), &snaps[i].doc);
@@ -109,7 +109,7 @@ async fn my_page(
     let p = load(&state, &scope, &own).await?;
     let history = history_list(&state, &scope, &p.uscc).await?;
     let csrf = escape(current.csrf_token().unwrap_or_default());
-    let objections: String = ingest::list_objections(&state.pool, &scope, 50)
+    let objections: String = ingest::list_objections(&state.pool, &scope, i64::MAX, 50)
         .await?
         .iter()
         .map(|o| {
@@ -141,7 +141,7 @@ struct ObjectionForm {
 async fn my_objection(
     State(state): State<AppState>,
     Authorized(current, ..): Authorized<Enterprises>,
-    Form(form): Form<ObjectionForm>,
+    ApiForm(form): ApiForm<ObjectionForm>,
 ) -> Result<Redirect, ApiError> {
     let scope = FirmScope::of(&current.user);
     let own = current
@@ -176,7 +176,7 @@ async fn quarantine_page(
     let csrf = escape(current.csrf_token().unwrap_or_default());
     // Only those who may close a record are offered the form (the server checks again).
     let closer = Answerers::ROLES.contains(&current.user.role);
-    let rows: String = ingest::list_quarantine(&state.pool, None, 200)
+    let rows: String = ingest::list_quarantine(&state.pool, None, i64::MAX, 200)
         .await?
         .iter()
         .map(|q| {
@@ -219,7 +219,7 @@ async fn close_quarantined(
     State(state): State<AppState>,
     Authorized(current, ..): Authorized<Answerers>,
     ApiPath(id): ApiPath<i64>,
-    Form(form): Form<CloseForm>,
+    ApiForm(form): ApiForm<CloseForm>,
 ) -> Result<Redirect, ApiError> {
     let user = &current.user.username;
     profiles::close_quarantined(&state, user, id, &form.status, &form.note).await?;

@@ -93,7 +93,7 @@ fn the_toml_file_is_read_and_the_environment_wins_over_it() {
     let mut file = tempfile::NamedTempFile::new().unwrap();
     writeln!(
         file,
-        "[http]\nlisten = \"127.0.0.1:7000\"\ncookie_secure = true\n[auth]\nlockout_minutes = 60"
+        "[http]\nlisten = \"127.0.0.1:7000\"\ncookie_secure = true\n[auth]\nmax_backoff_minutes = 60"
     )
     .unwrap();
     let path = file.path().to_str().unwrap();
@@ -107,7 +107,7 @@ fn the_toml_file_is_read_and_the_environment_wins_over_it() {
 
     assert_eq!(from_file.http.listen.to_string(), "127.0.0.1:7000");
     assert!(from_file.http.cookie_secure);
-    assert_eq!(from_file.auth.lockout_minutes, 60);
+    assert_eq!(from_file.auth.max_backoff_minutes, 60);
     assert_eq!(overridden.http.listen.to_string(), "127.0.0.1:7001");
 }
 

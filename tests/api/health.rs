@@ -56,10 +56,16 @@ async fn readyz_reports_a_database_that_does_not_answer() {
 
 #[tokio::test]
 async fn metrics_count_requests_by_route_template() {
-    let app = spawn_app().await;
+    let token = "metrics-scraper-token-123";
+    let app = crate::helpers::spawn_app_env(&[("MIANSHEN_METRICS_TOKEN", token)]).await;
     reqwest::get(app.url("/healthz")).await.unwrap();
 
-    let metrics = reqwest::get(app.url("/metrics")).await.unwrap();
+    let metrics = reqwest::Client::new()
+        .get(app.url("/metrics"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
 
     assert_eq!(metrics.status(), 200);
     assert!(

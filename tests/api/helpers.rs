@@ -68,6 +68,34 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
     }
 }
 
+/// Starts the service with the settings these environment variables give (over its own
+/// fresh database, on port 0), as an operator would configure it.
+pub async fn spawn_app_env(vars: &[(&str, &str)]) -> TestApp {
+    let map: std::collections::HashMap<&str, &str> = vars.iter().copied().collect();
+    let loaded = Settings::load_from(&map).expect("settings from the variables");
+    spawn_app_with(move |settings| {
+        let (url, listen) = (settings.database.url.clone(), settings.http.listen);
+        *settings = loaded;
+        settings.database.url = url;
+        settings.http.listen = listen;
+    })
+    .await
+}
+
+/// An API token of `user_id`, written straight into the table (as only the owner could
+/// otherwise get one); returns the bearer value.
+pub async fn insert_token(app: &TestApp, user_id: i64) -> String {
+    use sha2::Digest as _;
+    let token = format!("msk_test_{}", uuid::Uuid::new_v4().simple());
+    sqlx::query("INSERT INTO api_tokens (user_id, label, token_hash) VALUES ($1, 'test', $2)")
+        .bind(user_id)
+        .bind(sha2::Sha256::digest(token.as_bytes()).to_vec())
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    token
+}
+
 /// A client that keeps cookies, like a browser.
 pub fn browser() -> reqwest::Client {
     reqwest::Client::builder()

@@ -17,14 +17,14 @@ async fn staff_list_near_misses_of_a_policy_and_a_firm_only_its_own() {
     insert_firms(&app.db.pool, 200).await;
     publish_all(&app.app_pool).await;
     run_matching(&app.app_pool, as_of()).await.unwrap();
-    let expected = near_misses(&app.app_pool, Some(POLICY), None, "", 200)
+    let expected = near_misses(&app.app_pool, Some(POLICY), None, ("", ""), 200)
         .await
         .unwrap();
     assert!(expected.len() >= 2, "near misses to list: {expected:?}");
     let own = &expected[0].uscc;
     app.create_user("near-firm", Role::Enterprise, Some(own))
         .await;
-    let path = format!("/api/v1/near-misses?policy={POLICY}");
+    let path = format!("/api/v1/near-misses?policy={POLICY}&limit=200");
 
     // (who, status, near misses listed)
     let mut rows = Vec::new();

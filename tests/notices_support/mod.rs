@@ -5,6 +5,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use mianshen::notices::channels::webhook_target::AllowList;
 use mianshen::notices::repo::{FirmChannels, put_firm_channels};
 use mianshen::notices::{
     DeliveryPolicy, GrantNotice, NoticeKind, Senders, deliver_due, enqueue_grant_notice,
@@ -113,9 +114,11 @@ pub async fn enqueue(pool: &PgPool, n: i64, uscc: &str) -> i64 {
     id
 }
 
-/// Retries after milliseconds, for tests.
+/// Retries after milliseconds, for tests. The tests' webhook sinks listen on loopback, so
+/// loopback is on the operator's allow-list here (as the demo puts its own sink there).
 pub fn fast_policy(max_attempts: i32) -> DeliveryPolicy {
     DeliveryPolicy {
+        webhook_allow: AllowList::new(&["127.0.0.1".to_owned()]),
         max_attempts,
         base_backoff: Duration::from_millis(20),
         max_backoff: Duration::from_millis(200),

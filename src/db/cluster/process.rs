@@ -2,10 +2,10 @@
 
 use std::fs;
 use std::io::Write as _;
-use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::os::unix::fs::{MetadataExt, PermissionsExt, lchown};
+use std::os::unix::net::UnixStream;
 use std::os::unix::process::CommandExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -15,9 +15,10 @@ use nix::unistd::{Gid, Pid, Uid, User, geteuid};
 
 use super::{ClusterError, PgBinaries, SUPERUSER, io_err};
 
-/// Settings appended to `postgresql.conf` after `initdb`: loopback TCP only, no unix sockets.
-const CONF_APPENDIX: &str = "\n# mianshen private cluster: loopback TCP only, no unix sockets\n\
-                             listen_addresses = '127.0.0.1'\nunix_socket_directories = ''\n";
+/// Settings appended to `postgresql.conf` after `initdb`: no TCP at all; the Unix socket's
+/// folder (private to the server's user) is given at each start.
+const CONF_APPENDIX: &str = "\n# mianshen private cluster: a Unix socket in a private folder only, no TCP\n\
+                             listen_addresses = ''\nunix_socket_permissions = 0700\n";
 /// Seconds `pg_ctl` waits for a start or stop.
 const PG_CTL_TIMEOUT_SECS: &str = "60";
 /// How long a live postmaster may take to accept connections before we stop waiting.
@@ -99,8 +100,8 @@ impl RunAs {
     }
 }
 
-/// Creates the cluster in `pgdata` (superuser `mianshen`, trust, UTF8, C locale) and restricts it
-/// to loopback TCP.
+/// Creates the cluster in `pgdata` (superuser `mianshen`, trusted on the private socket only,
+/// UTF8, C locale) with TCP off.
 pub fn initdb(
     bins: &PgBinaries,
     run_as: Option<&RunAs>,
@@ -114,7 +115,13 @@ pub fn initdb(
     }
     let mut cmd = command(bins, run_as, "initdb");
     cmd.arg("-D").arg(pgdata).arg("-U").arg(SUPERUSER);
-    cmd.args(["--auth=trust", "-E", "UTF8", "--locale=C"]);
+    cmd.args([
+        "--auth-local=trust",
+        "--auth-host=reject",
+        "-E",
+        "UTF8",
+        "--locale=C",
+    ]);
     run(cmd)?;
     let conf = pgdata.join("postgresql.conf");
     fs::OpenOptions::new()
@@ -124,18 +131,22 @@ pub fn initdb(
         .map_err(io_err("configure", &conf))
 }
 
-/// `pg_ctl start -w` at `port`; on failure returns what `pg_ctl` printed.
+/// `pg_ctl start -w` with its socket `.s.PGSQL.<port>` in `socket_dir`, no TCP; on failure
+/// returns what `pg_ctl` printed.
 pub fn pg_ctl_start(
     bins: &PgBinaries,
     run_as: Option<&RunAs>,
     pgdata: &Path,
     log: &Path,
     port: u16,
+    socket_dir: &Path,
     settings: &[String],
 ) -> Result<(), String> {
-    // pg_ctl hands -o to a shell, hence the quoted empty socket folder.
-    let mut options =
-        format!("-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=''");
+    // pg_ctl hands -o to a shell, hence the quoting (the folder never holds a quote).
+    let mut options = format!(
+        "-p {port} -c listen_addresses='' -c unix_socket_directories='{}' -c unix_socket_permissions=0700",
+        socket_dir.display()
+    );
     for setting in settings {
         options.push(' ');
         options.push_str(setting);
@@ -159,21 +170,22 @@ pub fn pg_ctl_stop(
     run(cmd)
 }
 
-/// The port of the server running in `pgdata`: its `postmaster.pid` names a live process whose
-/// port accepts connections (waiting a little for a server that is still starting).
-pub fn running_port(pgdata: &Path) -> Option<u16> {
+/// The port and socket folder of the server running in `pgdata`: its `postmaster.pid` names a
+/// live process whose socket accepts connections (waiting a little for one still starting).
+pub fn running_socket(pgdata: &Path) -> Option<(u16, PathBuf)> {
     let deadline = Instant::now() + READY_WAIT;
     loop {
         let text = fs::read_to_string(pgdata.join("postmaster.pid")).ok()?;
         let lines: Vec<&str> = text.lines().collect();
         let pid: i32 = lines.first()?.trim().parse().ok()?;
         let port: u16 = lines.get(3)?.trim().parse().ok()?;
+        let socket_dir = PathBuf::from(lines.get(4)?.trim());
         if !is_alive(pid) {
             return None;
         }
-        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-        if TcpStream::connect_timeout(&addr, Duration::from_secs(1)).is_ok() {
-            return Some(port);
+        let socket = socket_dir.join(format!(".s.PGSQL.{port}"));
+        if !socket_dir.as_os_str().is_empty() && UnixStream::connect(&socket).is_ok() {
+            return Some((port, socket_dir));
         }
         if Instant::now() > deadline {
             return None;

@@ -3,6 +3,7 @@
 pub mod email;
 pub mod sms;
 pub mod webhook;
+pub mod webhook_target;
 
 /// The outcome of one send.
 #[derive(Debug, Clone, PartialEq, Eq)]

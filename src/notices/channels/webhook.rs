@@ -3,13 +3,16 @@
 //! Contract for receivers: header `X-Mianshen-Signature: sha256=<hex HMAC-SHA256 of the raw
 //! body keyed with the firm's secret>` (the scheme of [`crate::signature`]), header
 //! `Idempotency-Key: <uuid>` stable across resends of the same (notice, channel); answer 2xx
-//! once stored, and answer 2xx again without storing when the key was seen. 4xx (except 408/429) stops the retries.
+//! once stored, and answer 2xx again without storing when the key was seen. 4xx (except
+//! 408/429) stops the retries, and so does a redirect (never followed). The target must be
+//! https to a public address unless the operator allows its host (`webhook_target`).
 
 use std::time::Duration;
 
 use chrono::Utc;
 use serde_json::json;
 
+use super::webhook_target::{AllowList, check_url};
 use super::{SendOutcome, classify_http};
 use crate::notices::repo::Claimed;
 use crate::signature;
@@ -32,8 +35,20 @@ pub fn body(delivery: &Claimed) -> Vec<u8> {
     .into_bytes()
 }
 
-/// Sends one delivery to its webhook.
-pub async fn send(client: &reqwest::Client, timeout: Duration, delivery: &Claimed) -> SendOutcome {
+/// Sends one delivery to its webhook, after checking the target again (a stored URL may
+/// predate the rules, and `client` checks each resolved address; see `webhook_target`).
+pub async fn send(
+    client: &reqwest::Client,
+    allow: &AllowList,
+    timeout: Duration,
+    delivery: &Claimed,
+) -> SendOutcome {
+    if let Err(refused) = check_url(&delivery.target, allow) {
+        return SendOutcome::Permanent {
+            status: None,
+            error: format!("refused webhook target: {refused}"),
+        };
+    }
     let Some(secret) = delivery.webhook_secret.as_deref() else {
         return SendOutcome::Permanent {
             status: None,
@@ -51,6 +66,14 @@ pub async fn send(client: &reqwest::Client, timeout: Duration, delivery: &Claime
         .send()
         .await;
     match result {
+        // Redirects are not followed: the receiver must answer at the URL it gave.
+        Ok(response) if response.status().is_redirection() => SendOutcome::Permanent {
+            status: Some(i32::from(response.status().as_u16())),
+            error: format!(
+                "HTTP {} (redirects are not followed)",
+                response.status().as_u16()
+            ),
+        },
         Ok(response) => classify_http(response.status().as_u16()),
         Err(error) => SendOutcome::Retry {
             status: None,

@@ -1,0 +1,138 @@
+//! A person's own account: their API tokens (create, list, revoke), their password, and
+//! the security events about their account (sign-ins, suspicious failures, tokens, role
+//! changes) so that they learn of someone trying their name.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use serde::Deserialize;
+
+use super::auth::{Credential, CurrentUser};
+use super::page::Page;
+use super::{ApiError, ApiJson, ApiPath, AppState};
+use crate::accounts::{self, ApiTokenInfo, IssuedToken, ManageError, TokenError};
+use crate::audit::{self, Actor, AuditEvent};
+
+pub(super) fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/me/tokens", get(list_tokens).post(create_token))
+        .route("/api/v1/me/tokens/{id}/revoke", post(revoke_token))
+        .route("/api/v1/me/password", put(change_password))
+        .route("/api/v1/me/security-events", get(security_events))
+}
+
+/// Maps a token refusal to the error answer.
+pub(super) fn token_refusal(error: TokenError) -> ApiError {
+    match error {
+        e @ TokenError::NotFound => ApiError::NotFound(e.to_string()),
+        e @ TokenError::TooMany => ApiError::Conflict(e.to_string()),
+        TokenError::Db(e) => e.into(),
+        e => ApiError::Unprocessable(e.to_string()),
+    }
+}
+
+/// A page of the caller's own tokens (never their secrets).
+async fn list_tokens(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    page: Page,
+) -> Result<Response, ApiError> {
+    let after = page.after_number(0)?;
+    let items: Vec<ApiTokenInfo> =
+        accounts::list_api_tokens(&state.pool, current.user.id, after, page.limit).await?;
+    Ok(page.answer(items, |t| t.id.to_string()))
+}
+
+#[derive(Debug, Deserialize)]
+struct NewToken {
+    label: String,
+    /// Days it is valid; the configured lifetime when absent, never more.
+    expires_in_days: Option<u32>,
+}
+
+/// Issues a token to the caller. Only a signed-in browser session may do so (a token
+/// cannot mint more tokens), and an account whose password an administrator chose must
+/// set its own first.
+async fn create_token(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    ApiJson(body): ApiJson<NewToken>,
+) -> Result<(StatusCode, Json<IssuedToken>), ApiError> {
+    if !matches!(current.credential, Credential::Session { .. }) {
+        return Err(ApiError::Forbidden(
+            "只能在登录后的浏览器会话中创建令牌 / tokens are created from a signed-in session, not with a token"
+                .to_owned(),
+        ));
+    }
+    current.require_own_password()?;
+    let issued = accounts::issue_token(
+        &state.pool,
+        &current.user,
+        Actor::User(&current.user.username),
+        &body.label,
+        body.expires_in_days,
+        state.settings.auth.api_token_ttl_days,
+    )
+    .await
+    .map_err(token_refusal)?;
+    Ok((StatusCode::CREATED, Json(issued)))
+}
+
+async fn revoke_token(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<ApiTokenInfo>, ApiError> {
+    accounts::revoke_token(&state.pool, current.user.id, id, &current.user.username)
+        .await
+        .map(Json)
+        .map_err(token_refusal)
+}
+
+#[derive(Debug, Deserialize)]
+struct PasswordChange {
+    current_password: String,
+    new_password: String,
+}
+
+/// The caller sets their own password; their other sessions end.
+async fn change_password(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    ApiJson(body): ApiJson<PasswordChange>,
+) -> Result<StatusCode, ApiError> {
+    let keep = match &current.credential {
+        Credential::Session { token, .. } => Some(token.as_str()),
+        Credential::ApiToken { .. } => None,
+    };
+    accounts::change_own_password(
+        &state.pool,
+        &current.user,
+        &body.current_password,
+        &body.new_password,
+        keep,
+    )
+    .await
+    .map_err(|e| match e {
+        ManageError::Internal(e) => ApiError::Internal(e),
+        e @ ManageError::WrongPassword => ApiError::Forbidden(e.to_string()),
+        e => ApiError::Unprocessable(e.to_string()),
+    })?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A page of the audit rows about the caller's account, newest first
+/// (`?after=<seq>&limit=`): sign-ins, suspicious failures, token and role changes.
+async fn security_events(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    page: Page,
+) -> Result<Response, ApiError> {
+    let before = page.after_number(i64::MAX)?;
+    let id = current.user.id.to_string();
+    let items: Vec<AuditEvent> =
+        audit::list_events_about(&state.pool, "user", &id, before, page.limit).await?;
+    Ok(page.answer(items, |e| e.seq.to_string()))
+}

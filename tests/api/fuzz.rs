@@ -1,0 +1,377 @@
+//! The API fuzz pass: random requests to every route (random path segments, query
+//! parameters and bodies made of strings, numbers, unicode and control characters), as
+//! every role and as nobody, must never get a 5xx. The routes come from one table, and a
+//! second test fails when the source declares a route the table lacks, so a new route is
+//! fuzzed from the day it is added.
+//!
+//! `cargo test --test api fuzz` runs 300 requests; set `MIANSHEN_FUZZ_CASES` for more, e.g.
+//! `MIANSHEN_FUZZ_CASES=20000 cargo test --release --test api fuzz -- --nocapture`.
+
+use std::collections::BTreeSet;
+
+use mianshen::accounts::Role;
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestRunner};
+use reqwest::Method;
+use serde_json::{Map, Value};
+
+use crate::helpers::{FIRM_A, insert_token, spawn_app};
+
+/// Every route: method, path template, and the JSON (or form) fields its body is read for.
+const ROUTES: &[(&str, &str, &[&str])] = &[
+    ("GET", "/healthz", &[]),
+    ("GET", "/readyz", &[]),
+    ("GET", "/metrics", &[]),
+    ("POST", "/api/v1/session", &["username", "password"]),
+    ("DELETE", "/api/v1/session", &[]),
+    ("GET", "/api/v1/me", &[]),
+    ("GET", "/api/v1/me/tokens", &[]),
+    ("POST", "/api/v1/me/tokens", &["label", "expires_in_days"]),
+    ("POST", "/api/v1/me/tokens/{id}/revoke", &[]),
+    (
+        "PUT",
+        "/api/v1/me/password",
+        &["current_password", "new_password"],
+    ),
+    ("GET", "/api/v1/me/security-events", &[]),
+    ("GET", "/api/v1/firms", &[]),
+    ("GET", "/api/v1/firms/{uscc}", &[]),
+    ("GET", "/api/v1/admin/users", &[]),
+    (
+        "POST",
+        "/api/v1/admin/users",
+        &["username", "display_name", "role", "uscc", "password"],
+    ),
+    ("POST", "/api/v1/admin/users/{id}/unlock", &[]),
+    ("POST", "/api/v1/admin/users/{id}/disable", &[]),
+    ("POST", "/api/v1/admin/users/{id}/enable", &[]),
+    ("PUT", "/api/v1/admin/users/{id}/role", &["role", "uscc"]),
+    ("GET", "/api/v1/admin/users/{id}/tokens", &[]),
+    (
+        "POST",
+        "/api/v1/admin/users/{id}/tokens/{token_id}/revoke",
+        &[],
+    ),
+    ("GET", "/api/v1/audit/events", &[]),
+    ("GET", "/api/v1/audit/verify", &[]),
+    ("GET", "/api/v1/profiles/{uscc}", &[]),
+    ("GET", "/api/v1/profiles/{uscc}/snapshots", &[]),
+    (
+        "POST",
+        "/api/v1/profiles/{uscc}/objections",
+        &["field", "message"],
+    ),
+    ("GET", "/api/v1/quarantine", &[]),
+    ("POST", "/api/v1/quarantine/{id}/close", &["status", "note"]),
+    ("GET", "/api/v1/objections", &[]),
+    ("POST", "/api/v1/objections/{id}/answer", &["answer"]),
+    ("GET", "/api/v1/enterprise/notices", &[]),
+    ("POST", "/api/v1/enterprise/notices/{id}/read", &[]),
+    ("GET", "/api/v1/enterprise/channels", &[]),
+    (
+        "PUT",
+        "/api/v1/enterprise/channels",
+        &["webhook_url", "webhook_secret", "email", "phone"],
+    ),
+    ("GET", "/api/v1/grants", &[]),
+    (
+        "POST",
+        "/api/v1/grants/{id}/answer",
+        &[
+            "kind",
+            "bank_account_name",
+            "bank_account_no",
+            "commitment",
+            "message",
+        ],
+    ),
+    ("GET", "/api/v1/near-misses", &[]),
+    ("GET", "/api/v1/policy-versions", &[]),
+    ("POST", "/api/v1/policy-versions", &["policy_id", "files"]),
+    ("GET", "/api/v1/policy-versions/{id}/dry-run", &[]),
+    ("POST", "/api/v1/policy-versions/{id}/publish", &[]),
+    ("POST", "/api/v1/policy-versions/{id}/retire", &[]),
+    ("GET", "/", &[]),
+    ("GET", "/login", &[]),
+    ("POST", "/login", &["username", "password", "_csrf"]),
+    ("POST", "/logout", &["_csrf"]),
+    ("GET", "/profiles", &[]),
+    ("GET", "/profiles/{uscc}", &[]),
+    ("GET", "/my/profile", &[]),
+    ("POST", "/my/profile/objections", &["field", "message"]),
+    ("GET", "/my/notices", &[]),
+    (
+        "POST",
+        "/my/password",
+        &["current_password", "new_password"],
+    ),
+    ("GET", "/quarantine", &[]),
+    ("POST", "/quarantine/{id}/close", &["status", "note"]),
+    ("GET", "/assets/site.css", &[]),
+];
+
+/// Query parameters any route may be given.
+const QUERY_KEYS: &[&str] = &[
+    "after",
+    "after_seq",
+    "limit",
+    "policy",
+    "source",
+    "uscc",
+    "x",
+];
+
+/// `.route("…", get(…).post(…))` declarations in `dir`'s files: (METHOD, path).
+fn declared_routes(dir: &str) -> BTreeSet<(String, String)> {
+    let mut found = BTreeSet::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        for (start, _) in text.match_indices(".route(") {
+            let rest = &text[start + ".route(".len()..];
+            let Some(open) = rest.find('"') else { continue };
+            let Some(len) = rest[open + 1..].find('"') else {
+                continue;
+            };
+            let route = &rest[open + 1..open + 1 + len];
+            // The call's own text, up to its closing parenthesis.
+            let mut depth = 1;
+            let end = rest
+                .char_indices()
+                .find(|&(_, c)| {
+                    depth += match c {
+                        '(' => 1,
+                        ')' => -1,
+                        _ => 0,
+                    };
+                    depth == 0
+                })
+                .map_or(rest.len(), |(i, _)| i);
+            for method in ["get", "post", "put", "delete", "patch"] {
+                let call = format!("{method}(");
+                let named = rest[..end].match_indices(&call).any(|(i, _)| {
+                    i == 0
+                        || !rest.as_bytes()[i - 1].is_ascii_alphanumeric()
+                            && rest.as_bytes()[i - 1] != b'_'
+                });
+                if named {
+                    found.insert((method.to_uppercase(), route.to_owned()));
+                }
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn every_route_in_the_source_is_in_the_fuzz_table() {
+    let table: BTreeSet<(String, String)> = ROUTES
+        .iter()
+        .map(|(m, p, _)| ((*m).to_owned(), (*p).to_owned()))
+        .collect();
+    let mut declared = declared_routes(concat!(env!("CARGO_MANIFEST_DIR"), "/src/http"));
+    declared.extend(declared_routes(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/src/web"
+    )));
+    let missing: Vec<_> = declared.difference(&table).collect();
+    assert!(
+        missing.is_empty(),
+        "routes missing from the fuzz table: {missing:?}"
+    );
+    assert!(
+        declared.len() > 40,
+        "the scan found the routes: {declared:?}"
+    );
+}
+
+/// Text of any characters, often with control characters in it.
+fn text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        any::<String>(),
+        "[\\x00-\\x1f\\x7f-\\u{9f}a-z]{0,8}",
+        "[a-z0-9]{0,6}\\x00[a-z0-9]{0,6}",
+        "[0-9A-Z]{17}[\\x00\\x01]",
+    ]
+}
+
+/// A JSON value of any shape, strings of any characters.
+fn json_value() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::from),
+        any::<f64>()
+            .prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
+        text().prop_map(Value::String),
+        text().prop_map(Value::String),
+        Just(Value::String(FIRM_A.to_owned())),
+        Just(Value::String("reviewer".to_owned())),
+    ];
+    leaf.prop_recursive(3, 16, 4, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            prop::collection::btree_map("[a-z_]{1,8}", inner, 0..4)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+/// A path segment: ids, USCCs, numbers out of range, any text.
+fn segment() -> impl Strategy<Value = String> {
+    prop_oneof![
+        (1i64..4).prop_map(|n| n.to_string()),
+        any::<i64>().prop_map(|n| n.to_string()),
+        Just(FIRM_A.to_owned()),
+        Just("99999999999999999999999".to_owned()),
+        text(),
+    ]
+}
+
+/// One random request: route, caller (0..7 a role, 7 nobody), path segments, query
+/// (key index, value), body, and the body's shape.
+type Request = (
+    usize,
+    usize,
+    Vec<String>,
+    Vec<(usize, String)>,
+    Option<Value>,
+    u8,
+);
+
+/// A random [`Request`].
+fn request() -> impl Strategy<Value = Request> {
+    (
+        0..ROUTES.len(),
+        0..=Role::ALL.len(),
+        prop::collection::vec(segment(), 2),
+        prop::collection::vec((0..QUERY_KEYS.len(), text()), 0..3),
+        prop::option::of(json_value()),
+        any::<u8>(),
+    )
+}
+
+/// Percent-encodes every byte but unreserved ones.
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn no_random_request_to_any_route_gets_a_5xx() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (app, tokens) = runtime.block_on(async {
+        let app = spawn_app().await;
+        app.create_firm(FIRM_A, "甲公司").await;
+        // Real policy versions (drafts) to dry-run, publish and retire.
+        mianshen::policies::load_versions(
+            &app.app_pool,
+            std::path::Path::new("rules"),
+            "fuzz-policy-author",
+        )
+        .await
+        .unwrap();
+        let mut tokens = Vec::new();
+        for role in Role::ALL {
+            let name = format!("fuzz-{}", role.as_str().replace('_', "-"));
+            let uscc = (role == Role::Enterprise).then_some(FIRM_A);
+            let user = app.create_user(&name, role, uscc).await;
+            tokens.push((user.id, insert_token(&app, user.id).await));
+        }
+        (app, tokens)
+    });
+    let own_ids: Vec<i64> = tokens.iter().map(|(id, _)| *id).collect();
+    let cases = std::env::var("MIANSHEN_FUZZ_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(300);
+    let mut runner = TestRunner::new(Config {
+        cases,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let client = reqwest::Client::new();
+
+    let outcome = runner.run(
+        &request(),
+        |(route, caller, segments, query, body, shape)| {
+            let (method, template, fields) = ROUTES[route];
+            // Never disable or demote the fuzzing accounts themselves.
+            let safe = |s: &String| match s.parse::<i64>() {
+                Ok(n) if own_ids.contains(&n) && template.contains("/admin/") => {
+                    (n + 1000).to_string()
+                }
+                _ => s.clone(),
+            };
+            let mut path = template
+                .replacen("{id}", &encode(&safe(&segments[0])), 1)
+                .replacen("{uscc}", &encode(&segments[0]), 1)
+                .replacen("{token_id}", &encode(&segments[1]), 1);
+            if !query.is_empty() {
+                let pairs: Vec<String> = query
+                    .iter()
+                    .map(|(k, v)| format!("{}={}", QUERY_KEYS[*k], encode(v)))
+                    .collect();
+                path = format!("{path}?{}", pairs.join("&"));
+            }
+            let mut request = client.request(
+                Method::from_bytes(method.as_bytes()).unwrap(),
+                format!("{}{path}", app.address),
+            );
+            if let Some((_, token)) = tokens.get(caller) {
+                request = request.bearer_auth(token);
+            }
+            // The body: the route's own fields with random values, any JSON, a form, or bytes.
+            let with_fields = |body: &Option<Value>| {
+                let mut object = Map::new();
+                for (i, field) in fields.iter().enumerate() {
+                    let value = match body {
+                        Some(Value::Object(m)) => m.values().nth(i).cloned().unwrap_or(Value::Null),
+                        Some(other) => other.clone(),
+                        None => Value::Null,
+                    };
+                    object.insert((*field).to_owned(), value);
+                }
+                Value::Object(object)
+            };
+            request = match shape % 4 {
+                0 => request.json(&with_fields(&body)),
+                1 => request.json(&body),
+                2 => {
+                    let pairs: Vec<(String, String)> = fields
+                        .iter()
+                        .zip(segments.iter().cycle())
+                        .map(|(f, v)| ((*f).to_owned(), v.clone()))
+                        .collect();
+                    request.form(&pairs)
+                }
+                _ => request
+                    .header("content-type", "application/json")
+                    .body(segments.concat().into_bytes()),
+            };
+            let status = runtime
+                .block_on(request.send())
+                .map_err(|e| TestCaseError::fail(format!("{method} {path}: {e}")))?
+                .status();
+            prop_assert!(
+                !status.is_server_error(),
+                "{method} {path} as caller {caller} got {status}"
+            );
+            Ok(())
+        },
+    );
+    drop(app);
+    if let Err(failure) = outcome {
+        panic!("{failure}");
+    }
+}
