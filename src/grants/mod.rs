@@ -1,6 +1,7 @@
 //! Grants (issue 5): created exactly once per (policy, firm, period key) by the matching
 //! finalisation, persons granted once across firms, held for review when a firm stops
-//! qualifying before payment; the enterprise's answer to a 确认即享 grant.
+//! qualifying before payment; the enterprise's answer to a 确认即享 grant; the grant's
+//! steps from eligibility to cash ([`steps`]).
 
 mod answer;
 mod answer_repo;
@@ -8,6 +9,8 @@ mod batch_repo;
 mod reminder;
 mod reminder_repo;
 mod repo;
+pub mod steps;
+mod steps_repo;
 
 pub use answer::{Answer, AnswerError, answer};
 pub use batch_repo::{

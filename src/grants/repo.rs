@@ -45,7 +45,7 @@ pub async fn granted_persons(
     .await
 }
 
-/// Holds for review the unpaid grants of firms whose decision for `version_id` in run
+/// Holds for review the unpaid grants not yet in a payment batch of firms whose decision for `version_id` in run
 /// `run_id` is no longer eligible (a firm not decided again cannot have lapsed). Returns
 /// (grant id, uscc, status before).
 pub async fn hold_lapsed(
@@ -58,7 +58,8 @@ pub async fn hold_lapsed(
         r#"UPDATE grants g SET status = 'held', updated_at = now()
            FROM match_results r, grants old
            WHERE old.id = g.id AND g.policy_id = $1 AND r.policy_version_id = $2 AND r.uscc = g.uscc
-             AND r.run_id = $3 AND NOT r.eligible AND g.status IN ('created', 'confirmed', 'objected')
+             AND r.run_id = $3 AND NOT r.eligible AND g.status IN ('created', 'confirmed', 'objected', 'publicity', 'disputed', 'ready',
+                                                       'awaiting_account')
            RETURNING g.id, g.uscc, old.status"#,
         policy_id,
         version_id,
