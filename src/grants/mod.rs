@@ -1,11 +1,13 @@
 //! Grants (issue 5): created exactly once per (policy, firm, period key) by the matching
 //! finalisation, persons granted once across firms, held for review when a firm stops
 //! qualifying before payment; the enterprise's answer to a 确认即享 grant; the grant's
-//! steps from eligibility to cash ([`steps`]).
+//! steps from eligibility to cash ([`steps`]); the firm's payee account ([`payee`]).
 
 mod answer;
 mod answer_repo;
 mod batch_repo;
+pub mod payee;
+mod payee_repo;
 mod reminder;
 mod reminder_repo;
 mod repo;

@@ -82,6 +82,7 @@ const ROUTES: &[(&str, &str, &[&str])] = &[
             "bank_account_name",
             "bank_account_no",
             "commitment",
+            "bank",
             "message",
         ],
     ),
