@@ -13,6 +13,7 @@ mod generate;
 mod nightly;
 mod notices;
 mod policy;
+mod review;
 mod rules;
 mod sandbox;
 mod serve;
@@ -76,6 +77,9 @@ pub enum Command {
     /// Policy versions: load rule folders as drafts, publish (four eyes), retire.
     #[command(subcommand)]
     Policy(policy::PolicyCommand),
+    /// Grant review and 公示: approve or reject grants, answer objections, close windows.
+    #[command(subcommand)]
+    Review(review::ReviewCommand),
     /// Replay the stored decision of a firm for a policy and compare.
     Explain(explain::ExplainArgs),
     /// A matching worker: claims shards from PostgreSQL until none is left.
@@ -108,6 +112,7 @@ pub fn main() -> ExitCode {
         }
         Command::Notices(cmd) => with_settings(None, |s| notices::run(s, cmd)),
         Command::Policy(cmd) => with_settings(None, |s| policy::run(s, cmd)),
+        Command::Review(cmd) => with_settings(None, |s| review::run(s, cmd)),
         Command::Explain(args) => with_settings(None, |s| explain::run(s, args)),
         Command::Worker(args) => with_settings(None, |s| worker::run(s, args)),
         Command::Bench(bench::BenchCommand::Rules(args)) => rules::bench(args),

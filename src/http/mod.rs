@@ -16,6 +16,8 @@ pub mod observability;
 mod page;
 mod policies;
 pub(crate) mod profiles;
+mod publicity;
+mod review;
 mod session;
 
 use std::sync::Arc;
@@ -59,6 +61,8 @@ pub fn router(state: AppState) -> Router {
         .merge(notices::router())
         .merge(grants::router())
         .merge(policies::router())
+        .merge(review::router())
+        .merge(publicity::router())
         .merge(crate::web::router())
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
