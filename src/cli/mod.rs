@@ -6,6 +6,7 @@ mod cluster;
 mod demo;
 mod demo_data;
 mod demo_notices;
+mod demo_review;
 mod explain;
 // `gen` is a reserved word in Rust 2024: the file keeps the command's name.
 #[path = "gen.rs"]

@@ -57,3 +57,18 @@ pub async fn awaiting_account(executor: impl PgExecutor<'_>, uscc: &str) -> sqlx
     .fetch_all(executor)
     .await
 }
+
+/// (USCC, registered name) of every firm with a grant and no payee account, by USCC.
+pub async fn firms_without_account(
+    executor: impl PgExecutor<'_>,
+) -> sqlx::Result<Vec<(String, String)>> {
+    let rows = sqlx::query!(
+        r#"SELECT f.uscc, f.name FROM firms f
+           WHERE EXISTS (SELECT 1 FROM grants g WHERE g.uscc = f.uscc)
+             AND NOT EXISTS (SELECT 1 FROM payee_accounts p WHERE p.uscc = f.uscc)
+           ORDER BY f.uscc"#
+    )
+    .fetch_all(executor)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.uscc, r.name)).collect())
+}

@@ -86,3 +86,13 @@ pub async fn queue(
     .fetch_all(executor)
     .await
 }
+
+/// Every 免申即享 grant waiting for review with its amount fixed, by id.
+pub async fn automatic_awaiting_review(executor: impl PgExecutor<'_>) -> sqlx::Result<Vec<i64>> {
+    sqlx::query_scalar!(
+        r#"SELECT id FROM grants WHERE status = 'created' AND mode = '免申即享' AND NOT provisional
+           ORDER BY id"#
+    )
+    .fetch_all(executor)
+    .await
+}
