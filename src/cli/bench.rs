@@ -38,6 +38,13 @@ pub enum BenchCommand {
         #[arg(long, value_name = "N", default_value_t = 100_000)]
         lines: usize,
     },
+    /// Disbursement: N grants from review to reconciled (batch, approval, the sandbox
+    /// treasury over HTTP, callbacks, statement, reconciliation); prints each step's rate.
+    Disbursement {
+        /// Number of grants (one firm each).
+        #[arg(long, value_name = "N", default_value_t = 100_000)]
+        grants: u32,
+    },
     /// Matching: every firm × every sample policy (first night), then 1% of firms changed.
     Matching {
         /// Number of firms.
@@ -58,6 +65,17 @@ pub fn reconcile(lines: usize) -> ExitCode {
         println!("{figures}");
     }
     ExitCode::SUCCESS
+}
+
+/// `bench disbursement`: a fresh database, N grants carried from review to reconciled.
+pub async fn disbursement(settings: Settings, grants: u32) -> anyhow::Result<ExitCode> {
+    let database = BenchDatabase::create(&settings).await?;
+    let pool = app_pool(&database.url, 8).await?;
+    let report = crate::disbursement::bench::run(&pool, &database.url, grants).await;
+    pool.close().await;
+    database.drop().await?;
+    println!("{}", report?);
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `bench matching`: seeds, publishes, and times two nights.

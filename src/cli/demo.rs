@@ -2,7 +2,8 @@
 //! sample firms, and (see `demo_data`) the sandbox's 2,000 firms ingested and matched against
 //! the published sample policies, ready to click through; their notices are delivered to
 //! our webhook and SMTP sinks (see `demo_notices`); grants are reviewed and go through a
-//! shortened 公示 (see `demo_review`).
+//! shortened 公示 (see `demo_review`); the money loop pays them through the sandbox
+//! treasury and reconciles (see `demo_money`).
 
 use std::process::ExitCode;
 
@@ -61,6 +62,7 @@ async fn run(
         sinks.mail_listing
     );
     super::demo_data::load_publish_and_run(&settings, database).await?;
+    let treasury = super::demo_money::start_treasury(&mut settings).await?;
     let enterprise = seed_enterprise(database).await?;
     super::demo_review::run(&database.pool).await?;
     let notices = super::demo_notices::start_worker(database.pool.clone(), &settings);
@@ -70,11 +72,20 @@ async fn run(
     if settings.http.metrics_listen.is_none() && settings.http.metrics_token.is_none() {
         settings.http.metrics_listen = Some(std::net::SocketAddr::from(([127, 0, 0, 1], 0)));
     }
+    let money_settings = settings.clone();
     let app = Application::build(settings, database.pool.clone()).await?;
     let address = app.local_addr()?;
     let metrics = app.metrics_addr().transpose()?;
+    let serving = tokio::spawn(app.run_until(shutdown));
+    super::demo_money::run(
+        &money_settings,
+        database,
+        &treasury,
+        &format!("http://{address}"),
+    )
+    .await?;
     print_welcome(address, metrics, &enterprise);
-    let served = app.run_until(shutdown).await;
+    let served = serving.await?;
     notices.abort();
     if let Some(task) = checkpoints {
         task.abort();

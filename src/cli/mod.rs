@@ -5,9 +5,11 @@ mod bench;
 mod cluster;
 mod demo;
 mod demo_data;
+mod demo_money;
 mod demo_notices;
 mod demo_review;
 mod explain;
+mod finance;
 // `gen` is a reserved word in Rust 2024: the file keeps the command's name.
 #[path = "gen.rs"]
 mod generate;
@@ -91,6 +93,12 @@ pub enum Command {
     /// Notices to firms: the delivery worker.
     #[command(subcommand)]
     Notices(notices::NoticesCommand),
+    /// Money: send instructions to the treasury, reconcile, budgets, batches, exports.
+    #[command(subcommand)]
+    Finance(finance::FinanceCommand),
+    /// The double-entry ledger: `verify`.
+    #[command(subcommand)]
+    Ledger(finance::LedgerCommand),
 }
 
 /// Parses the command line and runs the chosen subcommand.
@@ -112,6 +120,8 @@ pub fn main() -> ExitCode {
             with_settings(None, move |s| bench::notices(s, count, concurrency))
         }
         Command::Notices(cmd) => with_settings(None, |s| notices::run(s, cmd)),
+        Command::Finance(cmd) => with_settings(None, |s| finance::run(s, cmd)),
+        Command::Ledger(cmd) => with_settings(None, |s| finance::ledger(s, cmd)),
         Command::Policy(cmd) => with_settings(None, |s| policy::run(s, cmd)),
         Command::Review(cmd) => with_settings(None, |s| review::run(s, cmd)),
         Command::Explain(args) => with_settings(None, |s| explain::run(s, args)),
@@ -121,6 +131,9 @@ pub fn main() -> ExitCode {
             with_settings(None, move |s| bench::matching(s, firms, workers))
         }
         Command::Bench(bench::BenchCommand::Reconcile { lines }) => bench::reconcile(lines),
+        Command::Bench(bench::BenchCommand::Disbursement { grants }) => {
+            with_settings(None, move |s| bench::disbursement(s, grants))
+        }
         Command::Bench(bench::BenchCommand::Ingest { firms }) => {
             with_settings(None, |s| bench::ingest(s, firms))
         }

@@ -1,5 +1,6 @@
 //! `mianshen serve` and `mianshen migrate`.
 
+use std::future::Future;
 use std::process::ExitCode;
 
 use crate::app::{Application, shutdown_signal};
@@ -37,6 +38,7 @@ pub async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
     });
     let checkpoints =
         super::audit::start_checkpointer(&settings, &database, stopped(stop_rx.clone()))?;
+    let money = start_money(&settings, &database.pool, &stop_rx, stopped)?;
     let app = Application::build(settings, database.pool.clone()).await?;
     tracing::info!(address = %app.local_addr()?, "serving");
     let served = app.run_until(stopped(stop_rx)).await;
@@ -48,6 +50,9 @@ pub async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
         }
     }
     if let Some(task) = checkpoints {
+        let _ = task.await;
+    }
+    for task in money {
         let _ = task.await;
     }
     if let Some(task) = notices {
@@ -69,4 +74,36 @@ pub async fn migrate(settings: Settings) -> anyhow::Result<ExitCode> {
     println!("database schema is up to date ({applied} migrations)");
     database.close().await;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The money side's background work: the sender (instructions to the treasury, callbacks
+/// applied, polling) and, with the scheduler, the daily reconciliation.
+pub fn start_money<F, Fut>(
+    settings: &Settings,
+    pool: &sqlx::PgPool,
+    stop_rx: &tokio::sync::watch::Receiver<bool>,
+    stopped: F,
+) -> anyhow::Result<Vec<tokio::task::JoinHandle<()>>>
+where
+    F: Fn(tokio::sync::watch::Receiver<bool>) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    use crate::disbursement::{schedule, sending};
+    let client = crate::treasury::TreasuryClient::new(&settings.treasury)?;
+    let mut tasks = vec![tokio::spawn(sending::run_sender(
+        pool.clone(),
+        client,
+        sending::SenderPolicy::default(),
+        stopped(stop_rx.clone()),
+    ))];
+    if settings.scheduler.enabled {
+        let (pool, settings) = (pool.clone(), settings.clone());
+        let shutdown = stopped(stop_rx.clone());
+        tasks.push(tokio::spawn(async move {
+            if let Err(error) = schedule::run_reconciler(pool, settings, shutdown).await {
+                tracing::error!(error = %format!("{error:#}"), "reconciliation schedule stopped");
+            }
+        }));
+    }
+    Ok(tasks)
 }

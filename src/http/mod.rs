@@ -6,6 +6,7 @@ mod audit;
 pub mod auth;
 mod error;
 mod extract;
+mod finance;
 mod firms;
 mod grants;
 pub mod headers;
@@ -60,6 +61,7 @@ pub fn router(state: AppState) -> Router {
         .merge(profiles::router())
         .merge(notices::router())
         .merge(grants::router())
+        .merge(finance::router())
         .merge(policies::router())
         .merge(review::router())
         .merge(publicity::router())

@@ -1,0 +1,504 @@
+//! Sending instructions to the treasury, crash-safe, and learning what became of them.
+//!
+//! An instruction is made `pending` when its batch is approved. The sender marks it
+//! attempted (committed) before it first submits it, submits, and records the answer. A
+//! crash anywhere leaves it `pending`: the next run submits it again under the same id,
+//! which the treasury treats as the same payment (its idempotency key), so nothing is paid
+//! twice. Outcomes arrive by the submission's answer, signed callbacks, polling and the
+//! statement; [`apply`] takes each only if it moves the instruction forward, posts it to
+//! the ledger and the budget, and moves the grant.
+
+use std::time::Duration;
+
+use chrono::NaiveDate;
+use futures_util::StreamExt;
+use rust_decimal::Decimal;
+use serde::Serialize;
+use sqlx::{PgConnection, PgPool};
+
+use super::budgets;
+use super::ledger::{self, Kind, Posting};
+use crate::grants::steps::{self, Actor as StepActor, GrantStatus};
+use crate::treasury::{
+    Callback, InstructionState, InstructionStatus, PaymentInstruction, SettledStatus,
+    TreasuryClient, TreasuryError,
+};
+
+/// Who the system's money steps are audited as.
+const TREASURY: StepActor = StepActor::System("treasury");
+
+/// What the treasury told us about one instruction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Update {
+    /// Our id.
+    pub instruction_id: String,
+    /// Accepted, paid or returned.
+    pub status: InstructionStatus,
+    /// Why it was returned.
+    pub reason: Option<String>,
+    /// The statement day of a settled instruction.
+    pub value_date: Option<NaiveDate>,
+}
+
+impl From<&InstructionState> for Update {
+    fn from(s: &InstructionState) -> Self {
+        Self {
+            instruction_id: s.instruction_id.clone(),
+            status: s.status,
+            reason: s.reason.clone(),
+            value_date: s.value_date,
+        }
+    }
+}
+
+impl From<&Callback> for Update {
+    fn from(c: &Callback) -> Self {
+        Self {
+            instruction_id: c.instruction_id.clone(),
+            status: c.status.into(),
+            reason: c.reason.clone(),
+            value_date: Some(c.value_date),
+        }
+    }
+}
+
+/// What [`apply`] changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Applied {
+    /// Instructions newly known to be at the treasury.
+    pub sent: u64,
+    /// Newly paid.
+    pub paid: u64,
+    /// Newly returned.
+    pub returned: u64,
+}
+
+impl std::ops::AddAssign for Applied {
+    fn add_assign(&mut self, other: Self) {
+        self.sent += other.sent;
+        self.paid += other.paid;
+        self.returned += other.returned;
+    }
+}
+
+struct Row {
+    id: String,
+    grant_id: i64,
+    policy_id: String,
+    budget_year: i32,
+    uscc: String,
+    amount: Decimal,
+    status: String,
+}
+
+/// Applies what the treasury said, forward only: pending → sent → paid | returned. A
+/// repeat, a late event or a step backwards changes nothing. Each change is posted to the
+/// ledger and the budget, and the grant moves with it (a returned grant goes back to the
+/// firm as `awaiting_account`, to be paid by a new instruction in a new batch).
+pub async fn apply(conn: &mut PgConnection, updates: &[Update]) -> anyhow::Result<Applied> {
+    let mut applied = Applied::default();
+    if updates.is_empty() {
+        return Ok(applied);
+    }
+    let ids: Vec<&str> = updates.iter().map(|u| u.instruction_id.as_str()).collect();
+    let rows = sqlx::query_as!(
+        Row,
+        "SELECT id, grant_id, policy_id, budget_year, uscc, amount, status
+         FROM payment_instructions WHERE id = ANY($1) ORDER BY id FOR UPDATE",
+        &ids as &[&str]
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let by_id: std::collections::HashMap<&str, &Update> = updates
+        .iter()
+        .map(|u| (u.instruction_id.as_str(), u))
+        .collect();
+
+    // Everything the treasury knows of is at least sent.
+    let to_send: Vec<&Row> = rows.iter().filter(|r| r.status == "pending").collect();
+    if !to_send.is_empty() {
+        let ids: Vec<&str> = to_send.iter().map(|r| r.id.as_str()).collect();
+        sqlx::query!(
+            "UPDATE payment_instructions SET status = 'sent', sent_at = now()
+             WHERE id = ANY($1) AND status = 'pending'",
+            &ids as &[&str]
+        )
+        .execute(&mut *conn)
+        .await?;
+        let postings: Vec<Posting> = to_send
+            .iter()
+            .map(|r| Posting::sending(&r.id, &r.uscc, r.amount))
+            .collect();
+        ledger::post(&mut *conn, Kind::Sending, "system:treasury", &postings).await?;
+        let grants: Vec<i64> = to_send.iter().map(|r| r.grant_id).collect();
+        steps::advance(
+            &mut *conn,
+            &grants,
+            GrantStatus::Approved,
+            GrantStatus::Sent,
+            &TREASURY,
+            "支付指令已提交国库",
+        )
+        .await?;
+        applied.sent = to_send.len() as u64;
+    }
+
+    let settled: Vec<(&Row, &Update)> = rows
+        .iter()
+        .filter(|r| r.status == "pending" || r.status == "sent")
+        .filter_map(|r| by_id.get(r.id.as_str()).map(|u| (r, *u)))
+        .filter(|(_, u)| u.status != InstructionStatus::Accepted)
+        .collect();
+    let paid: Vec<&(&Row, &Update)> = settled
+        .iter()
+        .filter(|(_, u)| u.status == InstructionStatus::Paid)
+        .collect();
+    let returned: Vec<&(&Row, &Update)> = settled
+        .iter()
+        .filter(|(_, u)| u.status == InstructionStatus::Returned)
+        .collect();
+    if !paid.is_empty() {
+        let ids: Vec<&str> = paid.iter().map(|(r, _)| r.id.as_str()).collect();
+        let dates: Vec<Option<NaiveDate>> = paid.iter().map(|(_, u)| u.value_date).collect();
+        sqlx::query!(
+            "UPDATE payment_instructions p SET status = 'paid', value_date = u.value_date, settled_at = now()
+             FROM UNNEST($1::text[], $2::date[]) AS u(id, value_date)
+             WHERE p.id = u.id AND p.status = 'sent'",
+            &ids as &[&str],
+            &dates as &[Option<NaiveDate>]
+        )
+        .execute(&mut *conn)
+        .await?;
+        let postings: Vec<Posting> = paid
+            .iter()
+            .map(|(r, _)| Posting::payment(&r.id, &r.policy_id, r.budget_year, &r.uscc, r.amount))
+            .collect();
+        ledger::post(&mut *conn, Kind::Payment, "system:treasury", &postings).await?;
+        let amounts: Vec<(String, i32, Decimal)> = paid
+            .iter()
+            .map(|(r, _)| (r.policy_id.clone(), r.budget_year, r.amount))
+            .collect();
+        budgets::spend(&mut *conn, &amounts).await?;
+        let grants: Vec<i64> = paid.iter().map(|(r, _)| r.grant_id).collect();
+        steps::advance(
+            &mut *conn,
+            &grants,
+            GrantStatus::Sent,
+            GrantStatus::Paid,
+            &TREASURY,
+            "国库已支付",
+        )
+        .await?;
+        applied.paid = paid.len() as u64;
+    }
+    if !returned.is_empty() {
+        let ids: Vec<&str> = returned.iter().map(|(r, _)| r.id.as_str()).collect();
+        let reasons: Vec<String> = returned
+            .iter()
+            .map(|(_, u)| {
+                u.reason
+                    .clone()
+                    .filter(|r| !r.is_empty())
+                    .unwrap_or_else(|| "国库退回, 未说明原因".into())
+            })
+            .collect();
+        let dates: Vec<Option<NaiveDate>> = returned.iter().map(|(_, u)| u.value_date).collect();
+        sqlx::query!(
+            "UPDATE payment_instructions p SET status = 'returned', reason = u.reason,
+                    value_date = u.value_date, settled_at = now()
+             FROM UNNEST($1::text[], $2::text[], $3::date[]) AS u(id, reason, value_date)
+             WHERE p.id = u.id AND p.status = 'sent'",
+            &ids as &[&str],
+            &reasons,
+            &dates as &[Option<NaiveDate>]
+        )
+        .execute(&mut *conn)
+        .await?;
+        let postings: Vec<Posting> = returned
+            .iter()
+            .map(|(r, _)| Posting::returned(&r.id, &r.policy_id, r.budget_year, &r.uscc, r.amount))
+            .collect();
+        ledger::post(&mut *conn, Kind::Return, "system:treasury", &postings).await?;
+        let amounts: Vec<(String, i32, Decimal)> = returned
+            .iter()
+            .map(|(r, _)| (r.policy_id.clone(), r.budget_year, r.amount))
+            .collect();
+        budgets::release(&mut *conn, &amounts).await?;
+        let grants: Vec<i64> = returned.iter().map(|(r, _)| r.grant_id).collect();
+        sqlx::query!(
+            "UPDATE payment_batch_grants bg SET released = true
+             FROM payment_instructions p
+             WHERE p.id = ANY($1) AND bg.batch_id = p.batch_id AND bg.grant_id = p.grant_id",
+            &ids as &[&str]
+        )
+        .execute(&mut *conn)
+        .await?;
+        steps::advance(
+            &mut *conn,
+            &grants,
+            GrantStatus::Sent,
+            GrantStatus::Returned,
+            &TREASURY,
+            "国库退回: 收款账户有误",
+        )
+        .await?;
+        steps::advance(
+            &mut *conn,
+            &grants,
+            GrantStatus::Returned,
+            GrantStatus::AwaitingAccount,
+            &TREASURY,
+            "退回后待企业更正收款账户, 将以新指令重新支付",
+        )
+        .await?;
+        applied.returned = returned.len() as u64;
+    }
+    Ok(applied)
+}
+
+/// What one sending run did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SendReport {
+    /// Instructions submitted (a resubmission counts again).
+    pub submitted: u64,
+    /// What the answers changed.
+    pub applied: Applied,
+    /// Why the run stopped early (the treasury unreachable, a refusal); the instructions
+    /// stay pending and are submitted again next run.
+    pub stopped: Option<String>,
+}
+
+/// Submits every pending instruction, `chunk` at a time, and records each answer.
+pub async fn send_pending(
+    pool: &PgPool,
+    client: &TreasuryClient,
+    chunk: usize,
+) -> anyhow::Result<SendReport> {
+    let mut report = SendReport::default();
+    let mut after = String::new();
+    loop {
+        let claimed = claim(pool, &after, chunk).await?;
+        let Some(last) = claimed.last() else { break };
+        after = last.instruction_id.clone();
+        let batch_ref = format!("BATCH-{}", after.split('-').nth(1).unwrap_or("0"));
+        report.submitted += claimed.len() as u64;
+        match client.submit(&batch_ref, &claimed).await {
+            Ok(states) => {
+                let updates: Vec<Update> = states.iter().map(Update::from).collect();
+                let mut tx = pool.begin().await?;
+                report.applied += apply(&mut tx, &updates).await?;
+                tx.commit().await?;
+            }
+            Err(error) => {
+                if !error.is_retryable() {
+                    tracing::error!(%error, batch_ref, "the treasury refused a submission");
+                }
+                report.stopped = Some(error.to_string());
+                break;
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// Marks the next pending instructions (after id `after`) attempted, committed before
+/// anything is sent, and returns them as the treasury will see them.
+async fn claim(pool: &PgPool, after: &str, chunk: usize) -> sqlx::Result<Vec<PaymentInstruction>> {
+    let limit = i64::try_from(chunk).unwrap_or(1000);
+    let rows = sqlx::query!(
+        "WITH due AS (
+             SELECT id FROM payment_instructions
+             WHERE status = 'pending' AND id > $1 ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED)
+         UPDATE payment_instructions p SET attempted_at = COALESCE(p.attempted_at, now())
+         FROM due WHERE p.id = due.id AND p.status = 'pending'
+         RETURNING p.id, p.payee_name, p.payee_account, p.payee_bank, p.amount, p.uscc, p.purpose, p.budget_year",
+        after,
+        limit
+    )
+    .fetch_all(pool)
+    .await?;
+    let mut instructions: Vec<PaymentInstruction> = rows
+        .into_iter()
+        .map(|r| PaymentInstruction {
+            instruction_id: r.id,
+            payee_name: r.payee_name,
+            payee_account: r.payee_account,
+            payee_bank: r.payee_bank,
+            amount: r.amount,
+            uscc: r.uscc,
+            purpose: r.purpose,
+            budget_year: r.budget_year,
+        })
+        .collect();
+    instructions.sort_by(|a, b| a.instruction_id.cmp(&b.instruction_id));
+    Ok(instructions)
+}
+
+/// Asks the treasury about instructions sent more than `older_than` ago and still
+/// unsettled (their callback late or lost), `concurrency` at a time; records the answers.
+pub async fn poll_unsettled(
+    pool: &PgPool,
+    client: &TreasuryClient,
+    older_than: Duration,
+    limit: i64,
+    concurrency: usize,
+) -> anyhow::Result<Applied> {
+    let seconds = i64::try_from(older_than.as_secs()).unwrap_or(i64::MAX);
+    let ids = sqlx::query_scalar!(
+        "SELECT id FROM payment_instructions
+         WHERE status = 'sent' AND sent_at < now() - $1::bigint * interval '1 second'
+         ORDER BY sent_at LIMIT $2",
+        seconds,
+        limit
+    )
+    .fetch_all(pool)
+    .await?;
+    let answers: Vec<Result<InstructionState, TreasuryError>> = futures_util::stream::iter(ids)
+        .map(|id| async move { client.status(&id).await })
+        .buffer_unordered(concurrency.max(1))
+        .collect()
+        .await;
+    let mut updates = Vec::new();
+    for answer in answers {
+        match answer {
+            Ok(state) if state.status != InstructionStatus::Accepted => {
+                updates.push(Update::from(&state))
+            }
+            Ok(_) => {}
+            Err(error) => {
+                tracing::warn!(%error, "polling an instruction failed; it is asked again later")
+            }
+        }
+    }
+    let mut tx = pool.begin().await?;
+    let applied = apply(&mut tx, &updates).await?;
+    tx.commit().await?;
+    Ok(applied)
+}
+
+/// Records a verified callback once per event id; true if the event was new. The event
+/// is applied by [`apply_events`] (the sender's next round), so a burst of callbacks is
+/// answered at once and applied in sets. A callback about an instruction we do not know
+/// is kept all the same (reconciliation flags its statement line).
+pub async fn record_callback(pool: &PgPool, callback: &Callback) -> sqlx::Result<bool> {
+    let status = match callback.status {
+        SettledStatus::Paid => "paid",
+        SettledStatus::Returned => "returned",
+    };
+    let inserted = sqlx::query!(
+        "INSERT INTO treasury_events (event_id, instruction_id, status, amount, reason, at, value_date)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (event_id) DO NOTHING",
+        callback.event_id,
+        callback.instruction_id,
+        status,
+        callback.amount,
+        callback.reason,
+        callback.at,
+        callback.value_date
+    )
+    .execute(pool)
+    .await?
+    .rows_affected();
+    Ok(inserted == 1)
+}
+
+/// Applies recorded callbacks not yet applied, `limit` at a time, until none is left.
+pub async fn apply_events(pool: &PgPool, limit: i64) -> anyhow::Result<Applied> {
+    let mut applied = Applied::default();
+    loop {
+        let mut tx = pool.begin().await?;
+        let events = sqlx::query!(
+            "SELECT event_id, instruction_id, status, reason, value_date FROM treasury_events
+             WHERE applied_at IS NULL ORDER BY received_at, event_id LIMIT $1 FOR UPDATE SKIP LOCKED",
+            limit
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        if events.is_empty() {
+            return Ok(applied);
+        }
+        let ids: Vec<&str> = events.iter().map(|e| e.event_id.as_str()).collect();
+        // Two events about one instruction in a round: the first settles it, the second
+        // (a repeat under another id, or a contradiction) changes nothing.
+        let mut seen = std::collections::HashSet::new();
+        let updates: Vec<Update> = events
+            .iter()
+            .filter(|e| seen.insert(e.instruction_id.as_str()))
+            .map(|e| Update {
+                instruction_id: e.instruction_id.clone(),
+                status: if e.status == "paid" {
+                    InstructionStatus::Paid
+                } else {
+                    InstructionStatus::Returned
+                },
+                reason: e.reason.clone(),
+                value_date: Some(e.value_date),
+            })
+            .collect();
+        applied += apply(&mut tx, &updates).await?;
+        sqlx::query!(
+            "UPDATE treasury_events SET applied_at = now() WHERE event_id = ANY($1)",
+            &ids as &[&str]
+        )
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+    }
+}
+
+/// How the background sender behaves.
+#[derive(Debug, Clone)]
+pub struct SenderPolicy {
+    /// Instructions per submission request.
+    pub chunk: usize,
+    /// Pause between rounds.
+    pub interval: Duration,
+    /// Poll instructions unsettled this long after sending.
+    pub poll_after: Duration,
+}
+
+impl Default for SenderPolicy {
+    fn default() -> Self {
+        Self {
+            chunk: 1000,
+            interval: Duration::from_secs(2),
+            poll_after: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Sends pending instructions and polls unsettled ones until `shutdown` completes.
+pub async fn run_sender(
+    pool: PgPool,
+    client: TreasuryClient,
+    policy: SenderPolicy,
+    shutdown: impl Future<Output = ()>,
+) {
+    tokio::pin!(shutdown);
+    loop {
+        match send_pending(&pool, &client, policy.chunk).await {
+            Ok(report) if report.submitted > 0 => tracing::info!(
+                submitted = report.submitted,
+                sent = report.applied.sent,
+                paid = report.applied.paid,
+                returned = report.applied.returned,
+                stopped = report.stopped.as_deref().unwrap_or(""),
+                "payment instructions submitted"
+            ),
+            Ok(_) => {}
+            Err(error) => {
+                tracing::error!(error = %format!("{error:#}"), "sending payment instructions failed")
+            }
+        }
+        if let Err(error) = apply_events(&pool, 5000).await {
+            tracing::error!(error = %format!("{error:#}"), "applying treasury callbacks failed");
+        }
+        if let Err(error) = poll_unsettled(&pool, &client, policy.poll_after, 5000, 16).await {
+            tracing::error!(error = %format!("{error:#}"), "polling the treasury failed");
+        }
+        tokio::select! {
+            () = &mut shutdown => return,
+            () = tokio::time::sleep(policy.interval) => {}
+        }
+    }
+}

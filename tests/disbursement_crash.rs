@@ -1,0 +1,136 @@
+//! Crash safety of sending: `mianshen finance send` is killed with SIGKILL after the
+//! treasury carried out its submission but before the answer was recorded (the sandbox
+//! holds the answer back), then started again. The restart submits the same instruction
+//! ids; the sandbox counts each paid at most once, and every payment ends paid or
+//! returned, with the ledger in agreement.
+#![allow(clippy::unwrap_used)]
+
+mod disbursement_support;
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use disbursement_support::{POLICY, TOKEN, World, behaviour, spawn_treasury};
+use mianshen::sandbox::treasury::FaultOrder;
+use rust_decimal_macros::dec;
+
+fn sender(world: &World, treasury_url: &str) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_mianshen"))
+        .args([
+            "finance",
+            "send",
+            "--until-settled",
+            "--poll-after-secs",
+            "0",
+            "--chunk",
+            "25",
+        ])
+        .env("DATABASE_URL", world.db.url())
+        .env("MIANSHEN_TREASURY_URL", treasury_url)
+        .env("MIANSHEN_TREASURY_TOKEN", TOKEN)
+        .env("MIANSHEN_TREASURY_TIMEOUT_SECS", "60")
+        .env("MIANSHEN_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sender_killed_between_sending_and_recording_pays_nothing_twice() {
+    let world = World::new().await;
+    let treasury = spawn_treasury(behaviour()).await;
+    let grants = world.ready_grants(POLICY, 60, dec!(888.88)).await;
+    let batch = world.batch(POLICY, &grants).await;
+    world.approve(batch).await.unwrap();
+
+    // The first submission is carried out, and its answer held back past the kill.
+    treasury
+        .admin
+        .faults(FaultOrder {
+            timeouts: 1,
+            ..FaultOrder::default()
+        })
+        .await
+        .unwrap();
+    let mut first = sender(&world, &treasury.base);
+    let start = Instant::now();
+    loop {
+        let received = treasury.admin.payments().await.unwrap().instructions.len();
+        if received > 0 {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "nothing reached the treasury"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    first.kill().unwrap(); // SIGKILL, while the answer is held back
+    first.wait().unwrap();
+    let at_treasury = treasury.admin.payments().await.unwrap().instructions.len();
+    assert_eq!(at_treasury, 25, "the first request of 25 was carried out");
+    let unrecorded = world
+        .count("SELECT count(*) FROM payment_instructions WHERE status = 'pending' AND attempted_at IS NOT NULL")
+        .await;
+    assert_eq!(unrecorded, 25, "killed between sending and recording");
+    assert_eq!(
+        world
+            .count("SELECT count(*) FROM payment_instructions WHERE status <> 'pending'")
+            .await,
+        0
+    );
+
+    let mut second = sender(&world, &treasury.base);
+    let start = Instant::now();
+    loop {
+        let open = world
+            .count("SELECT count(*) FROM payment_instructions WHERE status IN ('pending', 'sent')")
+            .await;
+        if open == 0 {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "{open} payments still open"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let status = second.wait().unwrap();
+    assert!(status.success(), "the second sender finishes the job");
+
+    let payments = treasury.admin.payments().await.unwrap();
+    assert_eq!(payments.instructions.len(), 60);
+    assert!(
+        payments.paid_more_than_once().is_empty(),
+        "no double payment"
+    );
+    let resubmitted = payments
+        .instructions
+        .iter()
+        .filter(|p| p.submissions == 2)
+        .count();
+    assert_eq!(
+        resubmitted, 25,
+        "the unrecorded ones were submitted again, by the same ids"
+    );
+    for p in &payments.instructions {
+        assert_eq!(p.paid + p.returned, 1, "{p:?}");
+        let ours: String =
+            sqlx::query_scalar("SELECT status FROM payment_instructions WHERE id = $1")
+                .bind(&p.instruction_id)
+                .fetch_one(&world.db.pool)
+                .await
+                .unwrap();
+        let theirs = if p.paid == 1 { "paid" } else { "returned" };
+        assert_eq!(ours, theirs, "{}", p.instruction_id);
+    }
+    let statuses = world.statuses(&grants).await;
+    assert!(
+        statuses
+            .iter()
+            .all(|s| s == "paid" || s == "awaiting_account"),
+        "{statuses:?}"
+    );
+    world.assert_ledger_ok().await;
+}
