@@ -446,3 +446,69 @@ async fn bad_review_objection_and_account_requests_are_refused_and_change_nothin
         assert_eq!(r.audit_rows().await, audited, "{name} wrote an audit row");
     }
 }
+
+/// Runs the binary against the test's database; returns (success, stdout + stderr).
+async fn mianshen(r: &Road, args: &[&str]) -> (bool, String) {
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_mianshen"))
+        .args(args)
+        .env("DATABASE_URL", r.app.db.url())
+        .env_remove("MIANSHEN_CONFIG")
+        .output()
+        .await
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.success(), text)
+}
+
+#[tokio::test]
+async fn the_review_commands_approve_refuse_with_the_reason_and_close_windows() {
+    let r = road().await;
+    let id = r.grant(FIRM_A, "免申即享", "10.00").await;
+    let unconfirmed = r.grant(FIRM_A, "确认即享", "10.00").await;
+    let (id_text, other) = (id.to_string(), unconfirmed.to_string());
+
+    let (ok, text) = mianshen(
+        &r,
+        &[
+            "review", "approve", &other, "--as", "reviewer", "--reason", "通过",
+        ],
+    )
+    .await;
+    assert!(
+        !ok && text.contains("确认即享补贴须待企业确认后审核"),
+        "{text}"
+    );
+    let (ok, text) = mianshen(
+        &r,
+        &[
+            "review", "approve", &id_text, "--as", "maker", "--reason", "通过",
+        ],
+    )
+    .await;
+    assert!(!ok && text.contains("财务经办无权"), "{text}");
+    assert_eq!(r.statuses(&[id]).await, ["created"]);
+
+    let (ok, text) = mianshen(
+        &r,
+        &[
+            "review", "approve", &id_text, "--as", "reviewer", "--reason", "通过",
+        ],
+    )
+    .await;
+    assert!(ok && text.contains("公示 1"), "{text}");
+    sqlx::query("UPDATE grants SET publicity_ends_at = now() WHERE id = $1")
+        .bind(id)
+        .execute(&r.app.db.pool)
+        .await
+        .unwrap();
+    let (ok, text) = mianshen(&r, &["review", "close-windows"]).await;
+    assert!(
+        ok && text.contains("0 项待拨付，1 项待补充收款账户"),
+        "{text}"
+    );
+    assert_eq!(r.statuses(&[id]).await, ["awaiting_account"]);
+}
