@@ -232,7 +232,7 @@ async fn ensure_ready(database: &Database, reviewer: &accounts::User) -> anyhow:
 async fn give_payee_accounts(database: &Database) -> anyhow::Result<()> {
     let given = sqlx::query!(
         "INSERT INTO payee_accounts (uscc, account_name, account_number, bank)
-         SELECT DISTINCT f.uscc, f.name, '6222' || substr(md5(f.uscc), 1, 12), '中国工商银行济南分行'
+         SELECT DISTINCT f.uscc, f.name, '6222' || translate(substr(md5(f.uscc), 1, 12), 'abcdef', '123456'), '中国工商银行济南分行'
          FROM grants g JOIN firms f ON f.uscc = g.uscc
          WHERE g.status = 'ready'
          ON CONFLICT (uscc) DO NOTHING"
