@@ -1,7 +1,8 @@
 //! `mianshen demo`: the service on the private cluster with one account per role, a few
 //! sample firms, and (see `demo_data`) the sandbox's 2,000 firms ingested and matched against
 //! the published sample policies, ready to click through; their notices are delivered to
-//! our webhook and SMTP sinks (see `demo_notices`); the money loop pays them through the
+//! our webhook and SMTP sinks (see `demo_notices`); grants are reviewed and go through a
+//! shortened 公示 (see `demo_review`); the money loop pays the ready ones through the
 //! sandbox treasury and reconciles (see `demo_money`).
 
 use std::process::ExitCode;
@@ -63,6 +64,7 @@ async fn run(
     super::demo_data::load_publish_and_run(&settings, database).await?;
     let treasury = super::demo_money::start_treasury(&mut settings).await?;
     let enterprise = seed_enterprise(database).await?;
+    super::demo_review::run(&database.pool).await?;
     let notices = super::demo_notices::start_worker(database.pool.clone(), &settings);
     let checkpoints =
         super::audit::start_checkpointer(&settings, database, std::future::pending())?;

@@ -231,8 +231,9 @@ async fn ensure_ready(database: &Database, reviewer: &accounts::User) -> anyhow:
 /// registered name (in a real deployment the firm enters it).
 async fn give_payee_accounts(database: &Database) -> anyhow::Result<()> {
     let given = sqlx::query!(
-        "INSERT INTO payee_accounts (uscc, account_name, account_number, bank)
-         SELECT DISTINCT f.uscc, f.name, '6222' || substr(md5(f.uscc), 1, 12), '中国工商银行济南分行'
+        "INSERT INTO payee_accounts (uscc, account_name, account_number, bank, updated_by)
+         SELECT DISTINCT f.uscc, f.name, '6222' || lpad((abs(hashtext(f.uscc)::bigint) % 1000000000000)::text, 12, '0'),
+                '中国工商银行济南分行', 'demo'
          FROM grants g JOIN firms f ON f.uscc = g.uscc
          WHERE g.status = 'ready'
          ON CONFLICT (uscc) DO NOTHING"

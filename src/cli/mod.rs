@@ -7,6 +7,7 @@ mod demo;
 mod demo_data;
 mod demo_money;
 mod demo_notices;
+mod demo_review;
 mod explain;
 mod finance;
 // `gen` is a reserved word in Rust 2024: the file keeps the command's name.
@@ -15,6 +16,7 @@ mod generate;
 mod nightly;
 mod notices;
 mod policy;
+mod review;
 mod rules;
 mod sandbox;
 mod serve;
@@ -78,6 +80,9 @@ pub enum Command {
     /// Policy versions: load rule folders as drafts, publish (four eyes), retire.
     #[command(subcommand)]
     Policy(policy::PolicyCommand),
+    /// Grant review and 公示: approve or reject grants, answer objections, close windows.
+    #[command(subcommand)]
+    Review(review::ReviewCommand),
     /// Replay the stored decision of a firm for a policy and compare.
     Explain(explain::ExplainArgs),
     /// A matching worker: claims shards from PostgreSQL until none is left.
@@ -118,6 +123,7 @@ pub fn main() -> ExitCode {
         Command::Finance(cmd) => with_settings(None, |s| finance::run(s, cmd)),
         Command::Ledger(cmd) => with_settings(None, |s| finance::ledger(s, cmd)),
         Command::Policy(cmd) => with_settings(None, |s| policy::run(s, cmd)),
+        Command::Review(cmd) => with_settings(None, |s| review::run(s, cmd)),
         Command::Explain(args) => with_settings(None, |s| explain::run(s, args)),
         Command::Worker(args) => with_settings(None, |s| worker::run(s, args)),
         Command::Bench(bench::BenchCommand::Rules(args)) => rules::bench(args),

@@ -279,9 +279,9 @@ async fn seed(pool: &PgPool, grants: u32) -> anyhow::Result<People> {
     .execute(pool)
     .await?;
     sqlx::query!(
-        "INSERT INTO payee_accounts (uscc, account_name, account_number, bank)
+        "INSERT INTO payee_accounts (uscc, account_name, account_number, bank, updated_by)
          SELECT '9137020000' || lpad(n::text, 8, '0'), '基准' || n || '科技有限公司',
-                '62220200' || lpad(n::text, 8, '0'), '中国工商银行青岛分行'
+                '62220200' || lpad(n::text, 8, '0'), '中国工商银行青岛分行', 'bench'
          FROM generate_series(1, $1::int) AS n",
         n
     )

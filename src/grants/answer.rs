@@ -8,6 +8,8 @@ use serde_json::json;
 use sqlx::PgPool;
 
 use super::answer_repo::{insert_answer, lock_grant, set_status};
+use super::payee::{self, PayeeError, PayeeInput};
+use super::payee_repo;
 use crate::audit::{self, Actor, AuditEntry};
 use crate::firms::FirmScope;
 
@@ -19,6 +21,10 @@ pub enum Answer {
         bank_account_name: String,
         bank_account_no: String,
         commitment: String,
+        /// The bank of the account: when given, the account becomes the firm's payee
+        /// account (the one payments go to).
+        #[serde(default)]
+        bank: Option<String>,
     },
     Decline,
     Object {
@@ -43,6 +49,8 @@ pub enum AnswerError {
     NoCommitment,
     #[error("异议须填写说明（不超过1000字）")]
     NoMessage,
+    #[error("开户银行须为2至60个字")]
+    BadBank,
     #[error(transparent)]
     Db(#[from] sqlx::Error),
 }
@@ -70,6 +78,7 @@ pub async fn answer(
             bank_account_name,
             bank_account_no,
             commitment,
+            bank,
         } => {
             let name = bank_account_name.trim();
             if name != grant.firm_name {
@@ -81,6 +90,18 @@ pub async fn answer(
             }
             if commitment.trim().is_empty() {
                 return Err(AnswerError::NoCommitment);
+            }
+            if let Some(bank) = bank {
+                let input = PayeeInput {
+                    account_name: name.to_owned(),
+                    account_number: no.clone(),
+                    bank: bank.clone(),
+                };
+                let valid = payee::validate(&input, &grant.firm_name).map_err(|e| match e {
+                    PayeeError::BadBank => AnswerError::BadBank,
+                    _ => AnswerError::BadAccountNumber,
+                })?;
+                payee_repo::upsert(&mut *tx, &grant.uscc, &valid, by).await?;
             }
             (
                 "confirmed",
@@ -124,6 +145,7 @@ pub async fn answer(
     .before(json!({"status": grant.status}))
     .after(json!({"status": status, "kind": kind, "uscc": grant.uscc,
                       "bank_account_no": no.as_deref().map(audit::mask::account_number),
+                      "payee_account_set": matches!(answer, Answer::Confirm { bank: Some(_), .. }),
                       "message": message}));
     audit::record(&mut *tx, &entry).await?;
     tx.commit().await?;

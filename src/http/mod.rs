@@ -17,6 +17,8 @@ pub mod observability;
 mod page;
 mod policies;
 pub(crate) mod profiles;
+mod publicity;
+mod review;
 mod session;
 
 use std::sync::Arc;
@@ -61,6 +63,8 @@ pub fn router(state: AppState) -> Router {
         .merge(grants::router())
         .merge(finance::router())
         .merge(policies::router())
+        .merge(review::router())
+        .merge(publicity::router())
         .merge(crate::web::router())
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)

@@ -33,6 +33,8 @@ pub enum NoticeKind {
     Reminder,
     /// The firm nearly qualified.
     NearMiss,
+    /// A grant is ready for payment but the firm has given no payee account.
+    AccountReminder,
 }
 
 impl NoticeKind {
@@ -42,6 +44,7 @@ impl NoticeKind {
             NoticeKind::Grant => "grant",
             NoticeKind::Reminder => "reminder",
             NoticeKind::NearMiss => "near_miss",
+            NoticeKind::AccountReminder => "account_reminder",
         }
     }
 }

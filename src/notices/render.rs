@@ -134,10 +134,19 @@ pub fn render(notice: &GrantNotice<'_>, context: &Context<'_>) -> Rendered {
         NoticeKind::Grant => format!("【{}】{} {amount} 元", notice.mode, notice.policy_title),
         NoticeKind::Reminder => format!("【待确认提醒】{} {amount} 元", notice.policy_title),
         NoticeKind::NearMiss => format!("【政策提示】{}", notice.policy_title),
+        NoticeKind::AccountReminder => {
+            format!("【请提供收款账户】{} {amount} 元", notice.policy_title)
+        }
     };
     let mut body = String::new();
     if notice.kind == NoticeKind::Reminder {
         body.push_str("提醒: 以下资金尚未确认, 请尽快确认。\n");
+    }
+    if notice.kind == NoticeKind::AccountReminder {
+        body.push_str(
+            "提醒: 以下资金已可拨付, 但贵单位尚未提供收款账户。请登录平台填写收款账户 \
+             (账户名称须与企业登记名称一致), 填写后即进入拨付。\n",
+        );
     }
     body.push_str(&lead);
     body.push_str(&format!("\n\n金额: {amount} 元\n"));

@@ -27,7 +27,8 @@ pub enum Outcome {
 }
 
 /// Runs the nightly job for `slot` unless another instance is running it or already did.
-/// Ingest, then matching (whose grants queue their notices in the same transaction).
+/// Ingest, then matching (whose grants queue their notices in the same transaction), then
+/// the 公示 job (grants whose window ended move on to payment).
 pub async fn run_nightly(
     pool: &PgPool,
     settings: &Settings,
@@ -73,6 +74,11 @@ async fn run_locked(
             // Ingest counts at the top level (as before), matching under its own key.
             let mut stored = serde_json::json!(counts);
             stored["matching"] = serde_json::json!(matching);
+            // 公示 windows that ended since the last run move on to payment.
+            let publicity = crate::grants::publicity::close_windows(pool)
+                .await
+                .context("closing ended 公示 windows")?;
+            stored["publicity"] = serde_json::json!(publicity);
             repo::finish(pool, run_id, "succeeded", &stored, None, ms).await?;
             tracing::info!(
                 run.id = run_id,

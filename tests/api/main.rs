@@ -8,6 +8,7 @@ mod cli;
 mod config;
 mod firms;
 mod fuzz;
+mod grants_review;
 mod health;
 mod helpers;
 #[path = "../matching_support/mod.rs"]

@@ -114,9 +114,9 @@ impl World {
         .await
         .unwrap();
         sqlx::query(
-            "INSERT INTO payee_accounts (uscc, account_name, account_number, bank)
+            "INSERT INTO payee_accounts (uscc, account_name, account_number, bank, updated_by)
              SELECT '9137021200' || lpad(n::text, 8, '0'), '青岛测试' || n || '科技有限公司',
-                    '62220202' || lpad(n::text, 8, '0'), '中国工商银行青岛分行'
+                    '62220202' || lpad(n::text, 8, '0'), '中国工商银行青岛分行', 'test'
              FROM UNNEST($1::int[]) AS n ON CONFLICT DO NOTHING",
         )
         .bind(&numbers)
