@@ -13,7 +13,7 @@ use crate::audit::Actor;
 use crate::config::{Secret, Settings};
 use crate::db::Database;
 use crate::disbursement::batches::{self, NewBatch};
-use crate::disbursement::{budgets, ledger, reconciliation, sending};
+use crate::disbursement::{budgets, callbacks, ledger, reconciliation, sending};
 use crate::sandbox::treasury::{
     AdminClient, DefectOrder, TreasuryBehaviour, TreasurySandbox, today,
 };
@@ -134,7 +134,7 @@ pub async fn run(
     }
     let start = Instant::now();
     loop {
-        sending::apply_events(pool, 5000).await?;
+        callbacks::apply_events(pool, 5000).await?;
         let open = sqlx::query_scalar!(
             r#"SELECT count(*) AS "n!" FROM payment_instructions WHERE status IN ('pending', 'sent')"#
         )

@@ -12,7 +12,7 @@ use rust_decimal::Decimal;
 use sqlx::PgPool;
 
 use super::batches::{self, NewBatch};
-use super::{budgets, ledger, reconciliation, sending};
+use super::{budgets, callbacks, ledger, reconciliation, sending};
 use crate::accounts::{self, NewUser, Role, User};
 use crate::app::Application;
 use crate::audit::Actor;
@@ -151,7 +151,7 @@ pub async fn run(pool: &PgPool, database_url: &str, grants: u32) -> anyhow::Resu
 
     let t = Instant::now();
     loop {
-        sending::apply_events(pool, 10_000).await?;
+        callbacks::apply_events(pool, 10_000).await?;
         let open = sqlx::query_scalar!(
             r#"SELECT count(*) AS "n!" FROM payment_instructions WHERE status IN ('pending', 'sent')"#
         )
