@@ -14,7 +14,7 @@ CREATE TABLE payee_accounts (
     account_number text        NOT NULL,
     bank           text        NOT NULL,
     updated_at     timestamptz NOT NULL DEFAULT now(),
-    updated_by     text        NOT NULL,
+    updated_by     text        NOT NULL DEFAULT 'system',
     CONSTRAINT payee_accounts_pkey PRIMARY KEY (uscc),
     CONSTRAINT payee_accounts_firm_fkey FOREIGN KEY (uscc) REFERENCES firms (uscc),
     CONSTRAINT payee_accounts_number_format CHECK (account_number ~ '^[0-9]{8,32}$'),

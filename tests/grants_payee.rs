@@ -121,3 +121,47 @@ async fn an_account_is_checked_stored_masked_and_releases_the_grants_waiting_for
         .await;
     assert!(forged.is_err());
 }
+
+#[tokio::test]
+async fn confirming_a_grant_with_its_bank_gives_the_payee_account() {
+    use mianshen::firms::FirmScope;
+    use mianshen::grants::{Answer, answer};
+    let w = world().await;
+    let ids = w
+        .grants("确认即享", &[(FIRM_A, "100.00"), (FIRM_A, "50.00")])
+        .await;
+    let scope = FirmScope::of(&w.enterprise_a);
+    let confirm = |bank: Option<&str>| Answer::Confirm {
+        bank_account_name: NAME_A.to_owned(),
+        bank_account_no: "6222 0212 3456 7890".to_owned(),
+        commitment: "承诺属实".to_owned(),
+        bank: bank.map(str::to_owned),
+    };
+    // A bank name too short is refused and nothing is stored.
+    let refused = answer(&w.app_pool, &scope, ids[0], "firm-a", &confirm(Some("行"))).await;
+    assert_eq!(
+        refused.err().map(|e| e.to_string()),
+        Some("开户银行须为2至60个字".to_owned())
+    );
+    assert!(payee_account(&w.app_pool, FIRM_A).await.unwrap().is_none());
+    assert_eq!(w.statuses(&ids[..1]).await, ["created"]);
+    // Without a bank the grant is confirmed but no account is set; with one, both.
+    answer(&w.app_pool, &scope, ids[1], "firm-a", &confirm(None))
+        .await
+        .unwrap();
+    assert!(payee_account(&w.app_pool, FIRM_A).await.unwrap().is_none());
+    answer(
+        &w.app_pool,
+        &scope,
+        ids[0],
+        "firm-a",
+        &confirm(Some("中国银行")),
+    )
+    .await
+    .unwrap();
+    let account = payee_account(&w.app_pool, FIRM_A).await.unwrap().unwrap();
+    assert_eq!(
+        (account.account_number.as_str(), account.bank.as_str()),
+        ("6222021234567890", "中国银行")
+    );
+}
