@@ -21,15 +21,43 @@ async fn snapshot(world: &World) -> Vec<String> {
             (SELECT count(*) FROM payment_instructions), (SELECT count(*) FROM ledger_entries),
             (SELECT string_agg(total || '/' || reserved || '/' || spent, ',' ORDER BY policy_id) FROM budgets),
             (SELECT string_agg(status, ',' ORDER BY id) FROM grants),
-            (SELECT count(*) FROM idempotency_keys WHERE status <> 0))",
+            (SELECT count(*) FROM idempotency_keys WHERE status <> 0),
+            (SELECT count(*) FROM payee_accounts))",
     )
     .fetch_all(&world.db.pool)
     .await
     .unwrap()
 }
 
+/// A registered firm (a real USCC) and a token of its enterprise account.
+async fn firm_token(world: &World) -> String {
+    const USCC: &str = "91370102MA3C4RQX2B";
+    sqlx::query("INSERT INTO firms (uscc, name) VALUES ($1, '济南历下示范科技有限公司')")
+        .bind(USCC)
+        .execute(&world.db.pool)
+        .await
+        .unwrap();
+    let new = mianshen::accounts::NewUser::parse(
+        "firm-a",
+        "firm-a",
+        mianshen::accounts::Role::Enterprise,
+        Some(USCC),
+        disbursement_support::PASSWORD,
+    )
+    .unwrap();
+    let user = mianshen::accounts::create_user_audited(
+        &world.pool,
+        &new,
+        mianshen::audit::Actor::System("test"),
+    )
+    .await
+    .unwrap();
+    token(world, &user).await
+}
+
 struct Case {
     what: &'static str,
+    method: &'static str,
     who: &'static str,
     path: String,
     key: Option<&'static str>,
@@ -48,6 +76,7 @@ async fn bad_input_is_refused_with_a_clear_message_and_changes_nothing() {
     let batch = world.batch(POLICY, &mine[..2]).await;
     let maker = token(&world, &world.maker).await;
     let checker = token(&world, &world.checker).await;
+    let firm = firm_token(&world).await;
     let client = reqwest::Client::new();
 
     // A first request under a key, so the table can reuse the key with another body.
@@ -65,6 +94,7 @@ async fn bad_input_is_refused_with_a_clear_message_and_changes_nothing() {
 
     let cases = [
         Case {
+            method: "POST",
             what: "a negative amount",
             who: "checker",
             path: "/api/v1/finance/budgets/raise".into(),
@@ -74,6 +104,7 @@ async fn bad_input_is_refused_with_a_clear_message_and_changes_nothing() {
             message: "金额不能为负",
         },
         Case {
+            method: "POST",
             what: "a fractional-fen amount",
             who: "checker",
             path: "/api/v1/finance/budgets/raise".into(),
@@ -83,6 +114,7 @@ async fn bad_input_is_refused_with_a_clear_message_and_changes_nothing() {
             message: "不是整分",
         },
         Case {
+            method: "POST",
             what: "a fractional-fen filter",
             who: "maker",
             path: "/api/v1/finance/batches".into(),
@@ -92,6 +124,7 @@ async fn bad_input_is_refused_with_a_clear_message_and_changes_nothing() {
             message: "min_amount",
         },
         Case {
+            method: "POST",
             what: "a batch of another policy's grants",
             who: "maker",
             path: "/api/v1/finance/batches".into(),
@@ -101,6 +134,7 @@ async fn bad_input_is_refused_with_a_clear_message_and_changes_nothing() {
             message: "不属于政策",
         },
         Case {
+            method: "POST",
             what: "an approval by the maker",
             who: "maker",
             path: format!("/api/v1/finance/batches/{batch}/approve"),
@@ -110,6 +144,7 @@ async fn bad_input_is_refused_with_a_clear_message_and_changes_nothing() {
             message: "只有财务复核",
         },
         Case {
+            method: "POST",
             what: "a reused Idempotency-Key with a different body",
             who: "checker",
             path: "/api/v1/finance/budgets/raise".into(),
@@ -119,6 +154,7 @@ async fn bad_input_is_refused_with_a_clear_message_and_changes_nothing() {
             message: "已用于另一个不同的请求",
         },
         Case {
+            method: "POST",
             what: "no Idempotency-Key on a money POST",
             who: "checker",
             path: format!("/api/v1/finance/batches/{batch}/approve"),
@@ -128,6 +164,7 @@ async fn bad_input_is_refused_with_a_clear_message_and_changes_nothing() {
             message: "缺少 Idempotency-Key",
         },
         Case {
+            method: "POST",
             what: "an amount as a JSON number with fractional fen",
             who: "checker",
             path: "/api/v1/finance/budgets/raise".into(),
@@ -137,6 +174,7 @@ async fn bad_input_is_refused_with_a_clear_message_and_changes_nothing() {
             message: "不是整分",
         },
         Case {
+            method: "POST",
             what: "a batch of grants that are not ready",
             who: "maker",
             path: "/api/v1/finance/batches".into(),
@@ -145,16 +183,27 @@ async fn bad_input_is_refused_with_a_clear_message_and_changes_nothing() {
             status: StatusCode::UNPROCESSABLE_ENTITY,
             message: "不是待拨付状态",
         },
+        Case {
+            method: "PUT",
+            what: "an account name that is not the firm's",
+            who: "firm",
+            path: "/api/v1/enterprise/payee-account".into(),
+            key: None,
+            body: json!({"account_name": "别的公司", "account_number": "6222020212345678", "bank": "中国工商银行青岛分行"}),
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            message: "须与企业登记名称",
+        },
     ];
     for case in cases {
         let before = snapshot(&world).await;
-        let token = if case.who == "maker" {
-            &maker
-        } else {
-            &checker
+        let token = match case.who {
+            "maker" => &maker,
+            "firm" => &firm,
+            _ => &checker,
         };
+        let method = reqwest::Method::from_bytes(case.method.as_bytes()).unwrap();
         let mut request = client
-            .post(format!("{}{}", service.address, case.path))
+            .request(method, format!("{}{}", service.address, case.path))
             .bearer_auth(token)
             .json(&case.body);
         if let Some(key) = case.key {

@@ -9,7 +9,7 @@ mod disbursement_support;
 use std::time::{Duration, Instant};
 
 use disbursement_support::{POLICY, World, behaviour, spawn_service, spawn_treasury};
-use mianshen::disbursement::sending;
+use mianshen::disbursement::{callbacks, sending};
 use mianshen::sandbox::treasury::TreasuryBehaviour;
 use rust_decimal_macros::dec;
 
@@ -34,7 +34,7 @@ async fn callbacks_settle_payments_once_each_and_forgeries_are_refused() {
 
     let start = Instant::now();
     loop {
-        sending::apply_events(&world.pool, 1000).await.unwrap();
+        callbacks::apply_events(&world.pool, 1000).await.unwrap();
         let open = world
             .count("SELECT count(*) FROM payment_instructions WHERE status IN ('pending', 'sent')")
             .await;

@@ -2,8 +2,8 @@
 //! sample firms, and (see `demo_data`) the sandbox's 2,000 firms ingested and matched against
 //! the published sample policies, ready to click through; their notices are delivered to
 //! our webhook and SMTP sinks (see `demo_notices`); grants are reviewed and go through a
-//! shortened 公示 (see `demo_review`); the money loop pays them through the sandbox
-//! treasury and reconciles (see `demo_money`).
+//! shortened 公示 (see `demo_review`); the money loop pays the ready ones through the
+//! sandbox treasury and reconciles (see `demo_money`).
 
 use std::process::ExitCode;
 

@@ -1,5 +1,5 @@
-//! The demo's money loop: the grants that are `ready` (after review and the shortened
-//! 公示 window) go into one batch per policy made by the demo maker and approved by the demo
+//! The demo's money loop: the grants that are `ready` (after `demo_review`'s review and
+//! shortened 公示 window) go into one batch per policy made by the demo maker and approved by the demo
 //! checker (four eyes, budget), are sent to a sandbox treasury started in-process (which
 //! returns a few as bad accounts and calls our service back), and the day's statement, with
 //! one line left out on purpose, is reconciled. Prints that part of the loop's summary.
@@ -13,15 +13,11 @@ use crate::audit::Actor;
 use crate::config::{Secret, Settings};
 use crate::db::Database;
 use crate::disbursement::batches::{self, NewBatch};
-use crate::disbursement::{budgets, ledger, reconciliation, sending};
-use crate::grants::steps::{self, Actor as StepActor, GrantStatus};
+use crate::disbursement::{budgets, callbacks, ledger, reconciliation, sending};
 use crate::sandbox::treasury::{
     AdminClient, DefectOrder, TreasuryBehaviour, TreasurySandbox, today,
 };
 use crate::treasury::TreasuryClient;
-
-/// Most grants the demo pays.
-const DEMO_PAYMENTS: i64 = 300;
 
 /// Starts the sandbox treasury on a free loopback port and points the treasury settings
 /// at it; callbacks go to `callback_url` (our service, once it listens).
@@ -65,13 +61,11 @@ pub async fn run(
                 .with_context(|| format!("demo account {name}"))
         }
     };
-    let (reviewer, maker, checker) = (
-        find("demo-reviewer").await?,
-        find("demo-maker").await?,
-        find("demo-checker").await?,
-    );
-    let ready = ensure_ready(database, &reviewer).await?;
-    give_payee_accounts(database).await?;
+    let (maker, checker) = (find("demo-maker").await?, find("demo-checker").await?);
+    let ready =
+        sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM grants WHERE status = 'ready'"#)
+            .fetch_one(pool)
+            .await?;
     let year = batches::this_year();
     let policies: Vec<String> = sqlx::query_scalar!(
         "SELECT DISTINCT policy_id FROM grants WHERE status = 'ready' AND NOT provisional AND amount > 0 ORDER BY 1"
@@ -140,7 +134,7 @@ pub async fn run(
     }
     let start = Instant::now();
     loop {
-        sending::apply_events(pool, 5000).await?;
+        callbacks::apply_events(pool, 5000).await?;
         let open = sqlx::query_scalar!(
             r#"SELECT count(*) AS "n!" FROM payment_instructions WHERE status IN ('pending', 'sent')"#
         )
@@ -181,67 +175,5 @@ pub async fn run(
             "未通过"
         }
     );
-    Ok(())
-}
-
-/// The `ready` grants; when review and 公示 have not made any (a fresh demo database),
-/// the demo reviewer approves up to [`DEMO_PAYMENTS`] 免申即享 grants and, the demo's 公示
-/// window being shortened to nothing, they become ready at once (the demo says so).
-async fn ensure_ready(database: &Database, reviewer: &accounts::User) -> anyhow::Result<i64> {
-    let pool = &database.pool;
-    let ready =
-        sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM grants WHERE status = 'ready'"#)
-            .fetch_one(pool)
-            .await?;
-    if ready > 0 {
-        return Ok(ready);
-    }
-    let ids: Vec<i64> = sqlx::query_scalar!(
-        "SELECT id FROM grants WHERE status = 'created' AND mode = '免申即享' AND NOT provisional AND amount > 0
-         ORDER BY id LIMIT $1",
-        DEMO_PAYMENTS
-    )
-    .fetch_all(pool)
-    .await?;
-    let mut tx = pool.begin().await?;
-    steps::advance(
-        &mut tx,
-        &ids,
-        GrantStatus::Created,
-        GrantStatus::Reviewed,
-        &StepActor::user(reviewer),
-        "演示: 审核通过",
-    )
-    .await?;
-    let moved = steps::advance(
-        &mut tx,
-        &ids,
-        GrantStatus::Reviewed,
-        GrantStatus::Ready,
-        &StepActor::System("demo"),
-        "演示: 公示期缩短为 0 秒, 无异议",
-    )
-    .await?;
-    tx.commit().await?;
-    println!("演示: {moved} 笔免申即享补贴由 demo-reviewer 审核通过, 公示期在演示中缩短为 0 秒");
-    Ok(i64::try_from(moved).unwrap_or(i64::MAX))
-}
-
-/// Gives every firm with a ready grant and no payee account a demo account in its
-/// registered name (in a real deployment the firm enters it).
-async fn give_payee_accounts(database: &Database) -> anyhow::Result<()> {
-    let given = sqlx::query!(
-        "INSERT INTO payee_accounts (uscc, account_name, account_number, bank)
-         SELECT DISTINCT f.uscc, f.name, '6222' || translate(substr(md5(f.uscc), 1, 12), 'abcdef', '123456'), '中国工商银行济南分行'
-         FROM grants g JOIN firms f ON f.uscc = g.uscc
-         WHERE g.status = 'ready'
-         ON CONFLICT (uscc) DO NOTHING"
-    )
-    .execute(&database.pool)
-    .await?
-    .rows_affected();
-    if given > 0 {
-        println!("演示: 为 {given} 家企业设置了演示收款账户 (户名即企业登记名称)");
-    }
     Ok(())
 }

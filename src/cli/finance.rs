@@ -11,7 +11,7 @@ use chrono::NaiveDate;
 use crate::audit::Actor;
 use crate::config::Settings;
 use crate::db::Database;
-use crate::disbursement::{batches, budgets, export, ledger, reconciliation, sending};
+use crate::disbursement::{batches, budgets, callbacks, export, ledger, reconciliation, sending};
 use crate::treasury::TreasuryClient;
 
 /// Finance tasks.
@@ -101,7 +101,7 @@ async fn finance(
             let client = TreasuryClient::new(&settings.treasury)?;
             loop {
                 let report = sending::send_pending(pool, &client, chunk.clamp(1, 1000)).await?;
-                let events = sending::apply_events(pool, 5000).await?;
+                let events = callbacks::apply_events(pool, 5000).await?;
                 let polled = sending::poll_unsettled(
                     pool,
                     &client,

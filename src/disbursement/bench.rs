@@ -12,7 +12,7 @@ use rust_decimal::Decimal;
 use sqlx::PgPool;
 
 use super::batches::{self, NewBatch};
-use super::{budgets, ledger, reconciliation, sending};
+use super::{budgets, callbacks, ledger, reconciliation, sending};
 use crate::accounts::{self, NewUser, Role, User};
 use crate::app::Application;
 use crate::audit::Actor;
@@ -151,7 +151,7 @@ pub async fn run(pool: &PgPool, database_url: &str, grants: u32) -> anyhow::Resu
 
     let t = Instant::now();
     loop {
-        sending::apply_events(pool, 10_000).await?;
+        callbacks::apply_events(pool, 10_000).await?;
         let open = sqlx::query_scalar!(
             r#"SELECT count(*) AS "n!" FROM payment_instructions WHERE status IN ('pending', 'sent')"#
         )
@@ -279,9 +279,9 @@ async fn seed(pool: &PgPool, grants: u32) -> anyhow::Result<People> {
     .execute(pool)
     .await?;
     sqlx::query!(
-        "INSERT INTO payee_accounts (uscc, account_name, account_number, bank)
+        "INSERT INTO payee_accounts (uscc, account_name, account_number, bank, updated_by)
          SELECT '9137020000' || lpad(n::text, 8, '0'), '基准' || n || '科技有限公司',
-                '62220200' || lpad(n::text, 8, '0'), '中国工商银行青岛分行'
+                '62220200' || lpad(n::text, 8, '0'), '中国工商银行青岛分行', 'bench'
          FROM generate_series(1, $1::int) AS n",
         n
     )

@@ -7,7 +7,7 @@
 //! - [`budgets`]: per policy and year, reserved by a conditional update, CHECKed;
 //! - [`ledger`]: append-only journal, [`ledger::verify`] rebuilds every balance;
 //! - [`batches`]: make (maker), approve or reject (checker), void;
-//! - [`sending`]: submit pending instructions, apply answers, callbacks and polls;
+//! - [`sending`]: submit pending instructions, apply answers and polls; [`callbacks`];
 //! - [`reconciliation`]: the statement against our instructions, the exception queue;
 //! - [`export`]: `.csv` and `.xlsx` of a batch; [`idempotency`]: `Idempotency-Key`.
 
@@ -15,6 +15,7 @@ pub mod batches;
 mod batches_repo;
 pub mod bench;
 pub mod budgets;
+pub mod callbacks;
 pub mod export;
 pub mod idempotency;
 pub mod ledger;

@@ -20,8 +20,8 @@ use super::budgets;
 use super::ledger::{self, Kind, Posting};
 use crate::grants::steps::{self, Actor as StepActor, GrantStatus};
 use crate::treasury::{
-    Callback, InstructionState, InstructionStatus, PaymentInstruction, SettledStatus,
-    TreasuryClient, TreasuryError,
+    Callback, InstructionState, InstructionStatus, PaymentInstruction, TreasuryClient,
+    TreasuryError,
 };
 
 /// Who the system's money steps are audited as.
@@ -114,6 +114,33 @@ pub async fn apply(conn: &mut PgConnection, updates: &[Update]) -> anyhow::Resul
         .map(|u| (u.instruction_id.as_str(), u))
         .collect();
 
+    let settled: Vec<(&Row, &Update)> = rows
+        .iter()
+        .filter(|r| r.status == "pending" || r.status == "sent")
+        .filter_map(|r| by_id.get(r.id.as_str()).map(|u| (r, *u)))
+        .filter(|(_, u)| u.status != InstructionStatus::Accepted)
+        .collect();
+    let paid: Vec<&(&Row, &Update)> = settled
+        .iter()
+        .filter(|(_, u)| u.status == InstructionStatus::Paid)
+        .collect();
+    let returned: Vec<&(&Row, &Update)> = settled
+        .iter()
+        .filter(|(_, u)| u.status == InstructionStatus::Returned)
+        .collect();
+    // Budgets first, in key order, before any audit row: every money transaction takes
+    // the budget rows before the audit chain's lock, so none waits on another in a circle.
+    let spent: Vec<(String, i32, Decimal)> = paid
+        .iter()
+        .map(|(r, _)| (r.policy_id.clone(), r.budget_year, r.amount))
+        .collect();
+    budgets::spend(&mut *conn, &spent).await?;
+    let released: Vec<(String, i32, Decimal)> = returned
+        .iter()
+        .map(|(r, _)| (r.policy_id.clone(), r.budget_year, r.amount))
+        .collect();
+    budgets::release(&mut *conn, &released).await?;
+
     // Everything the treasury knows of is at least sent.
     let to_send: Vec<&Row> = rows.iter().filter(|r| r.status == "pending").collect();
     if !to_send.is_empty() {
@@ -143,20 +170,6 @@ pub async fn apply(conn: &mut PgConnection, updates: &[Update]) -> anyhow::Resul
         applied.sent = to_send.len() as u64;
     }
 
-    let settled: Vec<(&Row, &Update)> = rows
-        .iter()
-        .filter(|r| r.status == "pending" || r.status == "sent")
-        .filter_map(|r| by_id.get(r.id.as_str()).map(|u| (r, *u)))
-        .filter(|(_, u)| u.status != InstructionStatus::Accepted)
-        .collect();
-    let paid: Vec<&(&Row, &Update)> = settled
-        .iter()
-        .filter(|(_, u)| u.status == InstructionStatus::Paid)
-        .collect();
-    let returned: Vec<&(&Row, &Update)> = settled
-        .iter()
-        .filter(|(_, u)| u.status == InstructionStatus::Returned)
-        .collect();
     if !paid.is_empty() {
         let ids: Vec<&str> = paid.iter().map(|(r, _)| r.id.as_str()).collect();
         let dates: Vec<Option<NaiveDate>> = paid.iter().map(|(_, u)| u.value_date).collect();
@@ -174,11 +187,6 @@ pub async fn apply(conn: &mut PgConnection, updates: &[Update]) -> anyhow::Resul
             .map(|(r, _)| Posting::payment(&r.id, &r.policy_id, r.budget_year, &r.uscc, r.amount))
             .collect();
         ledger::post(&mut *conn, Kind::Payment, "system:treasury", &postings).await?;
-        let amounts: Vec<(String, i32, Decimal)> = paid
-            .iter()
-            .map(|(r, _)| (r.policy_id.clone(), r.budget_year, r.amount))
-            .collect();
-        budgets::spend(&mut *conn, &amounts).await?;
         let grants: Vec<i64> = paid.iter().map(|(r, _)| r.grant_id).collect();
         steps::advance(
             &mut *conn,
@@ -219,11 +227,6 @@ pub async fn apply(conn: &mut PgConnection, updates: &[Update]) -> anyhow::Resul
             .map(|(r, _)| Posting::returned(&r.id, &r.policy_id, r.budget_year, &r.uscc, r.amount))
             .collect();
         ledger::post(&mut *conn, Kind::Return, "system:treasury", &postings).await?;
-        let amounts: Vec<(String, i32, Decimal)> = returned
-            .iter()
-            .map(|(r, _)| (r.policy_id.clone(), r.budget_year, r.amount))
-            .collect();
-        budgets::release(&mut *conn, &amounts).await?;
         let grants: Vec<i64> = returned.iter().map(|(r, _)| r.grant_id).collect();
         sqlx::query!(
             "UPDATE payment_batch_grants bg SET released = true
@@ -268,37 +271,79 @@ pub struct SendReport {
     pub stopped: Option<String>,
 }
 
-/// Submits every pending instruction, `chunk` at a time, and records each answer.
+/// Submission requests in flight at once: the treasury's work, the HTTP and JSON of one
+/// request overlap our recording of another.
+pub const SEND_CONCURRENCY: usize = 4;
+
+/// Submits every pending instruction, `chunk` at a time and [`SEND_CONCURRENCY`] requests
+/// at once, and records each answer. A refusal or an unreachable treasury stops new
+/// submissions; what was not recorded stays pending for the next run.
 pub async fn send_pending(
     pool: &PgPool,
     client: &TreasuryClient,
     chunk: usize,
 ) -> anyhow::Result<SendReport> {
+    send_pending_with(pool, client, chunk, SEND_CONCURRENCY).await
+}
+
+/// [`send_pending`] with `concurrency` requests in flight.
+pub async fn send_pending_with(
+    pool: &PgPool,
+    client: &TreasuryClient,
+    chunk: usize,
+    concurrency: usize,
+) -> anyhow::Result<SendReport> {
     let mut report = SendReport::default();
     let mut after = String::new();
+    let mut exhausted = false;
+    let mut in_flight = futures_util::stream::FuturesUnordered::new();
     loop {
-        let claimed = claim(pool, &after, chunk).await?;
-        let Some(last) = claimed.last() else { break };
-        after = last.instruction_id.clone();
-        let batch_ref = format!("BATCH-{}", after.split('-').nth(1).unwrap_or("0"));
-        report.submitted += claimed.len() as u64;
-        match client.submit(&batch_ref, &claimed).await {
-            Ok(states) => {
-                let updates: Vec<Update> = states.iter().map(Update::from).collect();
-                let mut tx = pool.begin().await?;
-                report.applied += apply(&mut tx, &updates).await?;
-                tx.commit().await?;
-            }
-            Err(error) => {
-                if !error.is_retryable() {
-                    tracing::error!(%error, batch_ref, "the treasury refused a submission");
+        while !exhausted && report.stopped.is_none() && in_flight.len() < concurrency.max(1) {
+            let claimed = claim(pool, &after, chunk).await?;
+            match claimed.last() {
+                None => exhausted = true,
+                Some(last) => {
+                    after = last.instruction_id.clone();
+                    report.submitted += claimed.len() as u64;
+                    in_flight.push(submit_and_record(pool, client, claimed));
                 }
-                report.stopped = Some(error.to_string());
-                break;
             }
+        }
+        match in_flight.next().await {
+            None => break,
+            Some(Ok(Ok(applied))) => report.applied += applied,
+            Some(Ok(Err(error))) => {
+                if !error.is_retryable() {
+                    tracing::error!(%error, "the treasury refused a submission");
+                }
+                report.stopped.get_or_insert_with(|| error.to_string());
+            }
+            Some(Err(error)) => return Err(error),
         }
     }
     Ok(report)
+}
+
+/// Submits claimed instructions and records the answer in one transaction.
+async fn submit_and_record(
+    pool: &PgPool,
+    client: &TreasuryClient,
+    instructions: Vec<PaymentInstruction>,
+) -> anyhow::Result<Result<Applied, TreasuryError>> {
+    let first = instructions
+        .first()
+        .map(|i| i.instruction_id.as_str())
+        .unwrap_or_default();
+    let batch_ref = format!("BATCH-{}", first.split('-').nth(1).unwrap_or("0"));
+    let states = match client.submit(&batch_ref, &instructions).await {
+        Ok(states) => states,
+        Err(error) => return Ok(Err(error)),
+    };
+    let updates: Vec<Update> = states.iter().map(Update::from).collect();
+    let mut tx = pool.begin().await?;
+    let applied = apply(&mut tx, &updates).await?;
+    tx.commit().await?;
+    Ok(Ok(applied))
 }
 
 /// Marks the next pending instructions (after id `after`) attempted, committed before
@@ -376,76 +421,6 @@ pub async fn poll_unsettled(
     Ok(applied)
 }
 
-/// Records a verified callback once per event id; true if the event was new. The event
-/// is applied by [`apply_events`] (the sender's next round), so a burst of callbacks is
-/// answered at once and applied in sets. A callback about an instruction we do not know
-/// is kept all the same (reconciliation flags its statement line).
-pub async fn record_callback(pool: &PgPool, callback: &Callback) -> sqlx::Result<bool> {
-    let status = match callback.status {
-        SettledStatus::Paid => "paid",
-        SettledStatus::Returned => "returned",
-    };
-    let inserted = sqlx::query!(
-        "INSERT INTO treasury_events (event_id, instruction_id, status, amount, reason, at, value_date)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (event_id) DO NOTHING",
-        callback.event_id,
-        callback.instruction_id,
-        status,
-        callback.amount,
-        callback.reason,
-        callback.at,
-        callback.value_date
-    )
-    .execute(pool)
-    .await?
-    .rows_affected();
-    Ok(inserted == 1)
-}
-
-/// Applies recorded callbacks not yet applied, `limit` at a time, until none is left.
-pub async fn apply_events(pool: &PgPool, limit: i64) -> anyhow::Result<Applied> {
-    let mut applied = Applied::default();
-    loop {
-        let mut tx = pool.begin().await?;
-        let events = sqlx::query!(
-            "SELECT event_id, instruction_id, status, reason, value_date FROM treasury_events
-             WHERE applied_at IS NULL ORDER BY received_at, event_id LIMIT $1 FOR UPDATE SKIP LOCKED",
-            limit
-        )
-        .fetch_all(&mut *tx)
-        .await?;
-        if events.is_empty() {
-            return Ok(applied);
-        }
-        let ids: Vec<&str> = events.iter().map(|e| e.event_id.as_str()).collect();
-        // Two events about one instruction in a round: the first settles it, the second
-        // (a repeat under another id, or a contradiction) changes nothing.
-        let mut seen = std::collections::HashSet::new();
-        let updates: Vec<Update> = events
-            .iter()
-            .filter(|e| seen.insert(e.instruction_id.as_str()))
-            .map(|e| Update {
-                instruction_id: e.instruction_id.clone(),
-                status: if e.status == "paid" {
-                    InstructionStatus::Paid
-                } else {
-                    InstructionStatus::Returned
-                },
-                reason: e.reason.clone(),
-                value_date: Some(e.value_date),
-            })
-            .collect();
-        applied += apply(&mut tx, &updates).await?;
-        sqlx::query!(
-            "UPDATE treasury_events SET applied_at = now() WHERE event_id = ANY($1)",
-            &ids as &[&str]
-        )
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-    }
-}
-
 /// How the background sender behaves.
 #[derive(Debug, Clone)]
 pub struct SenderPolicy {
@@ -490,7 +465,7 @@ pub async fn run_sender(
                 tracing::error!(error = %format!("{error:#}"), "sending payment instructions failed")
             }
         }
-        if let Err(error) = apply_events(&pool, 5000).await {
+        if let Err(error) = super::callbacks::apply_events(&pool, 5000).await {
             tracing::error!(error = %format!("{error:#}"), "applying treasury callbacks failed");
         }
         if let Err(error) = poll_unsettled(&pool, &client, policy.poll_after, 5000, 16).await {

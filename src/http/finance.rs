@@ -26,7 +26,7 @@ use crate::disbursement::batches::{self, BatchError, NewBatch};
 use crate::disbursement::budgets::{self, BudgetError};
 use crate::disbursement::idempotency::{self, Claim, KeyError};
 use crate::disbursement::reconciliation::{self, ResolveError};
-use crate::disbursement::{export, ledger, sending};
+use crate::disbursement::{callbacks, export, ledger};
 use crate::grants::steps::StepError;
 use crate::treasury::{
     CallbackError, SIGNATURE_HEADER, TreasuryClient, mask_account, verify_callback,
@@ -565,7 +565,7 @@ async fn treasury_callback(
         CallbackError::Signature(e) => ApiError::Unauthorized(format!("回调签名无效: {e}")),
         CallbackError::Malformed(e) => ApiError::BadRequest(format!("回调内容无效: {e}")),
     })?;
-    let new = sending::record_callback(&state.pool, &callback).await?;
+    let new = callbacks::record_callback(&state.pool, &callback).await?;
     Ok(Json(
         json!({"event_id": callback.event_id, "recorded": new}),
     ))

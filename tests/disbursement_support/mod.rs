@@ -114,9 +114,9 @@ impl World {
         .await
         .unwrap();
         sqlx::query(
-            "INSERT INTO payee_accounts (uscc, account_name, account_number, bank)
+            "INSERT INTO payee_accounts (uscc, account_name, account_number, bank, updated_by)
              SELECT '9137021200' || lpad(n::text, 8, '0'), '青岛测试' || n || '科技有限公司',
-                    '62220202' || lpad(n::text, 8, '0'), '中国工商银行青岛分行'
+                    '62220202' || lpad(n::text, 8, '0'), '中国工商银行青岛分行', 'test'
              FROM UNNEST($1::int[]) AS n ON CONFLICT DO NOTHING",
         )
         .bind(&numbers)
@@ -279,12 +279,12 @@ pub async fn spawn_treasury(behaviour: TreasuryBehaviour) -> Treasury {
 
 /// Sends every pending instruction and polls until none is pending or sent (20 s at most).
 pub async fn send_until_settled(world: &World, treasury: &Treasury) {
-    use mianshen::disbursement::sending;
+    use mianshen::disbursement::{callbacks, sending};
     for _ in 0..200 {
         sending::send_pending(&world.pool, &treasury.client, 1000)
             .await
             .unwrap();
-        sending::apply_events(&world.pool, 5000).await.unwrap();
+        callbacks::apply_events(&world.pool, 5000).await.unwrap();
         sending::poll_unsettled(&world.pool, &treasury.client, Duration::ZERO, 5000, 8)
             .await
             .unwrap();
