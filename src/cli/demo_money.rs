@@ -117,6 +117,12 @@ pub async fn run(
             Err(error) => println!("  批次 {} ({policy}) 未审批: {error}", batch.id),
         }
     }
+    if approved == 0 {
+        // A rerun: what was ready has been paid before; this treasury is a new sandbox
+        // whose statements know nothing of it, so there is nothing to send or reconcile.
+        println!("拨付: 没有新的待拨付补贴 (此前运行中已拨付)");
+        return Ok(());
+    }
     let client = TreasuryClient::new(&settings.treasury)?;
     let sent = sending::send_pending(pool, &client, 1000).await?;
     // One paid line left out of today's statement, for the exception queue to show.
