@@ -154,6 +154,17 @@ pub async fn run(
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    let earlier = sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM reconciliation_runs"#)
+        .fetch_one(pool)
+        .await?;
+    if earlier > 0 {
+        // A rerun: this sandbox treasury was started afresh and its statement knows nothing
+        // of the earlier runs' payments, which a real treasury's would.
+        println!(
+            "对账: 沙箱国库为本次新启动, 不与此前运行的支付对账 (mianshen finance reconcile 可按日补对)"
+        );
+        return Ok(());
+    }
     let run = reconciliation::reconcile_day(pool, &client, today(), &Actor::System("demo")).await?;
     let counts = sqlx::query!(
         r#"SELECT count(*) FILTER (WHERE status = 'paid') AS "paid!",
