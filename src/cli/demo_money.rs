@@ -117,6 +117,12 @@ pub async fn run(
             Err(error) => println!("  批次 {} ({policy}) 未审批: {error}", batch.id),
         }
     }
+    if approved == 0 {
+        // A rerun: what was ready has been paid before; this treasury is a new sandbox
+        // whose statements know nothing of it, so there is nothing to send or reconcile.
+        println!("拨付: 没有新的待拨付补贴 (此前运行中已拨付)");
+        return Ok(());
+    }
     let client = TreasuryClient::new(&settings.treasury)?;
     let sent = sending::send_pending(pool, &client, 1000).await?;
     // One paid line left out of today's statement, for the exception queue to show.
@@ -147,6 +153,17 @@ pub async fn run(
             sending::poll_unsettled(pool, &client, Duration::from_secs(2), 5000, 8).await?;
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let earlier = sqlx::query_scalar!(r#"SELECT count(*) AS "n!" FROM reconciliation_runs"#)
+        .fetch_one(pool)
+        .await?;
+    if earlier > 0 {
+        // A rerun: this sandbox treasury was started afresh and its statement knows nothing
+        // of the earlier runs' payments, which a real treasury's would.
+        println!(
+            "对账: 沙箱国库为本次新启动, 不与此前运行的支付对账 (mianshen finance reconcile 可按日补对)"
+        );
+        return Ok(());
     }
     let run = reconciliation::reconcile_day(pool, &client, today(), &Actor::System("demo")).await?;
     let counts = sqlx::query!(
