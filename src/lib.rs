@@ -9,6 +9,7 @@ pub mod audit;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod edge;
 pub mod firms;
 pub mod grants;
 pub mod http;

@@ -9,8 +9,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::auth::Authorized;
+use super::auth::Enterprises;
 use super::page::Page;
-use super::profiles::Enterprises;
 use super::{ApiError, ApiJson, ApiPath, AppState};
 use crate::firms::FirmScope;
 use crate::notices::channels::webhook_target::{AllowList, check_url};

@@ -93,7 +93,7 @@ const ROUTES: &[(&str, &str, &[&str])] = &[
     ("POST", "/api/v1/policy-versions/{id}/retire", &[]),
     ("GET", "/", &[]),
     ("GET", "/login", &[]),
-    ("POST", "/login", &["username", "password", "_csrf"]),
+    ("POST", "/login", &["username", "password", "_csrf", "next"]),
     ("POST", "/logout", &["_csrf"]),
     ("GET", "/profiles", &[]),
     ("GET", "/profiles/{uscc}", &[]),
@@ -107,7 +107,8 @@ const ROUTES: &[(&str, &str, &[&str])] = &[
     ),
     ("GET", "/quarantine", &[]),
     ("POST", "/quarantine/{id}/close", &["status", "note"]),
-    ("GET", "/assets/site.css", &[]),
+    ("GET", "/assets/{name}", &[]),
+    ("GET", "/my/notices/{id}", &[]),
 ];
 
 /// Query parameters any route may be given.

@@ -277,3 +277,30 @@ impl axum::extract::OptionalFromRequestParts<AppState> for CurrentUser {
         Ok(parts.extensions.get::<CurrentUser>().cloned())
     }
 }
+
+/// Staff who may see every firm's profile and the quarantine.
+#[derive(Debug)]
+pub struct Staff;
+impl RoleSet for Staff {
+    const ROLES: &'static [Role] = &[
+        Role::Reviewer,
+        Role::FinanceMaker,
+        Role::FinanceChecker,
+        Role::Auditor,
+        Role::Admin,
+    ];
+}
+
+/// Staff who answer objections (auditors only read).
+#[derive(Debug)]
+pub struct Answerers;
+impl RoleSet for Answerers {
+    const ROLES: &'static [Role] = &[Role::Reviewer, Role::Admin];
+}
+
+/// Only enterprise accounts raise objections, on their own profile.
+#[derive(Debug)]
+pub struct Enterprises;
+impl RoleSet for Enterprises {
+    const ROLES: &'static [Role] = &[Role::Enterprise];
+}

@@ -1,6 +1,7 @@
 //! The one error type of the HTTP edge: every failure becomes
-//! `{"error":{"code","message"}}` with a message a person can act on. A 500 is logged
-//! with the request id and never shows its cause.
+//! `{"error":{"code","message"}}` with a message a person can act on, and carries an
+//! [`ErrorInfo`] extension so the pages' layer can show the same message as a page to a
+//! browser. A 500 is logged with the request id and never shows its cause.
 
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::StatusCode;
@@ -93,6 +94,22 @@ impl From<QueryRejection> for ApiError {
     }
 }
 
+/// The message of an error answer, attached to the response for whoever renders it
+/// differently (the pages' layer turns it into a page for browsers).
+#[derive(Debug, Clone)]
+pub struct ErrorInfo {
+    /// The message a person can act on (in Chinese).
+    pub message: String,
+}
+
+/// An error answer: `{"error":{"code","message"}}` with the message also attached.
+fn answer(status: StatusCode, code: &str, message: String) -> Response {
+    let body = json!({ "error": { "code": code, "message": message } });
+    let mut response = (status, axum::Json(body)).into_response();
+    response.extensions_mut().insert(ErrorInfo { message });
+    response
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();
@@ -104,11 +121,7 @@ impl IntoResponse for ApiError {
             }
             other => other.to_string(),
         };
-        (
-            status,
-            axum::Json(json!({ "error": { "code": code, "message": message } })),
-        )
-            .into_response()
+        answer(status, code, message)
     }
 }
 
@@ -119,7 +132,9 @@ pub async fn not_found() -> ApiError {
 
 /// Answers a known route called with the wrong method.
 pub async fn method_not_allowed() -> Response {
-    let body =
-        json!({ "error": { "code": "method_not_allowed", "message": "该地址不支持此请求方法" } });
-    (StatusCode::METHOD_NOT_ALLOWED, axum::Json(body)).into_response()
+    answer(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "该地址不支持此请求方法".to_owned(),
+    )
 }
