@@ -76,6 +76,19 @@ impl From<sqlx::Error> for ApiError {
     }
 }
 
+impl From<crate::grants::AnswerError> for ApiError {
+    fn from(error: crate::grants::AnswerError) -> Self {
+        use crate::grants::AnswerError as E;
+        match error {
+            E::Db(e) => e.into(),
+            e @ E::NotFound => ApiError::NotFound(e.to_string()),
+            e @ E::AlreadyAnswered => ApiError::Conflict(e.to_string()),
+            e @ (E::NoCommitment | E::NoMessage) => ApiError::BadRequest(e.to_string()),
+            e => ApiError::Unprocessable(e.to_string()),
+        }
+    }
+}
+
 impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {
         ApiError::BadRequest(format!("请求体不是有效的 JSON：{}", rejection.body_text()))

@@ -5,6 +5,7 @@
 mod answer;
 mod answer_repo;
 mod batch_repo;
+mod detail_repo;
 mod reminder;
 mod reminder_repo;
 mod repo;
@@ -14,6 +15,7 @@ pub use batch_repo::{
     CompactResult, GrantBatch, NewGrant, eligible_compact, eligible_of_firms, eligible_page,
     insert_granted_persons, insert_grants, update_provisional_many,
 };
+pub use detail_repo::{GrantDetail, GrantSummary, find_detail, list_summaries};
 pub use reminder::queue_reminders;
 pub use repo::{
     EligibleResult, Grant, firm_awaiting_answers, granted_persons, hold_lapsed, list_grants,

@@ -186,6 +186,54 @@ async fn send(senders: &Senders, policy: &DeliveryPolicy, delivery: &Claimed) ->
     }
 }
 
+/// What a test send to one channel came to: the channel and `Ok` or the reason.
+pub type TestOutcome = (&'static str, Result<(), String>);
+
+/// Sends a test message to each channel `targets` names, now, without the outbox (nothing
+/// is stored or retried): the firm sees at once whether its settings work.
+pub async fn send_test(
+    policy: &DeliveryPolicy,
+    uscc: &str,
+    targets: &super::inbox_repo::ChannelTargets,
+) -> anyhow::Result<Vec<TestOutcome>> {
+    let senders = Senders::new(policy)?;
+    let channels = [
+        ("webhook", targets.webhook_url.as_ref()),
+        ("email", targets.email.as_ref()),
+        ("sms", targets.phone.as_ref()),
+    ];
+    let mut outcomes = Vec::new();
+    for (channel, target) in channels {
+        let Some(target) = target else { continue };
+        let delivery = with_public_link(
+            Claimed {
+                id: 0,
+                channel: channel.to_owned(),
+                target: target.clone(),
+                idempotency_key: uuid::Uuid::new_v4(),
+                attempts: 1,
+                notice_id: 0,
+                grant_id: None,
+                uscc: uscc.to_owned(),
+                policy_id: String::new(),
+                kind: "test".to_owned(),
+                title: "【测试】通知渠道测试".to_owned(),
+                body: "这是一条测试消息：您的通知渠道设置有效。\n详情: /my/channels\n".to_owned(),
+                amount: rust_decimal::Decimal::ZERO,
+                link: "/my/channels".to_owned(),
+                webhook_secret: targets.webhook_secret.clone(),
+            },
+            &policy.public_url,
+        );
+        let result = match send(&senders, policy, &delivery).await {
+            SendOutcome::Delivered { .. } => Ok(()),
+            SendOutcome::Retry { error, .. } | SendOutcome::Permanent { error, .. } => Err(error),
+        };
+        outcomes.push((channel, result));
+    }
+    Ok(outcomes)
+}
+
 /// `delivery` with its link made absolute on `base`, in the link field and in the text's
 /// "详情:" line (a link that is already absolute, or an empty base, leaves it as it is).
 fn with_public_link(mut delivery: Claimed, base: &str) -> Claimed {

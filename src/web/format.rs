@@ -17,6 +17,19 @@ pub fn beijing(at: DateTime<Utc>) -> String {
         .to_string()
 }
 
+/// A grant's status as the firm reads it.
+pub fn grant_status(status: &str) -> &'static str {
+    match status {
+        "created" => "待确认",
+        "confirmed" => "已确认，待审核",
+        "declined" => "已放弃",
+        "objected" => "已提出异议",
+        "held" => "暂缓（待复核）",
+        "paid" => "已拨付",
+        _ => "处理中",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::TimeZone as _;

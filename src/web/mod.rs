@@ -4,9 +4,11 @@
 //! plumbing is [`crate::edge`]; `app.rs` mounts these routes beside the API's.
 
 mod assets;
+mod channels;
 mod chrome;
 mod errors;
 mod format;
+mod grants;
 mod home;
 mod notices;
 mod profile_view;
@@ -38,6 +40,14 @@ pub fn router() -> Router<AppState> {
         .route("/my/profile/objections", post(profiles::my_objection))
         .route("/my/notices", get(notices::inbox_page))
         .route("/my/notices/{id}", get(notices::open_notice))
+        .route("/my/grants", get(grants::list_page))
+        .route("/my/grants/{id}", get(grants::grant_page))
+        .route("/my/grants/{id}/confirm", post(grants::confirm))
+        .route("/my/grants/{id}/decline", post(grants::decline))
+        .route("/my/grants/{id}/object", post(grants::object))
+        .route("/grants/{id}", get(grants::notice_link))
+        .route("/my/channels", get(channels::show).post(channels::save))
+        .route("/my/channels/test", post(channels::test_send))
         .route("/quarantine", get(quarantine::quarantine_page))
         .route("/quarantine/{id}/close", post(quarantine::close))
 }

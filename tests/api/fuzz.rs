@@ -109,6 +109,23 @@ const ROUTES: &[(&str, &str, &[&str])] = &[
     ("POST", "/quarantine/{id}/close", &["status", "note"]),
     ("GET", "/assets/{name}", &[]),
     ("GET", "/my/notices/{id}", &[]),
+    ("GET", "/my/grants", &[]),
+    ("GET", "/my/grants/{id}", &[]),
+    (
+        "POST",
+        "/my/grants/{id}/confirm",
+        &["bank_account_name", "bank_account_no", "commitment"],
+    ),
+    ("POST", "/my/grants/{id}/decline", &[]),
+    ("POST", "/my/grants/{id}/object", &["message"]),
+    ("GET", "/grants/{id}", &[]),
+    ("GET", "/my/channels", &[]),
+    (
+        "POST",
+        "/my/channels",
+        &["email", "phone", "webhook_url", "webhook_secret"],
+    ),
+    ("POST", "/my/channels/test", &[]),
 ];
 
 /// Query parameters any route may be given.

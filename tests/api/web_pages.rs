@@ -190,3 +190,110 @@ async fn static_files_are_cached_by_content_hash() {
         .unwrap();
     assert_eq!(missing.status(), 404);
 }
+
+/// A grant of `mode` for `uscc`, as matching would create it (under the first version).
+async fn grant(app: &TestApp, uscc: &str, mode: &str) -> i64 {
+    let version: i64 = sqlx::query_scalar("SELECT min(id) FROM policy_versions")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    sqlx::query_scalar(
+        "INSERT INTO grants (policy_id, policy_version_id, uscc, period_key, amount, mode, snapshot_id, run_id)
+         VALUES ('p', $1, $2, '2026', 1000000.00, $3, 0, 0) RETURNING id",
+    )
+    .bind(version)
+    .bind(uscc)
+    .bind(mode)
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_firm_answers_its_own_grant_on_its_page_and_never_sees_another() {
+    let app = spawn_app().await;
+    app.create_firm(FIRM_A, "甲公司").await;
+    app.create_firm(crate::helpers::FIRM_B, "乙公司").await;
+    mianshen::policies::load_versions(&app.app_pool, std::path::Path::new("rules"), "alice")
+        .await
+        .unwrap();
+    let own = grant(&app, FIRM_A, "确认即享").await;
+    let other = grant(&app, crate::helpers::FIRM_B, "确认即享").await;
+    app.create_user("firm", Role::Enterprise, Some(FIRM_A))
+        .await;
+    let (client, _) = sign_in_page(&app, "firm", "/").await;
+    let get = |path: String| client.get(app.url(&path)).header(ACCEPT, HTML).send();
+
+    let link = get(format!("/grants/{own}")).await.unwrap();
+    assert_eq!(link.status(), 303, "the notice link opens the page");
+    assert_eq!(
+        link.headers()[LOCATION],
+        format!("/my/grants/{own}").as_str()
+    );
+    let page = get(format!("/my/grants/{own}")).await.unwrap();
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains("1,000,000.00 元") && html.contains("确认领取"),
+        "{html}"
+    );
+    let csrf = hidden(&html, "_csrf");
+    let missing = get(format!("/my/grants/{other}")).await.unwrap();
+    assert_eq!(missing.status(), 404);
+    assert!(missing.text().await.unwrap().contains("页面不存在"));
+
+    let post = |form: Vec<(&'static str, String)>| {
+        client
+            .post(app.url(&format!("/my/grants/{own}/confirm")))
+            .header(ACCEPT, HTML)
+            .form(&form)
+            .send()
+    };
+    let refused = post(vec![
+        ("_csrf", csrf.clone()),
+        ("bank_account_name", "乙公司".into()),
+        ("bank_account_no", "62220212345678".into()),
+        ("commitment", "承诺".into()),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(refused.status(), 422);
+    assert!(
+        refused
+            .text()
+            .await
+            .unwrap()
+            .contains("须与企业登记名称“甲公司”一致")
+    );
+    let unsigned = post(vec![
+        ("_csrf", csrf.clone()),
+        ("bank_account_name", "甲公司".into()),
+        ("bank_account_no", "62220212345678".into()),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(unsigned.status(), 400);
+    assert!(unsigned.text().await.unwrap().contains("须签署承诺书"));
+    let done = post(vec![
+        ("_csrf", csrf),
+        ("bank_account_name", "甲公司".into()),
+        ("bank_account_no", "6222 0212 3456 7890".into()),
+        ("commitment", "承诺".into()),
+    ])
+    .await
+    .unwrap();
+    assert_eq!(done.status(), 303);
+    let after = get(format!("/my/grants/{own}"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        after.contains("已确认") && after.contains("确认领取，收款账户：甲公司"),
+        "{after}"
+    );
+    assert!(
+        !after.contains("6222021234567890"),
+        "the account number is masked"
+    );
+}
