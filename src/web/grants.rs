@@ -76,6 +76,7 @@ pub(super) struct GrantPage {
     grant: GrantDetail,
     amount: String,
     status: &'static str,
+    period: String,
     reasons: Vec<ReasonRow>,
     items: Vec<ItemRow>,
     timeline: Vec<Step>,
@@ -155,6 +156,17 @@ fn items_of(value: Option<&Value>) -> Vec<ItemRow> {
             }
         })
         .collect()
+}
+
+/// The period a grant counts against, in words: `once`, a year, a date.
+fn period_of(key: &str) -> String {
+    match key {
+        "once" => "一次性（同一企业只享受一次）".to_owned(),
+        year if year.len() == 4 && year.bytes().all(|b| b.is_ascii_digit()) => {
+            format!("{year}年度")
+        }
+        other => other.to_owned(),
+    }
 }
 
 fn at(moment: Option<DateTime<Utc>>) -> String {
@@ -279,6 +291,7 @@ pub(super) async fn grant_page(
         chrome: Chrome::new(format!("补贴详情：{}", grant.policy_title), Some(&current)),
         amount: format::yuan(grant.amount),
         status: format::grant_status(&grant.status),
+        period: period_of(&grant.period_key),
         reasons: reasons_of(grant.reasons.as_ref()),
         items: items_of(grant.items.as_ref()),
         timeline: timeline(&grant),
