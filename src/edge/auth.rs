@@ -304,3 +304,29 @@ pub struct Enterprises;
 impl RoleSet for Enterprises {
     const ROLES: &'static [Role] = &[Role::Enterprise];
 }
+
+/// Who may see versions and their dry runs.
+#[derive(Debug)]
+pub struct PolicyReaders;
+impl RoleSet for PolicyReaders {
+    const ROLES: &'static [Role] = &[
+        Role::PolicyAuthor,
+        Role::Reviewer,
+        Role::Auditor,
+        Role::Admin,
+    ];
+}
+
+/// Who may submit a policy folder as a draft.
+#[derive(Debug)]
+pub struct Authors;
+impl RoleSet for Authors {
+    const ROLES: &'static [Role] = &[Role::PolicyAuthor];
+}
+
+/// Who may publish or retire (never the version's author: checked per version).
+#[derive(Debug)]
+pub struct Publishers;
+impl RoleSet for Publishers {
+    const ROLES: &'static [Role] = &[Role::Reviewer];
+}

@@ -89,6 +89,18 @@ impl From<crate::grants::AnswerError> for ApiError {
     }
 }
 
+impl From<crate::policies::PublishError> for ApiError {
+    fn from(error: crate::policies::PublishError) -> Self {
+        use crate::policies::PublishError as E;
+        match error {
+            E::Db(e) => e.into(),
+            e @ E::NotFound => ApiError::NotFound(e.to_string()),
+            e @ E::OwnDraft => ApiError::Forbidden(e.to_string()),
+            e => ApiError::Conflict(e.to_string()),
+        }
+    }
+}
+
 impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {
         ApiError::BadRequest(format!("请求体不是有效的 JSON：{}", rejection.body_text()))

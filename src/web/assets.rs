@@ -18,11 +18,24 @@ struct Asset {
 }
 
 /// Every file the pages may load.
-const ASSETS: &[Asset] = &[Asset {
-    name: "site.css",
-    content_type: "text/css; charset=utf-8",
-    bytes: include_bytes!("assets/site.css"),
-}];
+const ASSETS: &[Asset] = &[
+    Asset {
+        name: "site.css",
+        content_type: "text/css; charset=utf-8",
+        bytes: include_bytes!("assets/site.css"),
+    },
+    Asset {
+        name: "charts.js",
+        content_type: "text/javascript; charset=utf-8",
+        bytes: include_bytes!("assets/charts.js"),
+    },
+    // Apache ECharts, vendored with its licence (assets/vendor/README.md).
+    Asset {
+        name: "echarts.min.js",
+        content_type: "text/javascript; charset=utf-8",
+        bytes: include_bytes!("assets/vendor/echarts.min.js"),
+    },
+];
 
 fn find(name: &str) -> Option<&'static Asset> {
     ASSETS.iter().find(|a| a.name == name)

@@ -76,7 +76,19 @@ const ENTERPRISE: &[NavLink] = &[
     link("/my/profile", "企业档案"),
     link("/my/channels", "通知渠道"),
 ];
-const AUTHOR: &[NavLink] = &[HOME];
+const AUTHOR: &[NavLink] = &[HOME, link("/policies", "政策与版本")];
+const REVIEWER: &[NavLink] = &[
+    HOME,
+    link("/review", "待发布版本"),
+    link("/policies", "政策与版本"),
+    link("/quarantine", "隔离区"),
+];
+const AUDITOR: &[NavLink] = &[
+    HOME,
+    link("/audit", "审计日志"),
+    link("/policies", "政策与版本"),
+    link("/quarantine", "隔离区"),
+];
 const STAFF: &[NavLink] = &[HOME, link("/quarantine", "隔离区")];
 
 /// The pages each role works on, linked from every page it opens.
@@ -84,10 +96,8 @@ pub fn workspace(role: Role) -> &'static [NavLink] {
     match role {
         Role::Enterprise => ENTERPRISE,
         Role::PolicyAuthor => AUTHOR,
-        Role::Reviewer
-        | Role::FinanceMaker
-        | Role::FinanceChecker
-        | Role::Auditor
-        | Role::Admin => STAFF,
+        Role::Reviewer => REVIEWER,
+        Role::Auditor | Role::Admin => AUDITOR,
+        Role::FinanceMaker | Role::FinanceChecker => STAFF,
     }
 }

@@ -4,6 +4,7 @@
 //! plumbing is [`crate::edge`]; `app.rs` mounts these routes beside the API's.
 
 mod assets;
+mod audit;
 mod channels;
 mod chrome;
 mod errors;
@@ -11,6 +12,7 @@ mod format;
 mod grants;
 mod home;
 mod notices;
+mod policies;
 mod profile_view;
 mod profiles;
 mod quarantine;
@@ -48,6 +50,13 @@ pub fn router() -> Router<AppState> {
         .route("/grants/{id}", get(grants::notice_link))
         .route("/my/channels", get(channels::show).post(channels::save))
         .route("/my/channels/test", post(channels::test_send))
+        .route("/policies", get(policies::list_page))
+        .route("/policies/{id}", get(policies::version_page))
+        .route("/policies/{id}/dry-run", get(policies::dry_run_page))
+        .route("/policies/{id}/publish", post(policies::publish))
+        .route("/review", get(policies::review_page))
+        .route("/audit", get(audit::trail_page))
+        .route("/audit/verify", get(audit::verify_page))
         .route("/quarantine", get(quarantine::quarantine_page))
         .route("/quarantine/{id}/close", post(quarantine::close))
 }

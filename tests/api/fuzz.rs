@@ -126,6 +126,13 @@ const ROUTES: &[(&str, &str, &[&str])] = &[
         &["email", "phone", "webhook_url", "webhook_secret"],
     ),
     ("POST", "/my/channels/test", &[]),
+    ("GET", "/policies", &[]),
+    ("GET", "/policies/{id}", &[]),
+    ("GET", "/policies/{id}/dry-run", &[]),
+    ("POST", "/policies/{id}/publish", &[]),
+    ("GET", "/review", &[]),
+    ("GET", "/audit", &[]),
+    ("GET", "/audit/verify", &[]),
 ];
 
 /// Query parameters any route may be given.
@@ -137,6 +144,13 @@ const QUERY_KEYS: &[&str] = &[
     "source",
     "uscc",
     "x",
+    "actor",
+    "action",
+    "from",
+    "to",
+    "before",
+    "next",
+    "saved",
 ];
 
 /// `.route("…", get(…).post(…))` declarations in `dir`'s files: (METHOD, path).

@@ -15,3 +15,4 @@ mod helpers;
 mod keyboard;
 #[path = "../matching_support/mod.rs"]
 mod matching_support;
+mod policies;
