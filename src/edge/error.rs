@@ -101,6 +101,18 @@ impl From<crate::policies::PublishError> for ApiError {
     }
 }
 
+impl From<crate::accounts::ManageError> for ApiError {
+    fn from(error: crate::accounts::ManageError) -> Self {
+        use crate::accounts::ManageError as E;
+        match error {
+            e @ E::NotFound(_) => ApiError::NotFound(e.to_string()),
+            e @ E::OwnAccount => ApiError::Forbidden(e.to_string()),
+            E::Internal(e) => ApiError::Internal(e),
+            e => ApiError::Unprocessable(e.to_string()),
+        }
+    }
+}
+
 impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {
         ApiError::BadRequest(format!("请求体不是有效的 JSON：{}", rejection.body_text()))

@@ -89,6 +89,12 @@ const AUDITOR: &[NavLink] = &[
     link("/policies", "政策与版本"),
     link("/quarantine", "隔离区"),
 ];
+const ADMIN: &[NavLink] = &[
+    HOME,
+    link("/admin", "账号管理"),
+    link("/audit", "审计日志"),
+    link("/quarantine", "隔离区"),
+];
 const STAFF: &[NavLink] = &[HOME, link("/quarantine", "隔离区")];
 
 /// The pages each role works on, linked from every page it opens.
@@ -97,7 +103,8 @@ pub fn workspace(role: Role) -> &'static [NavLink] {
         Role::Enterprise => ENTERPRISE,
         Role::PolicyAuthor => AUTHOR,
         Role::Reviewer => REVIEWER,
-        Role::Auditor | Role::Admin => AUDITOR,
+        Role::Auditor => AUDITOR,
+        Role::Admin => ADMIN,
         Role::FinanceMaker | Role::FinanceChecker => STAFF,
     }
 }

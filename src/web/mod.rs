@@ -3,6 +3,7 @@
 //! a workspace per role, errors as pages for browsers ([`error_pages`]). The request
 //! plumbing is [`crate::edge`]; `app.rs` mounts these routes beside the API's.
 
+mod admin;
 mod assets;
 mod audit;
 mod channels;
@@ -55,6 +56,10 @@ pub fn router() -> Router<AppState> {
         .route("/policies/{id}/dry-run", get(policies::dry_run_page))
         .route("/policies/{id}/publish", post(policies::publish))
         .route("/review", get(policies::review_page))
+        .route("/admin", get(admin::accounts_page))
+        .route("/admin/users/{id}/unlock", post(admin::unlock))
+        .route("/admin/users/{id}/disable", post(admin::disable))
+        .route("/admin/users/{id}/enable", post(admin::enable))
         .route("/audit", get(audit::trail_page))
         .route("/audit/verify", get(audit::verify_page))
         .route("/quarantine", get(quarantine::quarantine_page))

@@ -133,6 +133,10 @@ const ROUTES: &[(&str, &str, &[&str])] = &[
     ("GET", "/review", &[]),
     ("GET", "/audit", &[]),
     ("GET", "/audit/verify", &[]),
+    ("GET", "/admin", &[]),
+    ("POST", "/admin/users/{id}/unlock", &[]),
+    ("POST", "/admin/users/{id}/disable", &[]),
+    ("POST", "/admin/users/{id}/enable", &[]),
 ];
 
 /// Query parameters any route may be given.

@@ -6,6 +6,7 @@
 //! saved as a screenshot under `target/screenshots/`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod admin;
 mod driver;
 mod enterprise;
 mod escaping;
