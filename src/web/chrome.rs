@@ -75,6 +75,7 @@ const ENTERPRISE: &[NavLink] = &[
     link("/my/grants", "我的补贴"),
     link("/my/profile", "企业档案"),
     link("/my/channels", "通知渠道"),
+    link("/zhengce", "政策库"),
 ];
 const AUTHOR: &[NavLink] = &[HOME, link("/policies", "政策与版本")];
 const REVIEWER: &[NavLink] = &[

@@ -12,6 +12,7 @@ mod errors;
 mod format;
 mod grants;
 mod home;
+mod library;
 mod notices;
 mod policies;
 mod profile_view;
@@ -60,6 +61,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/users/{id}/unlock", post(admin::unlock))
         .route("/admin/users/{id}/disable", post(admin::disable))
         .route("/admin/users/{id}/enable", post(admin::enable))
+        .route("/zhengce", get(library::library_page))
         .route("/audit", get(audit::trail_page))
         .route("/audit/verify", get(audit::verify_page))
         .route("/quarantine", get(quarantine::quarantine_page))

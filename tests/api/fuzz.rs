@@ -133,6 +133,7 @@ const ROUTES: &[(&str, &str, &[&str])] = &[
     ("GET", "/review", &[]),
     ("GET", "/audit", &[]),
     ("GET", "/audit/verify", &[]),
+    ("GET", "/zhengce", &[]),
     ("GET", "/admin", &[]),
     ("POST", "/admin/users/{id}/unlock", &[]),
     ("POST", "/admin/users/{id}/disable", &[]),
@@ -155,6 +156,8 @@ const QUERY_KEYS: &[&str] = &[
     "before",
     "next",
     "saved",
+    "q",
+    "mode",
 ];
 
 /// `.route("…", get(…).post(…))` declarations in `dir`'s files: (METHOD, path).

@@ -104,9 +104,16 @@ async fn an_enterprise_signs_in_opens_a_notice_and_confirms_its_grant() {
         ("/my/grants", "enterprise-grants"),
         ("/my/profile", "enterprise-profile"),
         ("/my/channels", "enterprise-channels"),
+        ("/zhengce", "enterprise-library"),
     ] {
         browser.goto(path).await;
         browser.check_page(name).await;
     }
+    // The library tells the firm where it stands, and links the grant it has.
+    let library = browser.text().await;
+    assert!(
+        library.contains("符合") && library.contains("查看我的补贴"),
+        "{library}"
+    );
     browser.close().await;
 }
