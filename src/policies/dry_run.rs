@@ -69,7 +69,7 @@ pub async fn dry_run(pool: &PgPool, id: i64, as_of: NaiveDate) -> anyhow::Result
                 &FirmView::new(&profile),
                 as_of,
                 Explain::DecisionOnly,
-            );
+            )?;
             if d.eligible {
                 let district = doc["region_code"].as_str().unwrap_or("未知").to_owned();
                 let size = doc["size_class"].as_str().unwrap_or("未知").to_owned();
