@@ -10,6 +10,7 @@
 //! eligible = true
 //! amount = "1234.57"
 //! failing = ["裁员率"]         # each a substring of some failed reason
+//! in_scope = false             # optional: outside the policy's scope (a failed `scope`)
 //! remove = ["status"]          # base fields to drop (missing data)
 //!
 //! [[group]]                    # several firms decided together: the cross-firm steps
@@ -72,6 +73,8 @@ pub struct GroupFirm {
     #[serde(default)]
     pub failing: Vec<String>,
     pub error: Option<String>,
+    /// `false`: the firm is outside the policy's scope (a failed `scope(…)`).
+    pub in_scope: Option<bool>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -89,6 +92,8 @@ pub struct Case {
     #[serde(default)]
     pub failing: Vec<String>,
     pub error: Option<String>,
+    /// `false`: the firm is outside the policy's scope (a failed `scope(…)`).
+    pub in_scope: Option<bool>,
 }
 
 /// One case whose outcome differs from the expectation.
@@ -196,6 +201,7 @@ struct Expect<'a> {
     amount: Option<&'a str>,
     failing: &'a [String],
     error: Option<&'a str>,
+    in_scope: Option<bool>,
 }
 
 impl<'a> Expect<'a> {
@@ -205,6 +211,7 @@ impl<'a> Expect<'a> {
             amount: c.amount.as_deref(),
             failing: &c.failing,
             error: c.error.as_deref(),
+            in_scope: c.in_scope,
         }
     }
 
@@ -214,6 +221,7 @@ impl<'a> Expect<'a> {
             amount: f.amount.as_deref(),
             failing: &f.failing,
             error: f.error.as_deref(),
+            in_scope: f.in_scope,
         }
     }
 }
@@ -297,6 +305,11 @@ fn compare(case: &Expect<'_>, d: &Decision) -> Vec<(String, String)> {
             d.error
         )
     };
+    if let Some(in_scope) = case.in_scope
+        && d.in_scope != in_scope
+    {
+        out.push((format!("in_scope={in_scope}"), actual()));
+    }
     if d.eligible != case.eligible {
         out.push((format!("eligible={}", case.eligible), actual()));
     }
