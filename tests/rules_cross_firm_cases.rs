@@ -36,7 +36,11 @@ fn policy_folder(dir: &Path, name: &str, across_runs: bool, cases: &str) {
         .expect("policy.toml")
         .replace(
             "id = \"sd-2026-job-expansion-grant\"",
-            &format!("id = \"{name}\"\nper_person_across_runs = {across_runs}"),
+            &format!("id = \"{name}\""),
+        )
+        .replace(
+            "per_person_across_runs = true",
+            &format!("per_person_across_runs = {across_runs}"),
         );
     let toml = format!(
         "{toml}\n[item_cap]\nmax_per_firm = 1\norder = \"date_then_key\"\nreason = \"{CAP_REASON}\"\n"
