@@ -110,7 +110,6 @@ pub fn main() -> ExitCode {
         Command::Policy(cmd) => with_settings(None, |s| policy::run(s, cmd)),
         Command::Explain(args) => with_settings(None, |s| explain::run(s, args)),
         Command::Worker(args) => with_settings(None, |s| worker::run(s, args)),
-        Command::Bench(bench::BenchCommand::Rules(args)) => rules::bench(args),
         Command::Bench(bench::BenchCommand::Matching { firms, workers }) => {
             with_settings(None, move |s| bench::matching(s, firms, workers))
         }

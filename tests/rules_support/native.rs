@@ -1,19 +1,23 @@
 //! The six sample policies hand-written in Rust, decision only (before cross-firm steps).
 //!
-//! Two uses: the physical limit the rhai path is measured against (`mianshen bench`), and a
-//! cross-check that the rhai rules decide exactly as a direct reading of the worksheets does.
+//! An independent reading of the worksheets: the rhai rules must decide exactly as it does
+//! (`tests/rules_native.rs`), and `cargo bench --bench rules` prints its rate beside rhai's.
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 
-use super::api::half_up;
-use crate::profiles::{
+use mianshen::profiles::{
     CertKind, CertLevel, HireCategory, Profile, Sector, SizeClass, Status, derive_size,
 };
 
 /// A native policy: `(eligible, amount)`.
 pub type NativeRule = fn(&Profile) -> (bool, Decimal);
+
+/// 四舍五入 to the fen.
+fn half_up(d: Decimal) -> Decimal {
+    d.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+}
 
 const NO: (bool, Decimal) = (false, Decimal::ZERO);
 
