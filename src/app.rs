@@ -13,7 +13,7 @@ use sqlx::PgPool;
 use tokio::net::TcpListener;
 
 use crate::config::Settings;
-use crate::http::{AppState, router};
+use crate::edge::{self, AppState};
 
 /// A bound, not yet serving, HTTP service.
 pub struct Application {
@@ -44,7 +44,7 @@ impl Application {
         };
         Ok(Self {
             listener,
-            router: router(state),
+            router: routes(state),
             metrics,
         })
     }
@@ -83,6 +83,18 @@ impl Application {
             .with_graceful_shutdown(shutdown)
             .await
     }
+}
+
+/// The API and the pages side by side, behind the shared layers. A request nobody
+/// answers gets the one error shape; the pages' layer turns errors into pages for
+/// browsers.
+fn routes(state: AppState) -> axum::Router {
+    let routes = axum::Router::new()
+        .merge(crate::http::router())
+        .merge(crate::web::router())
+        .fallback(edge::not_found)
+        .method_not_allowed_fallback(edge::method_not_allowed);
+    edge::layers(routes, state).layer(axum::middleware::from_fn(crate::web::error_pages))
 }
 
 /// Listens for Ctrl-C (SIGINT) and SIGTERM from now on, and returns a future that

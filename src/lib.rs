@@ -10,6 +10,7 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod disbursement;
+pub mod edge;
 pub mod firms;
 pub mod grants;
 pub mod http;

@@ -127,7 +127,10 @@ async fn each_role_sees_what_it_may_and_no_more() {
         .unwrap();
     let html = page.text().await.unwrap();
     assert!(
-        html.contains("我的企业档案") && html.contains("market_regulation"),
+        html.contains("我的企业档案")
+            && html.contains("注册地行政区划代码")
+            && html.contains("市场监管部门")
+            && html.contains("原始值：370181"),
         "{html}"
     );
     let q = quarantine(&app, &sessions[&Role::Reviewer]).await;

@@ -108,3 +108,74 @@ async fn the_schema_refuses_a_second_near_miss_notice_and_mixed_kinds() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn firms_outside_a_policys_scope_are_no_near_misses_and_only_what_is_read_is_explained() {
+    // Arrange
+    let (db, pool) = database_with_firms(400).await;
+    publish_all(&pool).await;
+
+    // Act
+    run_matching(&pool, as_of()).await.unwrap();
+
+    // Assert: firms registered elsewhere (a failed `scope`) are out of scope, never near misses.
+    let out_of_scope: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM match_results r JOIN policy_versions v ON v.id = r.policy_version_id
+         WHERE v.policy_id = 'jn-2026-rd-growth-reward' AND NOT r.in_scope",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert!(out_of_scope > 0, "most of 400 firms are not in 济南");
+    let misses = near_misses(&pool, None, None, ("", ""), 100_000)
+        .await
+        .unwrap();
+    assert!(!misses.is_empty());
+    for m in &misses {
+        assert!(
+            !m.lacks.starts_with("注册地在") && !m.lacks.starts_with("企业登记状态"),
+            "a scope condition is never what a near miss lacks: {m:?}"
+        );
+    }
+
+    // Assert: reasons are stored for eligible, error and near-miss results only.
+    let (unexplained, wrongly_bare, bare_but_read): (i64, i64, i64) = sqlx::query_as(
+        "SELECT count(*) FILTER (WHERE NOT explained),
+                count(*) FILTER (WHERE NOT explained AND (reasons <> '[]' OR items <> '[]')),
+                count(*) FILTER (WHERE NOT explained
+                                 AND (eligible OR error IS NOT NULL OR (in_scope AND failed <= 1)))
+         FROM match_results",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert!(
+        unexplained > 0,
+        "most results are neither eligible nor near misses"
+    );
+    assert_eq!((wrongly_bare, bare_but_read), (0, 0));
+    let explained_but_not_read: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM match_results
+         WHERE explained AND NOT eligible AND error IS NULL AND (NOT in_scope OR failed >= 2)",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(explained_but_not_read, 0);
+
+    // Assert: a result stored without its explanation is explained by replay, identically.
+    let (uscc, policy): (String, String) = sqlx::query_as(
+        "SELECT r.uscc, v.policy_id FROM match_results r
+         JOIN policy_versions v ON v.id = r.policy_version_id
+         WHERE NOT r.explained AND r.in_scope ORDER BY r.uscc LIMIT 1",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
+    let replayed = mianshen::matching::replay(&pool, &uscc, &policy)
+        .await
+        .unwrap()
+        .expect("stored");
+    assert!(!replayed.explained && replayed.identical, "{replayed:?}");
+    assert!(replayed.replayed.failing().len() >= 2, "{replayed:?}");
+}

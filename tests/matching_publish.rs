@@ -95,6 +95,16 @@ async fn the_dry_run_counts_equal_what_publishing_produces() {
             .unwrap();
         // Nothing published before: every eligible firm is a change.
         assert_eq!(dry.changed.len() as u64, dry.eligible);
+        // The policy's audience is counted apart: every eligible firm is in scope, and the
+        // city policies do not address most of the province's firms.
+        assert_eq!(dry.firms, 300, "{policy}");
+        assert!(
+            dry.eligible <= dry.in_scope && dry.in_scope <= dry.firms,
+            "{policy}"
+        );
+        if policy.starts_with("jn-") || policy.starts_with("qd-") {
+            assert!(dry.in_scope < dry.firms, "{policy}: {dry:?}");
+        }
         assert_eq!(
             dry.by_district.values().map(|t| t.firms).sum::<u64>(),
             dry.eligible

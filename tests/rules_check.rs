@@ -115,6 +115,50 @@ const TABLE: &[(&str, &str, Option<&str>, &str)] = &[
         ),
         "near-miss-not-bool/policy.toml:9:21: policy.toml 格式错误: invalid type: string \"yes\", expected a boolean",
     ),
+    (
+        "unclosed-item",
+        "for h in profile.hires {\n    item(h.person, h.hired_on);\n    if h.contract_signed { grant_item(1, \"x\"); }\n}",
+        None,
+        "unclosed-item/rule.rhai:2:5: item(…) 未在同一代码块内以 grant_item(…) 结束",
+    ),
+    (
+        "item-never-closed",
+        "for h in profile.hires {\n    item(h.person, h.hired_on);\n    require(true, \"x\");\n}",
+        None,
+        "item-never-closed/rule.rhai:2:5: item(…) 未在同一代码块内",
+    ),
+    (
+        "text-for-a-year",
+        "let y = annual(\"2025\");\ngrant(1, \"x\");",
+        None,
+        "text-for-a-year/rule.rhai:1:16: annual 的第1个参数应为数值",
+    ),
+    (
+        "number-for-a-reason",
+        "require(true, 2025);\ngrant(1, \"x\");",
+        None,
+        "number-for-a-reason/rule.rhai:1:15: require 的第2个参数应为文字",
+    ),
+    (
+        "text-for-a-ratio",
+        "grant(ratio(\"1\", 2), \"x\");",
+        None,
+        "text-for-a-ratio/rule.rhai:1:13: ratio 的第1个参数应为数值",
+    ),
+    (
+        "scope-without-reason",
+        "scope(true);\ngrant(1, \"x\");",
+        None,
+        "scope-without-reason/rule.rhai:1:1: scope 缺少原因",
+    ),
+    (
+        "cap-without-reason",
+        "grant(1, \"x\");",
+        Some(
+            "id = \"cap-without-reason\"\ntitle = \"t\"\nissuer = \"i\"\nsource = \"s\"\nmode = \"免申即享\"\nperiod = \"per_person\"\nnotice_days = 5\nnotice_template = \"n\"\nwindow = { from = \"2026-01-01\", to = \"2026-12-31\" }\nper_person_once = true\n[item_cap]\nmax_per_firm = 0\nreason = \" \"\n",
+        ),
+        "item_cap.max_per_firm 应大于0",
+    ),
 ];
 
 const SANDBOX: &[(&str, &str, Option<&str>, &str)] = &[
@@ -157,6 +201,31 @@ fn every_broken_folder_is_reported_with_file_line_column() {
             "{name}: '{expected}' not in {listed:#?}"
         );
     }
+}
+
+#[test]
+fn an_unknown_policy_toml_key_is_one_clear_line() {
+    // Arrange: a rule reading many parameters, and a policy.toml with one unknown key.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let toml = std::fs::read_to_string(GOOD_TOML)
+        .expect("policy.toml")
+        .replace(
+            "id = \"sd-2026-stable-jobs-refund\"",
+            "id = \"typo-key\"\nbudgte = \"1.00\"",
+        );
+    let rule = std::fs::read_to_string("rules/sd-2026-stable-jobs-refund/rule.rhai").expect("rule");
+    folder(dir.path(), "typo-key", &rule, Some(&toml));
+
+    // Act
+    let errors = RuleSet::load(dir.path()).expect_err("broken");
+
+    // Assert: the key named once; no spurious unknown-parameter lines.
+    let listed: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    assert_eq!(listed.len(), 1, "{listed:#?}");
+    assert!(
+        listed[0].contains("typo-key/policy.toml:2:1") && listed[0].contains("budgte"),
+        "{listed:#?}"
+    );
 }
 
 #[test]

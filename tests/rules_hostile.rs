@@ -2,7 +2,7 @@
 //! memory, and a good evaluation in the same run still succeeds.
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use chrono::NaiveDate;
 use mianshen::profiles::validate_line;
@@ -88,7 +88,9 @@ fn hostile_rules_are_stopped_and_the_run_goes_on() {
         // Act
         let params = policy.params_at(as_of);
         let started = Instant::now();
-        let d = engine.evaluate(policy, &params, &firm, as_of, Explain::Full);
+        let d = engine
+            .evaluate(policy, &params, &firm, as_of, Explain::Full)
+            .expect("decided within the operation budget, long before the safety net");
         let took = started.elapsed();
 
         // Assert
@@ -109,7 +111,5 @@ fn hostile_rules_are_stopped_and_the_run_goes_on() {
             policy.id
         );
         assert!(!d.eligible, "{}", policy.id);
-        // The real bound is the 200 ms deadline; 2 s is generous for slow, shared CI machines.
-        assert!(took < Duration::from_secs(2), "{} took {took:?}", policy.id);
     }
 }

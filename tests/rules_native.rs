@@ -1,23 +1,24 @@
-//! The rhai rules decide exactly as the hand-written native policies, on the decision path and
-//! with full explanations, over synthetic firms spread across every boundary.
+//! The rhai rules decide exactly as an independent reading of the worksheets (the six policies
+//! hand-written in Rust), on the decision path and with full explanations, over synthetic firms
+//! spread across every boundary and over a province-like population.
+
+#[path = "rules_support/native.rs"]
+mod native;
+#[path = "rules_support/population.rs"]
+mod population;
 
 use std::path::Path;
 
 use chrono::NaiveDate;
-use mianshen::rules::RuleSet;
-use mianshen::rules::bench::{Population, run, run_population};
+use mianshen::rules::{Explain, FirmView, RuleEngine, RuleSet};
+use population::Population;
 
 #[test]
-fn rhai_decision_full_and_native_paths_agree() {
+fn rhai_decides_as_the_native_policies_on_both_paths() {
     // Arrange
     let set = RuleSet::load(Path::new("rules")).expect("rules check clean");
     let as_of = NaiveDate::from_ymd_opt(2026, 6, 1).expect("date");
-
-    // Act
-    let report = run(&set, 3_000, 1, as_of);
-
-    // Assert
-    assert_eq!(report.policies, 6);
+    let engine = RuleEngine::shared();
     for policy in set.in_force(as_of) {
         assert!(
             policy.params_at(as_of).is_folded(),
@@ -25,23 +26,45 @@ fn rhai_decision_full_and_native_paths_agree() {
             policy.id
         );
     }
-    assert_eq!(report.mismatches, 0, "{report:?}");
-    assert!(
-        report.eligible > 300,
-        "the synthetic firms should reach every policy: {report:?}"
-    );
-}
 
-#[test]
-fn the_paths_agree_on_a_province_like_population_too() {
-    // Arrange
-    let set = RuleSet::load(Path::new("rules")).expect("rules check clean");
-    let as_of = NaiveDate::from_ymd_opt(2026, 6, 1).expect("date");
+    for population in [Population::Boundary, Population::Province] {
+        let profiles = population.profiles(3_000);
+        let (mut eligible, mut mismatches) = (0, Vec::new());
+        for profile in &profiles {
+            let firm = FirmView::new(profile);
+            for policy in set.in_force(as_of) {
+                let native = native::native_rule(&policy.id).expect("a native version");
+                let params = policy.params_at(as_of);
 
-    // Act
-    let report = run_population(&set, Population::Province, 3_000, 1, as_of);
+                // Act
+                let run = |e| {
+                    engine
+                        .evaluate(policy, &params, &firm, as_of, e)
+                        .expect("decided")
+                };
+                let (quick, full) = (run(Explain::DecisionOnly), run(Explain::Full));
 
-    // Assert
-    assert_eq!(report.mismatches, 0, "{report:?}");
-    assert!(report.eligible > 0, "{report:?}");
+                // Assert (collected): the same outcome three ways, no rule error.
+                let expected = native(profile);
+                for d in [&quick, &full] {
+                    if (d.eligible, d.amount) != expected || d.error.is_some() {
+                        mismatches.push(format!(
+                            "{population:?} {} {}: {d:?} vs {expected:?}",
+                            policy.id, d.uscc
+                        ));
+                    }
+                }
+                eligible += usize::from(full.eligible);
+            }
+        }
+        assert!(
+            mismatches.is_empty(),
+            "{:#?}",
+            &mismatches[..mismatches.len().min(5)]
+        );
+        assert!(
+            eligible > 0,
+            "{population:?}: the firms should reach the policies"
+        );
+    }
 }

@@ -12,6 +12,7 @@ mod checkpoint;
 mod checkpoint_repo;
 pub mod mask;
 mod repo;
+mod search_repo;
 
 pub use checkpoint::{
     AuditSettings, Checkpoint, CheckpointKey, apply_env, checkpoint_file, read_checkpoint_file,
@@ -21,6 +22,7 @@ pub use repo::{
     AuditEvent, BrokenLink, VerifyReport, list_events, list_events_about, record, record_many,
     verify,
 };
+pub use search_repo::{TrailFilter, TrailRow, search_trail};
 
 use serde_json::Value;
 

@@ -1,5 +1,5 @@
-//! `mianshen bench …`: benchmarks that print figures (see docs/PERFORMANCE.md). `rules`
-//! times the rules engine; `ingest` runs two nights of ingest from the sandbox
+//! `mianshen bench …`: benchmarks that print figures (see docs/PERFORMANCE.md; the rules
+//! engine's own is `cargo bench --bench rules`). `ingest` runs two nights of ingest from the sandbox
 //! data-sharing platform into a fresh database and prints both times and peak RSS;
 //! `reconcile` times statement parsing and matching (lines per second).
 
@@ -14,8 +14,6 @@ use crate::sandbox::{DataExchange, ExchangeConfig, FeedConfig};
 /// What to benchmark.
 #[derive(Debug, clap::Subcommand)]
 pub enum BenchCommand {
-    /// The rules engine on synthetic firms: decision path, full explanations, native Rust.
-    Rules(super::rules::BenchArgs),
     /// First and second night of the nightly ingest over a synthetic population.
     Ingest {
         /// Number of firms.

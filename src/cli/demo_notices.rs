@@ -91,7 +91,7 @@ pub async fn give_channels(pool: &PgPool, sinks: &DemoSinks) -> anyhow::Result<u
 /// Runs the delivery worker until the returned task is aborted (when the demo stops; a
 /// send cut short is resent with the same key once its lease runs out).
 pub fn start_worker(pool: PgPool, settings: &Settings) -> tokio::task::JoinHandle<()> {
-    let policy = settings.notices.policy();
+    let policy = settings.delivery_policy();
     tokio::spawn(async move {
         if let Err(error) = crate::notices::run_worker(pool, policy, std::future::pending()).await {
             tracing::error!(error = %format!("{error:#}"), "demo notices worker stopped");

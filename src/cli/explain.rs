@@ -28,6 +28,10 @@ pub async fn run(settings: Settings, args: ExplainArgs) -> anyhow::Result<ExitCo
         return Ok(ExitCode::from(2));
     };
     println!("{}", serde_json::to_string_pretty(&r)?);
+    if !r.explained {
+        // Only outcomes that are read keep their reasons; this one is explained by the replay.
+        eprintln!("存储的判定未保存解释 (非符合、非出错、非尚差一项): 以上依据为重放所得");
+    }
     if r.identical {
         eprintln!("重放结果与存储的判定一致");
         Ok(ExitCode::SUCCESS)

@@ -126,7 +126,6 @@ pub fn main() -> ExitCode {
         Command::Review(cmd) => with_settings(None, |s| review::run(s, cmd)),
         Command::Explain(args) => with_settings(None, |s| explain::run(s, args)),
         Command::Worker(args) => with_settings(None, |s| worker::run(s, args)),
-        Command::Bench(bench::BenchCommand::Rules(args)) => rules::bench(args),
         Command::Bench(bench::BenchCommand::Matching { firms, workers }) => {
             with_settings(None, move |s| bench::matching(s, firms, workers))
         }

@@ -26,6 +26,7 @@ pub async fn run(settings: Settings, cmd: NoticesCommand) -> anyhow::Result<Exit
     let database = Database::open(&settings.database).await?;
     let policy = DeliveryPolicy {
         lease: Duration::from_secs(lease_secs),
+        public_url: settings.http.public_url(),
         ..settings.notices.policy()
     };
     tracing::info!("delivering notices");

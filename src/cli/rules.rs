@@ -11,7 +11,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use crate::profiles::validate_line;
 use crate::rules::cases::run_policy_cases;
 use crate::rules::{
-    Decision, Explain, FirmView, RuleEngine, RuleSet, apply_cross_firm, money_string,
+    Decision, Explain, FirmView, Interrupted, RuleEngine, RuleSet, apply_cross_firm, money_string,
 };
 
 #[derive(Debug, Subcommand)]
@@ -59,19 +59,8 @@ pub fn run(cmd: RulesCommand) -> ExitCode {
     match cmd {
         RulesCommand::Check { dir } => match load(&dir) {
             Some(set) => {
-                // "compiled": the rule is within the subset our own compiler runs; "interpreted":
-                // it runs on rhai (same results, slower), with the first construct outside it.
                 for p in &set.policies {
-                    let how = match p.compiled_or_why() {
-                        Ok(()) => "compiled   ".to_owned(),
-                        Err(why) => format!("interpreted ({why})"),
-                    };
-                    println!(
-                        "ok  {}  {}  {how}  {}",
-                        p.id,
-                        &p.version_hash[..12],
-                        p.meta.title
-                    );
+                    println!("ok  {}  {}  {}", p.id, &p.version_hash[..12], p.meta.title);
                 }
                 ExitCode::SUCCESS
             }
@@ -142,7 +131,13 @@ pub fn eval(args: EvalArgs) -> ExitCode {
         }
     };
     let firms = read_profiles(&args.profiles, &text);
-    let decisions = evaluate_all(&set, &firms, as_of);
+    let decisions = match evaluate_all(&set, &firms, as_of) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let mut out = BufWriter::new(std::io::stdout().lock());
     let written = match args.format {
         Format::Jsonl => decisions.iter().try_for_each(|d| {
@@ -189,26 +184,31 @@ fn read_profiles(path: &Path, text: &str) -> Vec<FirmView> {
 }
 
 /// Every policy in force over every firm, cross-firm steps applied; ordered by firm, then policy.
-pub fn evaluate_all(set: &RuleSet, firms: &[FirmView], as_of: NaiveDate) -> Vec<Decision> {
+/// `Err` when an evaluation was interrupted by the wall-clock safety net (run it again).
+pub fn evaluate_all(
+    set: &RuleSet,
+    firms: &[FirmView],
+    as_of: NaiveDate,
+) -> Result<Vec<Decision>, Interrupted> {
     let engine = RuleEngine::shared();
     let mut per_policy: Vec<Vec<Decision>> = set
         .in_force(as_of)
         .map(|policy| {
             let params = policy.params_at(as_of);
-            let mut ds: Vec<Decision> = firms
+            let mut ds = firms
                 .iter()
                 .map(|f| engine.evaluate(policy, &params, f, as_of, Explain::Full))
-                .collect();
+                .collect::<Result<Vec<Decision>, _>>()?;
             apply_cross_firm(policy, &mut ds, &HashSet::new());
-            ds
+            Ok(ds)
         })
-        .collect();
+        .collect::<Result<_, Interrupted>>()?;
     let mut out = Vec::with_capacity(firms.len() * per_policy.len());
     let mut iters: Vec<_> = per_policy.iter_mut().map(|v| v.drain(..)).collect();
     for _ in firms {
         out.extend(iters.iter_mut().filter_map(Iterator::next));
     }
-    out
+    Ok(out)
 }
 
 fn write_table(out: &mut impl Write, decisions: &[Decision]) -> std::io::Result<()> {
@@ -236,122 +236,4 @@ fn write_table(out: &mut impl Write, decisions: &[Decision]) -> std::io::Result<
         )?;
     }
     Ok(())
-}
-
-#[derive(Debug, Args)]
-pub struct BenchArgs {
-    /// The folder of policies.
-    #[arg(long, default_value = "rules")]
-    pub rules: PathBuf,
-    /// Number of synthetic firms.
-    #[arg(long, default_value_t = 20_000)]
-    pub firms: u64,
-    /// Passes over the firms per path.
-    #[arg(long, default_value_t = 3)]
-    pub rounds: usize,
-    /// The evaluation date (the six sample policies are in force in 2026).
-    #[arg(long, default_value = "2026-06-01")]
-    pub as_of: String,
-    /// The synthetic firms: `boundary` (most pass most conditions: the worst case) or
-    /// `province` (shaped like a province's register: most fail a region or certificate test).
-    #[arg(long, default_value = "boundary")]
-    pub population: String,
-}
-
-/// Prints evaluations per second per core on the three paths; build with `--release`.
-pub fn bench(args: BenchArgs) -> ExitCode {
-    use crate::rules::bench::Population;
-    let Ok(as_of) = NaiveDate::parse_from_str(&args.as_of, "%Y-%m-%d") else {
-        eprintln!("--as-of 应为 YYYY-MM-DD: '{}'", args.as_of);
-        return ExitCode::from(2);
-    };
-    let Some(set) = load(&args.rules) else {
-        return ExitCode::from(2);
-    };
-    if cfg!(debug_assertions) {
-        eprintln!("warning: a debug build; run `cargo run --release -- bench` for real figures");
-    }
-    let population = match args.population.as_str() {
-        "boundary" => Population::Boundary,
-        "province" => Population::Province,
-        other => {
-            eprintln!("--population 应为 boundary 或 province: '{other}'");
-            return ExitCode::from(2);
-        }
-    };
-    let r = crate::rules::bench::run_population(&set, population, args.firms, args.rounds, as_of);
-    // Ratios of time per evaluation (the inverse ratio of the rates).
-    #[allow(clippy::float_arithmetic)] // timing ratios, never money
-    let x = |slow: f64, fast: f64| fast / slow;
-    println!(
-        "firms {} ({}) × policies {} × rounds {} on one thread (each rate from its fastest round)",
-        r.firms, args.population, r.policies, args.rounds
-    );
-    println!("compiled (what RuleEngine::evaluate runs for rules within the subset):");
-    println!(
-        "  decision path        {:>12.0} evaluations/s/core  (stops at the first failed condition; {:.1}× native's time)",
-        r.decision_per_sec,
-        x(r.decision_per_sec, r.native_per_sec)
-    );
-    println!(
-        "  every condition      {:>12.0} evaluations/s/core  (decision only, no early stop; {:.2}× the decision path's time)",
-        r.every_condition_per_sec,
-        x(r.every_condition_per_sec, r.decision_per_sec)
-    );
-    println!(
-        "  explanations written {:>12.0} evaluations/s/core  ({:.2}× every condition's time, {:.2}× the decision path's: texts written, no Decision built)",
-        r.captured_per_sec,
-        x(r.captured_per_sec, r.every_condition_per_sec),
-        x(r.captured_per_sec, r.decision_per_sec)
-    );
-    println!(
-        "  explanations rendered{:>12.0} evaluations/s/core  ({:.2}× every condition's time, {:.2}× the decision path's: the Decision with every text)",
-        r.full_per_sec,
-        x(r.full_per_sec, r.every_condition_per_sec),
-        x(r.full_per_sec, r.decision_per_sec)
-    );
-    #[allow(clippy::cast_precision_loss, clippy::float_arithmetic)] // counts for a report
-    let per_eval = |n: u64| n as f64 / (r.firms * r.policies).max(1) as f64;
-    println!(
-        "  conditions reached   {:>12.2} per evaluation on the decision path, {:.2} with every condition ({:.2}×: what a full explanation must evaluate)",
-        per_eval(r.conditions_decision),
-        per_eval(r.conditions_every),
-        x(
-            per_eval(r.conditions_decision),
-            per_eval(r.conditions_every)
-        )
-    );
-    println!("rhai (the reference, and the path of rules outside the subset):");
-    println!(
-        "  decision path        {:>12.0} evaluations/s/core  ({:.1}× native's time, {:.1}× compiled's)",
-        r.rhai_decision_per_sec,
-        x(r.rhai_decision_per_sec, r.native_per_sec),
-        x(r.rhai_decision_per_sec, r.decision_per_sec)
-    );
-    println!(
-        "  full explanations    {:>12.0} evaluations/s/core  ({:.1}× compiled's time)",
-        r.rhai_full_per_sec,
-        x(r.rhai_full_per_sec, r.full_per_sec)
-    );
-    println!(
-        "native Rust            {:>12.0} evaluations/s/core",
-        r.native_per_sec
-    );
-    println!("eligible decisions     {:>12}", r.eligible);
-    println!(
-        "handed over to rhai    {:>12}  (compiled evaluations that erred or left the subset at run time)",
-        r.handed_over
-    );
-    println!(
-        "mismatches             {:>12}  (compiled vs rhai decisions, decision vs full, rules vs native, or errors)",
-        r.mismatches
-    );
-    for e in &r.examples {
-        eprintln!("MISMATCH {e}");
-    }
-    if r.mismatches == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    }
 }

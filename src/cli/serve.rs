@@ -29,7 +29,7 @@ pub async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
         ))
     });
     let notices = settings.notices.enabled.then(|| {
-        let (pool, policy) = (database.pool.clone(), settings.notices.policy());
+        let (pool, policy) = (database.pool.clone(), settings.delivery_policy());
         tokio::spawn(crate::notices::run_worker(
             pool,
             policy,

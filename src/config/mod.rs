@@ -176,6 +176,15 @@ impl Default for LogSettings {
 }
 
 impl Settings {
+    /// The notice worker's policy: the `[notices]` settings, with links made absolute on
+    /// the public URL.
+    pub fn delivery_policy(&self) -> crate::notices::DeliveryPolicy {
+        crate::notices::DeliveryPolicy {
+            public_url: self.http.public_url(),
+            ..self.notices.policy()
+        }
+    }
+
     /// Reads the settings of this process: defaults, then the TOML file named by
     /// `MIANSHEN_CONFIG` (or `./mianshen.toml` if present), then the environment.
     pub fn load() -> Result<Self, ConfigError> {

@@ -7,6 +7,7 @@
 mod answer;
 mod answer_repo;
 mod batch_repo;
+mod detail_repo;
 pub mod payee;
 mod payee_repo;
 pub mod publicity;
@@ -24,6 +25,7 @@ pub use batch_repo::{
     CompactResult, GrantBatch, NewGrant, eligible_compact, eligible_of_firms, eligible_page,
     insert_granted_persons, insert_grants, update_provisional_many,
 };
+pub use detail_repo::{GrantDetail, GrantSummary, find_detail, list_summaries};
 pub use payee_repo::firms_without_account;
 pub use publicity_repo::{Objection, list_objections};
 pub use reminder::queue_reminders;

@@ -81,12 +81,7 @@ async fn create(
 }
 
 fn refusal(error: ManageError) -> ApiError {
-    match error {
-        e @ ManageError::NotFound(_) => ApiError::NotFound(e.to_string()),
-        e @ ManageError::OwnAccount => ApiError::Forbidden(e.to_string()),
-        ManageError::Internal(e) => ApiError::Internal(e),
-        e => ApiError::Unprocessable(e.to_string()),
-    }
+    ApiError::from(error)
 }
 
 async fn unlock(

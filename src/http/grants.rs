@@ -12,7 +12,7 @@ use super::page::Page;
 use super::{ApiError, ApiJson, ApiPath, AppState};
 use crate::accounts::Role;
 use crate::firms::FirmScope;
-use crate::grants::{self, Answer, AnswerError, Grant};
+use crate::grants::{self, Answer, Grant};
 use crate::matching::{self, NearMiss};
 
 /// Only the firm itself answers its grants.
@@ -86,14 +86,6 @@ async fn answer(
     ApiJson(body): ApiJson<Answer>,
 ) -> Result<Json<Value>, ApiError> {
     let scope = FirmScope::of(&current.user);
-    match grants::answer(&state.pool, &scope, id, &current.user.username, &body).await {
-        Ok(status) => Ok(Json(json!({"id": id, "status": status}))),
-        Err(AnswerError::Db(e)) => Err(e.into()),
-        Err(e @ AnswerError::NotFound) => Err(ApiError::NotFound(e.to_string())),
-        Err(e @ AnswerError::AlreadyAnswered) => Err(ApiError::Conflict(e.to_string())),
-        Err(e @ (AnswerError::NoCommitment | AnswerError::NoMessage)) => {
-            Err(ApiError::BadRequest(e.to_string()))
-        }
-        Err(e) => Err(ApiError::Unprocessable(e.to_string())),
-    }
+    let status = grants::answer(&state.pool, &scope, id, &current.user.username, &body).await?;
+    Ok(Json(json!({"id": id, "status": status})))
 }

@@ -11,8 +11,8 @@ use axum::{Json, Router};
 use serde_json::json;
 use subtle::ConstantTimeEq as _;
 
-use super::observability::metrics_handle;
 use super::{ApiError, AppState};
+use crate::edge::observability::metrics_handle;
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()

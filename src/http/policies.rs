@@ -12,38 +12,11 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::auth::{Authorized, RoleSet};
+use super::auth::{Authorized, Authors, PolicyReaders, Publishers};
 use super::page::Page;
 use super::{ApiError, ApiJson, ApiPath, AppState};
-use crate::accounts::Role;
 use crate::ingest::today_in_china;
-use crate::policies::{self, DryRun, PolicyVersion, PublishError, SubmitError, Submitted};
-
-/// Who may see versions and their dry runs.
-#[derive(Debug)]
-pub struct PolicyReaders;
-impl RoleSet for PolicyReaders {
-    const ROLES: &'static [Role] = &[
-        Role::PolicyAuthor,
-        Role::Reviewer,
-        Role::Auditor,
-        Role::Admin,
-    ];
-}
-
-/// Who may submit a policy folder as a draft.
-#[derive(Debug)]
-pub struct Authors;
-impl RoleSet for Authors {
-    const ROLES: &'static [Role] = &[Role::PolicyAuthor];
-}
-
-/// Who may publish or retire (never the version's author: checked per version).
-#[derive(Debug)]
-pub struct Publishers;
-impl RoleSet for Publishers {
-    const ROLES: &'static [Role] = &[Role::Reviewer];
-}
+use crate::policies::{self, DryRun, PolicyVersion, SubmitError, Submitted};
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -115,7 +88,7 @@ async fn publish(
     policies::publish(&state.pool, id, &current.user.username)
         .await
         .map(Json)
-        .map_err(refusal)
+        .map_err(ApiError::from)
 }
 
 async fn retire(
@@ -125,15 +98,6 @@ async fn retire(
 ) -> Result<Json<Value>, ApiError> {
     policies::retire(&state.pool, id, &current.user.username)
         .await
-        .map_err(refusal)?;
+        .map_err(ApiError::from)?;
     Ok(Json(json!({"id": id, "status": "retired"})))
-}
-
-fn refusal(e: PublishError) -> ApiError {
-    match e {
-        PublishError::Db(e) => e.into(),
-        e @ PublishError::NotFound => ApiError::NotFound(e.to_string()),
-        e @ PublishError::OwnDraft => ApiError::Forbidden(e.to_string()),
-        e => ApiError::Conflict(e.to_string()),
-    }
 }

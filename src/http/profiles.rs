@@ -10,11 +10,11 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::auth::{Authorized, FirmReaders, RoleSet};
+use super::auth::{Answerers, Authorized, Enterprises, FirmReaders, Staff};
 use super::page::Page;
 use super::{ApiError, ApiJson, ApiPath, ApiQuery, AppState};
-use crate::accounts::Role;
 use crate::audit::{self, Actor, AuditEntry};
+use crate::edge::{close_quarantined, load_profile as load};
 use crate::firms::FirmScope;
 use crate::ingest::{self, Objection, QuarantineEntry, StoredProfile};
 
@@ -27,45 +27,6 @@ pub(super) fn router() -> Router<AppState> {
         .route("/api/v1/quarantine/{id}/close", post(close))
         .route("/api/v1/objections", get(objections))
         .route("/api/v1/objections/{id}/answer", post(answer))
-}
-
-/// Staff who may see every firm's profile and the quarantine.
-#[derive(Debug)]
-pub struct Staff;
-impl RoleSet for Staff {
-    const ROLES: &'static [Role] = &[
-        Role::Reviewer,
-        Role::FinanceMaker,
-        Role::FinanceChecker,
-        Role::Auditor,
-        Role::Admin,
-    ];
-}
-
-/// Staff who answer objections (auditors only read).
-#[derive(Debug)]
-pub struct Answerers;
-impl RoleSet for Answerers {
-    const ROLES: &'static [Role] = &[Role::Reviewer, Role::Admin];
-}
-
-/// Only enterprise accounts raise objections, on their own profile.
-#[derive(Debug)]
-pub struct Enterprises;
-impl RoleSet for Enterprises {
-    const ROLES: &'static [Role] = &[Role::Enterprise];
-}
-
-/// The profile of `uscc` if the scope may see it, else 404.
-pub(crate) async fn load(
-    state: &AppState,
-    scope: &FirmScope,
-    uscc: &str,
-) -> Result<StoredProfile, ApiError> {
-    let code = uscc.trim().to_uppercase();
-    ingest::find_profile(&state.pool, scope, &code)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("未找到企业档案 {code}")))
 }
 
 async fn show(
@@ -147,49 +108,6 @@ async fn close(
     Ok(Json(
         close_quarantined(&state, user, id, &body.status, &body.note).await?,
     ))
-}
-
-/// Closes quarantined record `id` as `status` (`resolved` or `dismissed`) with `note`, audited
-/// in the same transaction; shared by the API and the quarantine page.
-pub(crate) async fn close_quarantined(
-    state: &AppState,
-    user: &str,
-    id: i64,
-    status: &str,
-    note: &str,
-) -> Result<QuarantineEntry, ApiError> {
-    let status = status.trim();
-    if !matches!(status, "resolved" | "dismissed") {
-        return Err(ApiError::Unprocessable(format!(
-            "status 应为 resolved（已在来源更正）或 dismissed（无需处理），收到 '{status}'"
-        )));
-    }
-    let note = note.trim();
-    if !(1..=2000).contains(&note.chars().count()) {
-        return Err(ApiError::Unprocessable(
-            "处理说明不能为空（不超过2000字）".to_owned(),
-        ));
-    }
-    let mut tx = state.pool.begin().await?;
-    let Some(closed) = ingest::close_quarantine(&mut *tx, id, status).await? else {
-        return Err(match ingest::quarantine_status(&mut *tx, id).await? {
-            Some(now) => ApiError::Conflict(format!("隔离记录 {id} 已处理（{now}）")),
-            None => ApiError::NotFound(format!("未找到隔离记录 {id}")),
-        });
-    };
-    // The raw record may hold personal data: the trail names the fault, not the content.
-    let after = json!({"status": status, "note": note, "source": closed.source,
-                       "field": closed.field, "reason": closed.reason});
-    let entry = AuditEntry::new(
-        Actor::User(user),
-        "quarantine.close",
-        "quarantine",
-        id.to_string(),
-    )
-    .after(after);
-    audit::record(&mut *tx, &entry).await?;
-    tx.commit().await?;
-    Ok(closed)
 }
 
 #[derive(Debug, Deserialize)]

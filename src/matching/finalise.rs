@@ -108,7 +108,7 @@ impl Step<'_> {
     }
 
     fn cross_firm(&self) -> bool {
-        self.pro_rata() || self.policy.meta.per_person_once
+        self.pro_rata() || self.policy.meta.per_person_once || self.policy.meta.item_cap.is_some()
     }
 
     /// The allocation date is the end of the policy's window: then shares are fixed.
@@ -203,6 +203,8 @@ async fn plan_population(
                 .as_array()
                 .map_or_else(Vec::new, |a| a.iter().filter_map(item_of).collect()),
             error: None,
+            in_scope: true,
+            failures: 0,
         });
     })
     .await?;

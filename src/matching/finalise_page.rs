@@ -127,6 +127,8 @@ pub(super) fn decision_of(policy: &Policy, r: &EligibleResult) -> Decision {
         reasons,
         items,
         error: None,
+        in_scope: true,
+        failures: 0,
     }
 }
 

@@ -27,7 +27,8 @@ pub async fn near_misses(
                   (SELECT e->>'text' FROM jsonb_array_elements(r.reasons) e
                    WHERE e->>'passed' = 'false' LIMIT 1) AS "lacks!"
            FROM match_results r JOIN policy_versions v ON v.id = r.policy_version_id
-           WHERE r.failed = 1 AND NOT r.eligible AND r.error IS NULL AND v.status = 'published'
+           WHERE r.failed = 1 AND NOT r.eligible AND r.error IS NULL AND r.in_scope
+             AND v.status = 'published'
              AND ($1::text IS NULL OR v.policy_id = $1)
              AND ($2::text IS NULL OR r.uscc = $2)
              AND (r.uscc, v.policy_id) > ($3, $5)
@@ -69,7 +70,7 @@ pub async fn untold_near_misses(
                    WHERE e->>'passed' = 'false' LIMIT 1) AS "lacks!"
            FROM match_results r LEFT JOIN firms f ON f.uscc = r.uscc
            WHERE r.policy_version_id = $1 AND r.run_id = $2
-             AND r.failed = 1 AND NOT r.eligible AND r.error IS NULL
+             AND r.failed = 1 AND NOT r.eligible AND r.error IS NULL AND r.in_scope
              AND r.uscc > $5
              AND NOT EXISTS (SELECT 1 FROM notices n
                              WHERE n.policy_id = $3 AND n.uscc = r.uscc AND n.period_key = $4)

@@ -1,5 +1,7 @@
 //! Replaying a stored decision (`mianshen explain`): the same rule version over the same
-//! profile snapshot on the same date, compared field by field with what was stored.
+//! profile snapshot on the same date, compared field by field with what was stored. For a
+//! decision stored without its explanation (neither eligible, nor an error, nor a near miss)
+//! the replay is the explanation: the outcome is compared, and the reasons are the replay's.
 
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -18,8 +20,11 @@ pub struct Replay {
     pub snapshot_id: i64,
     pub stored: Value,
     pub replayed: Decision,
-    /// True when eligibility, amount, reasons, items and error are identical.
+    /// True when eligibility, amount and error are identical, and reasons and items too when
+    /// they were stored.
     pub identical: bool,
+    /// False when the stored row held the decision alone (its explanation is `replayed`).
+    pub explained: bool,
 }
 
 /// Replays the latest stored decision of `uscc` for `policy_id`; `None` when there is none.
@@ -36,7 +41,7 @@ pub async fn replay(pool: &PgPool, uscc: &str, policy_id: &str) -> anyhow::Resul
         .ok_or_else(|| anyhow::anyhow!("档案快照 {} 不存在", stored.snapshot_id))?;
     let profile = validate_value(&doc).map_err(|e| anyhow::anyhow!("档案快照不合法: {e:?}"))?;
     let replayed =
-        RuleEngine::shared().evaluate_profile(&policy, &profile, stored.as_of, Explain::Full);
+        RuleEngine::shared().evaluate_profile(&policy, &profile, stored.as_of, Explain::Full)?;
     let stored_json = json!({
         "eligible": stored.eligible,
         "amount": stored.amount.to_string(),
@@ -46,9 +51,10 @@ pub async fn replay(pool: &PgPool, uscc: &str, policy_id: &str) -> anyhow::Resul
     });
     let identical = stored.eligible == replayed.eligible
         && stored.amount == replayed.amount.round_dp(2)
-        && stored.reasons == json!(replayed.reasons)
-        && stored.items == json!(replayed.items)
-        && stored.error == replayed.error;
+        && stored.error == replayed.error
+        && (!stored.explained
+            || (stored.reasons == json!(replayed.reasons)
+                && stored.items == json!(replayed.items)));
     Ok(Some(Replay {
         policy_version_id: stored.policy_version_id,
         version_hash: version.version_hash,
@@ -56,5 +62,6 @@ pub async fn replay(pool: &PgPool, uscc: &str, policy_id: &str) -> anyhow::Resul
         stored: stored_json,
         replayed,
         identical,
+        explained: stored.explained,
     }))
 }

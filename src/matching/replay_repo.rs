@@ -16,6 +16,8 @@ pub struct StoredResult {
     pub reasons: Value,
     pub items: Value,
     pub error: Option<String>,
+    /// False when only the decision was stored (reasons and items are replayed on demand).
+    pub explained: bool,
 }
 
 /// The latest stored decision of `uscc` for `policy_id` (any version).
@@ -27,7 +29,7 @@ pub async fn latest_result(
     sqlx::query_as!(
         StoredResult,
         r#"SELECT r.policy_version_id, r.snapshot_id, r.as_of, r.eligible, r.amount, r.reasons,
-                  r.items, r.error
+                  r.items, r.error, r.explained
            FROM match_results r JOIN policy_versions v ON v.id = r.policy_version_id
            WHERE r.uscc = $1 AND v.policy_id = $2
            ORDER BY r.decided_at DESC, r.policy_version_id DESC LIMIT 1"#,

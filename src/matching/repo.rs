@@ -217,12 +217,24 @@ pub struct ResultColumns {
     pub items: Vec<Json<Vec<Item>>>,
     pub errors: Vec<Option<String>>,
     pub failed: Vec<i32>,
+    pub in_scope: Vec<bool>,
+    pub explained: Vec<bool>,
 }
 
 impl ResultColumns {
-    /// Adds one decision of version `version_id` made on snapshot `snapshot_id`.
-    pub fn push(&mut self, version_id: i64, snapshot_id: i64, d: Decision) {
-        let failed = d.reasons.iter().filter(|r| !r.passed).count();
+    /// Adds one decision of version `version_id` made on snapshot `snapshot_id`. Only outcomes
+    /// that are read (eligible, error, near miss: [`Decision::is_read`]) keep their reasons and
+    /// items; the others are stored as the decision alone, with version and snapshot, and
+    /// replayed on demand (`matching::replay`).
+    pub fn push(&mut self, version_id: i64, snapshot_id: i64, mut d: Decision) {
+        let explained = d.is_read();
+        let failed = if explained {
+            d.failing().len()
+        } else {
+            d.reasons = Reasons::new();
+            d.items = Vec::new();
+            usize::try_from(d.failures).unwrap_or(usize::MAX)
+        };
         self.version_ids.push(version_id);
         self.usccs.push(d.uscc.to_string());
         self.snapshot_ids.push(snapshot_id);
@@ -232,6 +244,8 @@ impl ResultColumns {
         self.items.push(Json(d.items));
         self.errors.push(d.error);
         self.failed.push(i32::try_from(failed).unwrap_or(i32::MAX));
+        self.in_scope.push(d.in_scope);
+        self.explained.push(explained);
     }
 }
 
@@ -244,15 +258,16 @@ pub async fn store_results(
 ) -> sqlx::Result<u64> {
     let done = sqlx::query!(
         r#"INSERT INTO match_results (policy_version_id, uscc, snapshot_id, run_id, as_of, eligible,
-                                      amount, reasons, items, error, failed)
-           SELECT v, u, s, $1, $2, e, round(a, 2), r, i, x, f
+                                      amount, reasons, items, error, failed, in_scope, explained)
+           SELECT v, u, s, $1, $2, e, round(a, 2), r, i, x, f, o, p
            FROM UNNEST($3::bigint[], $4::text[], $5::bigint[], $6::bool[], $7::numeric[],
-                       $8::jsonb[], $9::jsonb[], $10::text[], $11::int[])
-                AS t(v, u, s, e, a, r, i, x, f)
+                       $8::jsonb[], $9::jsonb[], $10::text[], $11::int[], $12::bool[], $13::bool[])
+                AS t(v, u, s, e, a, r, i, x, f, o, p)
            ON CONFLICT ON CONSTRAINT match_results_pkey DO UPDATE SET
                snapshot_id = EXCLUDED.snapshot_id, run_id = EXCLUDED.run_id, as_of = EXCLUDED.as_of,
                eligible = EXCLUDED.eligible, amount = EXCLUDED.amount, reasons = EXCLUDED.reasons,
                items = EXCLUDED.items, error = EXCLUDED.error, failed = EXCLUDED.failed,
+               in_scope = EXCLUDED.in_scope, explained = EXCLUDED.explained,
                decided_at = now()"#,
         run_id,
         as_of,
@@ -264,7 +279,9 @@ pub async fn store_results(
         &rows.reasons as &[Json<Reasons>],
         &rows.items as &[Json<Vec<Item>>],
         &rows.errors as &[Option<String>],
-        &rows.failed
+        &rows.failed,
+        &rows.in_scope,
+        &rows.explained
     )
     .execute(executor)
     .await?;

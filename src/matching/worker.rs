@@ -14,7 +14,7 @@ use super::finalise::{FinaliseCounts, finalise_ready};
 use super::repo::{self, ResultColumns, Shard, ShardFirm};
 use crate::policies::{find_version, policy_of};
 use crate::profiles::validate_value;
-use crate::rules::{Explain, FirmView, Params, Policy, RuleEngine};
+use crate::rules::{Explain, FirmView, Interrupted, Params, Policy, RuleEngine};
 
 /// How a worker behaves.
 #[derive(Debug, Clone)]
@@ -118,7 +118,7 @@ async fn process_shard(
     let firms = repo::shard_firms(pool, &shard.uscc_lo, shard.uscc_hi.as_deref(), since).await?;
     let t1 = t0.elapsed();
     let as_of = shard.as_of;
-    let rows = tokio::task::spawn_blocking(move || evaluate_shard(&firms, &work, as_of)).await?;
+    let rows = tokio::task::spawn_blocking(move || evaluate_shard(&firms, &work, as_of)).await??;
     let t2 = t0.elapsed();
     let n = rows.usccs.len();
     let mut tx = pool.begin().await?;
@@ -134,7 +134,7 @@ fn evaluate_shard(
     firms: &[ShardFirm],
     work: &[(i64, Option<DateTime<Utc>>, Loaded)],
     as_of: NaiveDate,
-) -> ResultColumns {
+) -> Result<ResultColumns, Interrupted> {
     let engine = RuleEngine::shared();
     let mut rows = ResultColumns::default();
     for firm in firms {
@@ -152,9 +152,17 @@ fn evaluate_shard(
         let view = FirmView::new(&profile);
         for (id, _, loaded) in due {
             let (policy, params) = &**loaded;
-            let d = engine.evaluate(policy, params, &view, as_of, Explain::Full);
+            // Interrupted by the safety net: the whole shard fails and is redone later. A firm
+            // out of the policy's scope is decided on the decision path alone (its explanation
+            // is never stored); the others are explained, and `push` keeps what is read.
+            let quick = engine.evaluate(policy, params, &view, as_of, Explain::DecisionOnly)?;
+            let d = if quick.in_scope {
+                engine.evaluate(policy, params, &view, as_of, Explain::Full)?
+            } else {
+                quick
+            };
             rows.push(*id, firm.snapshot_id, d);
         }
     }
-    rows
+    Ok(rows)
 }

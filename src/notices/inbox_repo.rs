@@ -88,3 +88,30 @@ pub async fn channels(
     .fetch_optional(executor)
     .await
 }
+
+/// Where a firm's notices go, secret included (for a test send; never shown).
+#[derive(Debug, Clone)]
+pub struct ChannelTargets {
+    /// Webhook URL.
+    pub webhook_url: Option<String>,
+    /// Its HMAC secret.
+    pub webhook_secret: Option<String>,
+    /// Email.
+    pub email: Option<String>,
+    /// Phone.
+    pub phone: Option<String>,
+}
+
+/// The channel targets of `uscc`, if set.
+pub async fn channel_targets(
+    executor: impl PgExecutor<'_>,
+    uscc: &str,
+) -> sqlx::Result<Option<ChannelTargets>> {
+    sqlx::query_as!(
+        ChannelTargets,
+        "SELECT webhook_url, webhook_secret, email, phone FROM firm_channels WHERE uscc = $1",
+        uscc
+    )
+    .fetch_optional(executor)
+    .await
+}

@@ -10,6 +10,7 @@
 
 pub mod batch;
 pub mod bench;
+pub mod channel_settings;
 pub mod channels;
 pub mod inbox_repo;
 pub mod render;
@@ -22,7 +23,7 @@ use sqlx::PgConnection;
 
 pub use batch::enqueue_grant_notices;
 pub use settings::NoticesSettings;
-pub use worker::{DeliveryPolicy, Senders, deliver_due, run_worker};
+pub use worker::{DeliveryPolicy, Senders, TestOutcome, deliver_due, run_worker, send_test};
 
 /// What a notice is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -45,6 +45,10 @@ pub struct DeliveryPolicy {
     pub email: EmailConfig,
     /// Hosts a webhook may reach over http or inside our network (see `webhook_target`).
     pub webhook_allow: AllowList,
+    /// The service's public URL (`MIANSHEN_PUBLIC_URL`, no trailing slash): a notice's
+    /// link leaves in an email, SMS or webhook as this plus the path, so it opens from
+    /// outside the site. Empty: links stay paths.
+    pub public_url: String,
 }
 
 impl Default for DeliveryPolicy {
@@ -68,6 +72,7 @@ impl Default for DeliveryPolicy {
                 password: None,
             },
             webhook_allow: AllowList::default(),
+            public_url: String::new(),
         }
     }
 }
@@ -181,12 +186,76 @@ async fn send(senders: &Senders, policy: &DeliveryPolicy, delivery: &Claimed) ->
     }
 }
 
+/// What a test send to one channel came to: the channel and `Ok` or the reason.
+pub type TestOutcome = (&'static str, Result<(), String>);
+
+/// Sends a test message to each channel `targets` names, now, without the outbox (nothing
+/// is stored or retried): the firm sees at once whether its settings work.
+pub async fn send_test(
+    policy: &DeliveryPolicy,
+    uscc: &str,
+    targets: &super::inbox_repo::ChannelTargets,
+) -> anyhow::Result<Vec<TestOutcome>> {
+    let senders = Senders::new(policy)?;
+    let channels = [
+        ("webhook", targets.webhook_url.as_ref()),
+        ("email", targets.email.as_ref()),
+        ("sms", targets.phone.as_ref()),
+    ];
+    let mut outcomes = Vec::new();
+    for (channel, target) in channels {
+        let Some(target) = target else { continue };
+        let delivery = with_public_link(
+            Claimed {
+                id: 0,
+                channel: channel.to_owned(),
+                target: target.clone(),
+                idempotency_key: uuid::Uuid::new_v4(),
+                attempts: 1,
+                notice_id: 0,
+                grant_id: None,
+                uscc: uscc.to_owned(),
+                policy_id: String::new(),
+                kind: "test".to_owned(),
+                title: "【测试】通知渠道测试".to_owned(),
+                body: "这是一条测试消息：您的通知渠道设置有效。\n详情: /my/channels\n".to_owned(),
+                amount: rust_decimal::Decimal::ZERO,
+                link: "/my/channels".to_owned(),
+                webhook_secret: targets.webhook_secret.clone(),
+            },
+            &policy.public_url,
+        );
+        let result = match send(&senders, policy, &delivery).await {
+            SendOutcome::Delivered { .. } => Ok(()),
+            SendOutcome::Retry { error, .. } | SendOutcome::Permanent { error, .. } => Err(error),
+        };
+        outcomes.push((channel, result));
+    }
+    Ok(outcomes)
+}
+
+/// `delivery` with its link made absolute on `base`, in the link field and in the text's
+/// "详情:" line (a link that is already absolute, or an empty base, leaves it as it is).
+fn with_public_link(mut delivery: Claimed, base: &str) -> Claimed {
+    if base.is_empty() || !delivery.link.starts_with('/') {
+        return delivery;
+    }
+    let absolute = format!("{base}{}", delivery.link);
+    delivery.body = delivery.body.replace(
+        &format!("详情: {}\n", delivery.link),
+        &format!("详情: {absolute}\n"),
+    );
+    delivery.link = absolute;
+    delivery
+}
+
 async fn deliver_one(
     pool: &PgPool,
     senders: &Senders,
     policy: &DeliveryPolicy,
     delivery: Claimed,
 ) -> anyhow::Result<()> {
+    let delivery = with_public_link(delivery, &policy.public_url);
     let started = Instant::now();
     let outcome = send(senders, policy, &delivery).await;
     let duration_ms = i32::try_from(started.elapsed().as_millis()).unwrap_or(i32::MAX);
@@ -239,7 +308,54 @@ fn attempt<'a>(
 mod tests {
     use std::time::Duration;
 
-    use super::DeliveryPolicy;
+    use super::{DeliveryPolicy, with_public_link};
+    use crate::notices::repo::Claimed;
+
+    fn claimed(link: &str) -> Claimed {
+        Claimed {
+            id: 1,
+            channel: "email".to_owned(),
+            target: "a@example.com".to_owned(),
+            idempotency_key: uuid::Uuid::nil(),
+            attempts: 1,
+            notice_id: 1,
+            grant_id: Some(56),
+            uscc: "91370102MA3C4RQX2B".to_owned(),
+            policy_id: "p".to_owned(),
+            kind: "grant".to_owned(),
+            title: "t".to_owned(),
+            body: format!("金额: 1.00 元\n详情: {link}\n"),
+            amount: rust_decimal::Decimal::ONE,
+            link: link.to_owned(),
+            webhook_secret: None,
+        }
+    }
+
+    #[test]
+    fn links_leave_absolute_on_the_public_url() {
+        let cases = [
+            (
+                "/grants/56",
+                "https://ms.example.gov.cn",
+                "https://ms.example.gov.cn/grants/56",
+            ),
+            ("/grants/56", "", "/grants/56"),
+            (
+                "https://other.example/x",
+                "https://ms.example.gov.cn",
+                "https://other.example/x",
+            ),
+        ];
+        for (link, base, expected) in cases {
+            let out = with_public_link(claimed(link), base);
+            assert_eq!(out.link, expected);
+            assert!(
+                out.body.ends_with(&format!("详情: {expected}\n")),
+                "{}",
+                out.body
+            );
+        }
+    }
 
     #[test]
     fn backoff_doubles_within_jitter_and_is_capped() {

@@ -37,6 +37,11 @@ pub struct DryRun {
     pub version_id: i64,
     pub policy_id: String,
     pub as_of: Option<NaiveDate>,
+    /// Firms evaluated (every current valid profile).
+    pub firms: u64,
+    /// Of those, the firms within the policy's scope (no failed `scope(…)`): the policy's
+    /// audience, apart from firms it does not address at all.
+    pub in_scope: u64,
     pub eligible: u64,
     pub total: Decimal,
     pub by_district: BTreeMap<String, Tally>,
@@ -53,6 +58,7 @@ pub async fn dry_run(pool: &PgPool, id: i64, as_of: NaiveDate) -> anyhow::Result
     let params = policy.params_at(as_of);
     let engine = RuleEngine::shared();
     let mut decisions = Vec::new();
+    let (mut firms, mut in_scope) = (0, 0);
     let mut groups: HashMap<String, (String, String)> = HashMap::new();
     let mut after = String::new();
     loop {
@@ -69,7 +75,9 @@ pub async fn dry_run(pool: &PgPool, id: i64, as_of: NaiveDate) -> anyhow::Result
                 &FirmView::new(&profile),
                 as_of,
                 Explain::DecisionOnly,
-            );
+            )?;
+            firms += 1;
+            in_scope += u64::from(d.in_scope);
             if d.eligible {
                 let district = doc["region_code"].as_str().unwrap_or("未知").to_owned();
                 let size = doc["size_class"].as_str().unwrap_or("未知").to_owned();
@@ -87,6 +95,8 @@ pub async fn dry_run(pool: &PgPool, id: i64, as_of: NaiveDate) -> anyhow::Result
         version_id: id,
         policy_id: policy.id.to_string(),
         as_of: Some(as_of),
+        firms,
+        in_scope,
         ..DryRun::default()
     };
     let mut now: HashMap<String, Decimal> = HashMap::new();

@@ -5,11 +5,13 @@
 
 mod dry_run;
 mod dry_run_repo;
+mod library_repo;
 mod repo;
 mod service;
 mod submit;
 
 pub use dry_run::{Changed, DryRun, Tally, dry_run};
+pub use library_repo::{LibraryEntry, Standing, library, standings};
 pub use repo::{
     PolicyVersion, find_version, list_versions, list_versions_page, published_versions,
 };

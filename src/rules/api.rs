@@ -2,13 +2,12 @@
 //! per-evaluation state they write to (one evaluation at a time per thread).
 
 use chrono::{Datelike, NaiveDate};
-use std::any::TypeId;
 
 use rhai::{Dynamic, Engine, EvalAltResult, INT, ImmutableString};
 use rust_decimal::{Decimal, RoundingStrategy};
 
 pub(crate) use super::state::{STATE, State, half_up, missing};
-use super::state::{grant, grant_item, open_item, record};
+use super::state::{grant, grant_item, open_item, record, record_scope};
 use super::view::FirmView;
 use crate::profiles::Sector;
 
@@ -54,6 +53,18 @@ pub(crate) fn register(engine: &mut Engine) {
             record(c, t, &[a, b, d, e])
         },
     );
+    engine.register_fn("scope", |_: bool| -> Res<()> {
+        Err("scope 需要原因: scope(条件, \"原因\")".into())
+    });
+    engine.register_fn("scope", |c: bool, t: &str| {
+        record_scope::<Dynamic>(c, t, &[])
+    });
+    engine.register_fn("scope", |c: bool, t: &str, a: Dynamic| {
+        record_scope(c, t, &[a])
+    });
+    engine.register_fn("scope", |c: bool, t: &str, a: Dynamic, b: Dynamic| {
+        record_scope(c, t, &[a, b])
+    });
     engine.register_fn("grant", |x: Dynamic, t: &str| grant::<Dynamic>(&x, t, &[]));
     engine.register_fn("grant", |x: Dynamic, t: &str, a: Dynamic| {
         grant(&x, t, &[a])
@@ -71,7 +82,6 @@ pub(crate) fn register(engine: &mut Engine) {
             grant(&x, t, &[a, b, c, d])
         },
     );
-    register_exact(engine);
     engine.register_fn("item", |k: &str, d: Day| open_item(k, d));
     engine.register_fn("grant_item", |x: Dynamic, t: &str| {
         grant_item::<Dynamic>(&x, t, &[])
@@ -112,12 +122,15 @@ pub(crate) fn register(engine: &mut Engine) {
         .register_fn("round_down", |d: Decimal| {
             d.round_dp_with_strategy(2, RoundingStrategy::ToZero)
         })
-        .register_fn("ratio", |a: INT, b: INT| -> Res<Decimal> {
-            if b == 0 {
-                Err("ratio: 分母为0".into())
-            } else {
-                Ok(Decimal::from(a) / Decimal::from(b))
-            }
+        .register_fn("ratio", |a: INT, b: INT| ratio(a.into(), b.into()))
+        .register_fn("ratio", |a: Decimal, b: Decimal| ratio(a, b))
+        .register_fn("ratio", |a: INT, b: Decimal| ratio(a.into(), b))
+        .register_fn("ratio", |a: Decimal, b: INT| ratio(a, b.into()))
+        .register_fn("compare", |a: INT, b: INT| order(a.cmp(&b)))
+        .register_fn("compare", |a: Decimal, b: Decimal| order(a.cmp(&b)))
+        .register_fn("compare", |a: Day, b: Day| order(a.cmp(&b)))
+        .register_fn("compare", |a: ImmutableString, b: ImmutableString| {
+            order(a.as_str().cmp(b.as_str()))
         })
         .register_fn("min", |a: Decimal, b: Decimal| a.min(b))
         .register_fn("max", |a: Decimal, b: Decimal| a.max(b));
@@ -162,69 +175,46 @@ pub(crate) fn register(engine: &mut Engine) {
         });
 
     register_type_errors(engine);
+    register_has(engine);
 }
 
-/// The value types a rule passes to `require`/`grant` for its reason text.
-fn value_types() -> [TypeId; 6] {
-    [
-        TypeId::of::<bool>(),
-        TypeId::of::<INT>(),
-        TypeId::of::<Decimal>(),
-        TypeId::of::<ImmutableString>(),
-        TypeId::of::<Day>(),
-        TypeId::of::<()>(),
-    ]
-}
-
-/// Every combination of up to four value types after `fixed`.
-fn signatures(fixed: &[TypeId]) -> Vec<Vec<TypeId>> {
-    let mut all = vec![fixed.to_vec()];
-    let mut last = vec![fixed.to_vec()];
-    for _ in 0..4 {
-        last = last
-            .iter()
-            .flat_map(|sig| {
-                value_types().into_iter().map(move |t| {
-                    let mut s = sig.clone();
-                    s.push(t);
-                    s
-                })
-            })
-            .collect();
-        all.extend(last.iter().cloned());
+/// `a / b` for money and rates: exact whenever the quotient has at most 28 significant digits
+/// (every rate of whole numbers of people or fen over a denominator of 2s and 5s), otherwise
+/// correctly rounded to 28 (rust_decimal's precision). Never a float, never truncated.
+fn ratio(a: Decimal, b: Decimal) -> Res<Decimal> {
+    if b.is_zero() {
+        return Err("ratio: 分母为0".into());
     }
-    all
+    a.checked_div(b)
+        .ok_or_else(|| format!("ratio: {a}/{b} 超出十进制数范围").into())
 }
 
-/// `require` and `grant` once more for each exact combination of argument types. The
-/// `Dynamic` overloads above accept the same calls, but rhai finds them only after trying up to
-/// 2^n type patterns per call site and evaluation (its resolution cache is per run); exact
-/// signatures resolve at the first hash lookup. Arguments are not copied unless explaining.
-fn register_exact(engine: &mut Engine) {
-    let text = TypeId::of::<ImmutableString>();
-    for sig in signatures(&[TypeId::of::<bool>(), text])
-        .into_iter()
-        .skip(1)
-    {
-        engine.register_raw_fn("require", sig, |_, args| {
-            let passed = args[0].as_bool().unwrap_or(false);
-            let t = args[1]
-                .read_lock::<ImmutableString>()
-                .map(|t| t.clone())
-                .unwrap_or_default();
-            record(passed, &t, &args[2..])
-        });
-    }
-    for amount in [TypeId::of::<INT>(), TypeId::of::<Decimal>()] {
-        for sig in signatures(&[amount, text]) {
-            engine.register_raw_fn("grant", sig, |_, args| {
-                let t = args[1]
-                    .read_lock::<ImmutableString>()
-                    .map(|t| t.clone())
-                    .unwrap_or_default();
-                grant(&args[0].clone(), &t, &args[2..])
+/// An ordering as `sort` wants it: -1, 0 or 1.
+fn order(o: std::cmp::Ordering) -> INT {
+    o as INT
+}
+
+/// `has(expr)`: true when every profile value `expr` reads is present. A missing value read
+/// inside `has` marks nothing: the next condition is not failed by it.
+fn register_has(engine: &mut Engine) {
+    let syntax =
+        engine.register_custom_syntax(["has", "(", "$expr$", ")"], false, |ctx, inputs| {
+            let (before, reads) = STATE.with_borrow(|s| (s.missing.clone(), s.missing_reads));
+            let Some(expr) = inputs.first() else {
+                return Ok(Dynamic::FALSE);
+            };
+            // Only what the expression reads matters, not its value.
+            let _value = ctx.eval_expression_tree(expr)?;
+            let present = STATE.with_borrow_mut(|s| {
+                let present = s.missing_reads == reads;
+                // Whatever `has` read is the rule's question, not missing data of the firm.
+                s.missing = before;
+                present
             });
-        }
+            Ok(Dynamic::from_bool(present))
+        });
+    if let Err(e) = syntax {
+        unreachable!("`has(…)` is valid custom syntax: {e}");
     }
 }
 

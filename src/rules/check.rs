@@ -1,5 +1,6 @@
 //! Static checks of a rule's source before anything runs: unknown fields, unknown parameters,
-//! `require` without a reason. Compile errors come from rhai itself (see [`super::RuleSet::load`]).
+//! `require` without a reason, an `item` not closed by `grant_item`, literal arguments of the
+//! wrong type. Compile errors come from rhai itself (see [`super::RuleSet::load`]).
 
 use std::fmt;
 use std::path::PathBuf;
@@ -31,7 +32,10 @@ impl fmt::Display for CheckError {
 #[derive(Debug, Clone, PartialEq)]
 enum Tok {
     Ident(String),
+    /// A string literal (or a character, or a backtick string).
     Str,
+    /// A number literal.
+    Num,
     Punct(char),
 }
 
@@ -93,7 +97,7 @@ fn lex(src: &str) -> Vec<(Tok, usize, usize)> {
             {
                 advance(&mut i, &mut line, &mut col);
             }
-            out.push((Tok::Str, l0, c0));
+            out.push((Tok::Num, l0, c0));
         } else {
             if !c.is_whitespace() {
                 out.push((Tok::Punct(c), l0, c0));
@@ -141,10 +145,13 @@ pub(crate) fn params_read_only(src: &str) -> bool {
     })
 }
 
-/// `(line, column, message)` for every problem found in `src`.
-pub(crate) fn lint(src: &str, params: &[&str]) -> Vec<(usize, usize, String)> {
+/// `(line, column, message)` for every problem found in `src`. `params` is `None` when
+/// `policy.toml` could not be read: then parameter names are not checked (its own error says
+/// why, once).
+pub(crate) fn lint(src: &str, params: Option<&[&str]>) -> Vec<(usize, usize, String)> {
     let toks = lex(src);
-    let mut errors = Vec::new();
+    let mut errors = unclosed_items(&toks);
+    errors.extend(literal_types(&toks));
     for (k, (tok, line, col)) in toks.iter().enumerate() {
         let next = toks.get(k + 1).map(|t| &t.0);
         let prev = k.checked_sub(1).and_then(|p| toks.get(p)).map(|t| &t.0);
@@ -159,7 +166,7 @@ pub(crate) fn lint(src: &str, params: &[&str]) -> Vec<(usize, usize, String)> {
                 }
                 let (l, c) = (toks[k + 1].1, toks[k + 1].2);
                 if prev == Some(&Tok::Ident("params".into())) {
-                    if !params.contains(&name.as_str()) {
+                    if params.is_some_and(|p| !p.contains(&name.as_str())) {
                         errors.push((l, c, format!("未知参数 '{name}' (policy.toml 未声明)")));
                     }
                 } else if !KNOWN_FIELDS.contains(&name.as_str()) {
@@ -167,7 +174,7 @@ pub(crate) fn lint(src: &str, params: &[&str]) -> Vec<(usize, usize, String)> {
                 }
             }
             Tok::Ident(name)
-                if name == "require"
+                if (name == "require" || name == "scope")
                     && next == Some(&Tok::Punct('('))
                     && prev != Some(&Tok::Punct('.'))
                     && top_level_args(&toks[k + 1..]) < 2 =>
@@ -175,7 +182,7 @@ pub(crate) fn lint(src: &str, params: &[&str]) -> Vec<(usize, usize, String)> {
                 errors.push((
                     *line,
                     *col,
-                    "require 缺少原因: 应为 require(条件, \"原因\")".into(),
+                    format!("{name} 缺少原因: 应为 {name}(条件, \"原因\")"),
                 ));
             }
             _ => {}
@@ -184,8 +191,154 @@ pub(crate) fn lint(src: &str, params: &[&str]) -> Vec<(usize, usize, String)> {
     errors
 }
 
+/// True when token `k` calls the function `name` (not a method: no `.` before it).
+fn calls(toks: &[(Tok, usize, usize)], k: usize, name: &str) -> bool {
+    toks.get(k).map(|t| &t.0) == Some(&Tok::Ident(name.into()))
+        && toks.get(k + 1).map(|t| &t.0) == Some(&Tok::Punct('('))
+        && (k == 0 || toks.get(k - 1).map(|t| &t.0) != Some(&Tok::Punct('.')))
+}
+
+/// Every `item(…)` must be closed by a `grant_item(…)` in the same block, before the block ends
+/// or the next `item(…)`: one inside an `if` only would leave the item open on the other path
+/// (a run-time error).
+fn unclosed_items(toks: &[(Tok, usize, usize)]) -> Vec<(usize, usize, String)> {
+    let mut errors = Vec::new();
+    for (k, (_, line, col)) in toks.iter().enumerate() {
+        if !calls(toks, k, "item") {
+            continue;
+        }
+        let mut depth = 0_i32;
+        let mut closed = false;
+        for j in k + 1..toks.len() {
+            match &toks[j].0 {
+                Tok::Punct('{') => depth += 1,
+                Tok::Punct('}') => {
+                    depth -= 1;
+                    if depth < 0 {
+                        break;
+                    }
+                }
+                _ if depth == 0 && calls(toks, j, "grant_item") => {
+                    closed = true;
+                    break;
+                }
+                _ if depth == 0 && calls(toks, j, "item") => break,
+                _ => {}
+            }
+        }
+        if !closed {
+            errors.push((
+                *line,
+                *col,
+                "item(…) 未在同一代码块内以 grant_item(…) 结束 (放在 if 分支内的 grant_item 不算)"
+                    .into(),
+            ));
+        }
+    }
+    errors
+}
+
+/// What a function's argument must be, where a literal can show it is wrong.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Text,
+    Number,
+    Any,
+}
+
+/// The functions whose arguments' types are known, by position.
+const SIGNATURES: &[(&str, &[Kind])] = &[
+    ("date", &[Kind::Text]),
+    ("in_region", &[Kind::Text]),
+    ("certs", &[Kind::Text]),
+    ("annual", &[Kind::Number]),
+    ("sme_size", &[Kind::Number]),
+    ("ratio", &[Kind::Number, Kind::Number]),
+    ("round_half_up", &[Kind::Number, Kind::Number]),
+    ("round_down", &[Kind::Number]),
+    ("min", &[Kind::Number, Kind::Number]),
+    ("max", &[Kind::Number, Kind::Number]),
+    ("require", &[Kind::Any, Kind::Text]),
+    ("scope", &[Kind::Any, Kind::Text]),
+    ("grant", &[Kind::Number, Kind::Text]),
+    ("grant_item", &[Kind::Number, Kind::Text]),
+    ("item", &[Kind::Any, Kind::Any]),
+];
+
+/// A literal argument of the wrong type (`ratio("1", 2)`, `annual("2025")`, a reason that is a
+/// number): the call would fail at run time.
+fn literal_types(toks: &[(Tok, usize, usize)]) -> Vec<(usize, usize, String)> {
+    let mut errors = Vec::new();
+    for k in 0..toks.len() {
+        let Some((name, kinds)) = SIGNATURES.iter().find(|(n, _)| calls(toks, k, n)) else {
+            continue;
+        };
+        for (position, (tok, line, col)) in arguments(&toks[k + 1..]).into_iter().enumerate() {
+            let expected = kinds.get(position).copied().unwrap_or(Kind::Any);
+            let wrong = match (expected, tok) {
+                (Kind::Text, Tok::Num) => Some("文字 (\"…\")"),
+                (Kind::Number, Tok::Str) => Some("数值"),
+                _ => None,
+            };
+            if let Some(wanted) = wrong {
+                errors.push((
+                    line,
+                    col,
+                    format!("{name} 的第{}个参数应为{wanted}", position + 1),
+                ));
+            }
+        }
+    }
+    errors
+}
+
+/// The top-level arguments of the call whose `(` starts `toks` that are a single literal, with
+/// their positions: `(Tok::Ident, …)` stands for any other argument.
+fn arguments(toks: &[(Tok, usize, usize)]) -> Vec<(Tok, usize, usize)> {
+    let mut args = Vec::new();
+    let mut depth = 0_i32;
+    let mut current: Vec<&(Tok, usize, usize)> = Vec::new();
+    let mut finish = |current: &mut Vec<&(Tok, usize, usize)>| {
+        let arg = match current.as_slice() {
+            [(t @ (Tok::Str | Tok::Num), l, c)] => (t.clone(), *l, *c),
+            _ => (Tok::Ident(String::new()), 0, 0),
+        };
+        args.push(arg);
+        current.clear();
+    };
+    for t in toks {
+        match t.0 {
+            Tok::Punct('(' | '[' | '{') => {
+                depth += 1;
+                if depth == 1 {
+                    continue;
+                }
+            }
+            Tok::Punct(')' | ']' | '}') => {
+                depth -= 1;
+                if depth == 0 {
+                    if !current.is_empty() {
+                        finish(&mut current);
+                    }
+                    break;
+                }
+            }
+            Tok::Punct(',') if depth == 1 => {
+                finish(&mut current);
+                continue;
+            }
+            _ => {}
+        }
+        if depth >= 1 {
+            current.push(t);
+        }
+    }
+    args
+}
+
 /// Words followed by `(` that are syntax or rhai built-ins rather than registered functions.
 const NOT_FUNCTIONS: &[&str] = &[
+    "has",
     "if",
     "while",
     "for",
@@ -284,7 +437,7 @@ mod tests {
     #[test]
     fn lint_finds_typos_unknown_params_and_missing_reasons() {
         let src = "let y = annual(2025);\n// y.nope in a comment\nrequire(y.layofs == 0, \"a.b\");\nrequire(params.rat > 0);\n";
-        let errors = lint(src, &["rate"]);
+        let errors = lint(src, Some(&["rate"]));
         let msgs: Vec<String> = errors
             .iter()
             .map(|(l, c, m)| format!("{l}:{c} {m}"))

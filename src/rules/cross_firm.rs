@@ -1,5 +1,6 @@
-//! Steps across firms, declared in `policy.toml` and applied by the engine, never by scripts:
-//! each person once across firms, and pro rata within a budget. The steps are planned over a
+//! Steps across firms, declared in `policy.toml` and applied by the engine, never by scripts,
+//! in this order: each person once across firms (and earlier runs), the per-firm cap on counted
+//! items, and pro rata within a budget. The steps are planned over a
 //! policy's whole population ([`plan_cross_firm`]) and then applied firm by firm
 //! ([`CrossFirmPlan::apply_to`]), so `eval` applies them to decisions in memory and the nightly
 //! matching to stored results streamed page by page, with the same outcome.
@@ -21,6 +22,9 @@ pub const SCALED: &str = "按预算等比例核减";
 pub struct CrossFirmPlan {
     /// Per firm (position), its counted items granted to another firm or in an earlier run.
     lost: HashMap<usize, Vec<usize>>,
+    /// Per firm (position), its counted items over the policy's per-firm cap, and the reason.
+    capped: HashMap<usize, Vec<usize>>,
+    cap_reason: String,
     /// The budget and the eligible total, when the total exceeds the budget.
     scale: Option<(Decimal, Decimal)>,
 }
@@ -28,7 +32,7 @@ pub struct CrossFirmPlan {
 impl CrossFirmPlan {
     /// True when applying the plan changes nothing.
     pub fn is_empty(&self) -> bool {
-        self.lost.is_empty() && self.scale.is_none()
+        self.lost.is_empty() && self.capped.is_empty() && self.scale.is_none()
     }
 
     /// Applies the plan to the decision at `position` of the planned population. The decision
@@ -37,14 +41,20 @@ impl CrossFirmPlan {
         if !d.eligible {
             return;
         }
-        if let Some(lost) = self.lost.get(&position) {
-            for &i in lost {
+        let lost = self.lost.get(&position).into_iter().flatten();
+        let capped = self.capped.get(&position).into_iter().flatten();
+        let dropped: Vec<(usize, &str)> = lost
+            .map(|&i| (i, GRANTED_ELSEWHERE))
+            .chain(capped.map(|&i| (i, self.cap_reason.as_str())))
+            .collect();
+        if !dropped.is_empty() {
+            for (i, why) in dropped {
                 let Some(item) = d.items.get_mut(i) else {
                     continue;
                 };
                 item.passed = false;
                 item.amount = Decimal::ZERO;
-                item.reasons.push(GRANTED_ELSEWHERE, false);
+                item.reasons.push(why, false);
             }
             let explain = if d.reasons.is_empty() {
                 Explain::DecisionOnly
@@ -62,7 +72,8 @@ impl CrossFirmPlan {
 }
 
 /// Plans the policy's declared steps over its whole population, in order: per person once,
-/// then pro rata. `already_granted` holds persons granted in earlier runs (empty for `eval`).
+/// the per-firm cap, then pro rata. `already_granted` holds persons granted in earlier runs
+/// (empty for `eval`); they count only when the policy says so (`per_person_across_runs`).
 pub fn plan_cross_firm(
     policy: &Policy,
     decisions: &[Decision],
@@ -70,20 +81,34 @@ pub fn plan_cross_firm(
 ) -> CrossFirmPlan {
     let mut plan = CrossFirmPlan::default();
     if policy.meta.per_person_once {
-        plan.lost = lost_items(decisions, already_granted);
+        let none = HashSet::new();
+        let earlier = if policy.meta.per_person_across_runs {
+            already_granted
+        } else {
+            &none
+        };
+        plan.lost = lost_items(decisions, earlier);
+    }
+    if let Some(cap) = &policy.meta.item_cap {
+        plan.capped = capped_items(decisions, &plan.lost, cap.max_per_firm);
+        plan.cap_reason.clone_from(&cap.reason);
     }
     if let (Allocation::ProRata, Some(budget)) = (policy.meta.allocation, policy.budget) {
         let total: Decimal = decisions
             .iter()
             .enumerate()
             .filter(|(_, d)| d.eligible)
-            .map(|(f, d)| match plan.lost.get(&f) {
-                None => d.amount,
-                Some(lost) => d
+            .map(|(f, d)| match (plan.lost.get(&f), plan.capped.get(&f)) {
+                (None, None) => d.amount,
+                (lost, capped) => d
                     .items
                     .iter()
                     .enumerate()
-                    .filter(|(i, item)| item.passed && !lost.contains(i))
+                    .filter(|(i, item)| {
+                        item.passed
+                            && !lost.is_some_and(|l| l.contains(i))
+                            && !capped.is_some_and(|c| c.contains(i))
+                    })
                     .map(|(_, item)| item.amount)
                     .sum(),
             })
@@ -143,11 +168,40 @@ fn lost_items(
     lost
 }
 
+/// Per eligible firm, its counted items (those not `lost`) beyond the first `max` in the
+/// cap's order: the item's date, then its key. Applied after each person once, so an item
+/// over the cap is the person's only grant and goes to no other firm.
+fn capped_items(
+    decisions: &[Decision],
+    lost: &HashMap<usize, Vec<usize>>,
+    max: u32,
+) -> HashMap<usize, Vec<usize>> {
+    let max = usize::try_from(max).unwrap_or(usize::MAX);
+    let mut capped = HashMap::new();
+    for (f, d) in decisions.iter().enumerate().filter(|(_, d)| d.eligible) {
+        let lost = lost.get(&f);
+        let mut counted: Vec<(usize, &super::Item)> = d
+            .items
+            .iter()
+            .enumerate()
+            .filter(|(i, item)| item.passed && !lost.is_some_and(|l| l.contains(i)))
+            .collect();
+        if counted.len() <= max {
+            continue;
+        }
+        counted.sort_by(|(i, a), (j, b)| (a.date, &a.key, i).cmp(&(b.date, &b.key, j)));
+        let mut over: Vec<usize> = counted.iter().skip(max).map(|(i, _)| *i).collect();
+        over.sort_unstable();
+        capped.insert(f, over);
+    }
+    capped
+}
+
 /// Each person once, applied in memory (see [`plan_cross_firm`]).
 pub fn per_person_once(decisions: &mut [Decision], already_granted: &HashSet<String>) {
     let plan = CrossFirmPlan {
         lost: lost_items(decisions, already_granted),
-        scale: None,
+        ..CrossFirmPlan::default()
     };
     for (position, d) in decisions.iter_mut().enumerate() {
         plan.apply_to(position, d);

@@ -50,7 +50,7 @@ pub struct PolicyKey {
 /// The decision for one (firm, policy).
 ///
 /// Serialised flat: `{"uscc", "policy", "policy_version", "eligible", "amount", "reasons",
-/// "items", "error"}`.
+/// "items", "error"}`, then `"in_scope": false` for a firm out of the policy's scope.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Decision {
     /// Shared with the firm's view: building a decision copies no text.
@@ -64,6 +64,12 @@ pub struct Decision {
     pub items: Vec<Item>,
     /// Set when the rule erred or ran out of budget; the decision is then not eligible.
     pub error: Option<String>,
+    /// False when a `scope` condition failed: the policy does not address this firm at all
+    /// (never a near miss; counted apart from in-scope firms).
+    pub in_scope: bool,
+    /// Firm-level conditions that failed, counted on every path (the decision path stops at the
+    /// first): at most the number of failed reasons of the full explanation. Not serialised.
+    pub failures: u32,
 }
 
 // A decision is built and moved once per evaluation: it stays small (no text of its own).
@@ -71,7 +77,7 @@ const _: () = assert!(std::mem::size_of::<Decision>() <= 144);
 
 impl Serialize for Decision {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut st = s.serialize_struct("Decision", 8)?;
+        let mut st = s.serialize_struct("Decision", 8 + usize::from(!self.in_scope))?;
         st.serialize_field("uscc", &*self.uscc)?;
         st.serialize_field("policy", &*self.policy.id)?;
         st.serialize_field("policy_version", &*self.policy.version_hash)?;
@@ -80,6 +86,11 @@ impl Serialize for Decision {
         st.serialize_field("reasons", &self.reasons)?;
         st.serialize_field("items", &self.items)?;
         st.serialize_field("error", &self.error)?;
+        if self.in_scope {
+            st.skip_field("in_scope")?;
+        } else {
+            st.serialize_field("in_scope", &self.in_scope)?;
+        }
         st.end()
     }
 }
@@ -97,13 +108,21 @@ fn money<S: Serializer>(d: &Decimal, s: S) -> Result<S::Ok, S::Error> {
 }
 
 impl Decision {
-    /// The failed conditions' texts, firm-level first.
+    /// The failed conditions' texts, firm-level first. An amount shown as not applying (after a
+    /// failed condition) is not a condition of its own.
     pub fn failing(&self) -> Vec<&str> {
         self.reasons
             .iter()
-            .filter(|r| !r.passed)
+            .filter(|r| !r.passed && !r.text.ends_with(super::state::NOT_APPLYING))
             .map(|r| r.text)
             .collect()
+    }
+
+    /// True when this outcome must be stored with its full explanation: it is read by notices,
+    /// pages and staff (eligible, an error, or a near miss: in scope with one failed condition).
+    /// Decided from any path (see [`Self::failures`]).
+    pub fn is_read(&self) -> bool {
+        self.eligible || self.error.is_some() || (self.in_scope && self.failures <= 1)
     }
 
     /// Recomputes the amount from passed items (for per-item grants) and sets eligibility.

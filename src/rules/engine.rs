@@ -1,4 +1,8 @@
-//! The one sandboxed rhai engine: decimal only, strict variables, limits and a wall-clock deadline.
+//! The one sandboxed rhai engine: decimal only, strict variables, deterministic limits.
+//!
+//! A rule's outcome never depends on the machine's speed: it is bounded by rhai's operation
+//! count (the same on every run). The wall-clock deadline is only a far-off safety net: when it
+//! trips, the evaluation is [`Interrupted`] (an infrastructure error to retry), never a decision.
 
 use std::cell::{Cell, RefCell};
 use std::sync::{Arc, OnceLock};
@@ -9,7 +13,6 @@ use rhai::{Dynamic, Engine, EvalAltResult, OptimizationLevel, Scope};
 use rust_decimal::Decimal;
 
 use super::api::{self, Day, STATE, State};
-use super::compiled;
 use super::decision::{Decision, Explain, Item, Reasons};
 use super::policy::{Params, Policy};
 use super::state::DECIDED;
@@ -24,6 +27,7 @@ pub struct Limits {
     pub max_string_size: usize,
     pub max_array_size: usize,
     pub max_map_size: usize,
+    /// The safety net: an evaluation still running after this is [`Interrupted`], not decided.
     pub deadline: Duration,
 }
 
@@ -33,10 +37,12 @@ impl Default for Limits {
             max_operations: 2_000_000,
             max_call_levels: 16,
             max_expr_depth: 64,
-            max_string_size: 16 * 1024,
+            // rhai counts every string of an array or map together against this limit: room
+            // for 10,000 person hashes (64 bytes each) collected into one array.
+            max_string_size: 1024 * 1024,
             max_array_size: 10_000,
             max_map_size: 1_000,
-            deadline: Duration::from_millis(200),
+            deadline: Duration::from_secs(10),
         }
     }
 }
@@ -115,7 +121,7 @@ impl RuleEngine {
                 return None;
             }
             let late = DEADLINE.get().is_some_and(|d| Instant::now() > d);
-            late.then(|| Dynamic::from("deadline"))
+            late.then(|| Dynamic::from(LATE))
         });
         view::register(&mut engine);
         api::register(&mut engine);
@@ -169,7 +175,7 @@ impl RuleEngine {
         profile: &crate::profiles::Profile,
         as_of: NaiveDate,
         explain: Explain,
-    ) -> Decision {
+    ) -> Result<Decision, Interrupted> {
         self.evaluate(
             policy,
             &policy.params_at(as_of),
@@ -179,12 +185,9 @@ impl RuleEngine {
         )
     }
 
-    /// Evaluates one policy for one firm. Never panics and never fails the caller: a rule that
-    /// errs or runs out of budget yields a decision with `error` set.
-    ///
-    /// Rules within the compiled subset run compiled (see `compiled/`); anything the compiled
-    /// path does not model exactly — any run-time error included — is handed over to rhai, the
-    /// reference, so the decision is always the one [`Self::evaluate_interpreted`] gives.
+    /// Evaluates one policy for one firm. Never panics: a rule that errs or runs out of its
+    /// operation budget yields a decision with `error` set. `Err` only when the wall-clock
+    /// safety net tripped (a machine far too slow or stalled): retry, never store.
     pub fn evaluate(
         &self,
         policy: &Policy,
@@ -192,91 +195,7 @@ impl RuleEngine {
         firm: &FirmView,
         as_of: NaiveDate,
         explain: Explain,
-    ) -> Decision {
-        if let Some(program) = params.compiled.as_deref()
-            && let Ok(d) = self.run_compiled(policy, program, firm, as_of, explain)
-        {
-            return d;
-        }
-        self.evaluate_interpreted(policy, params, firm, as_of, explain)
-    }
-
-    /// The compiled path alone: the decision, or why the evaluation would be handed to rhai
-    /// (the rule is not compiled, or this evaluation left the subset or erred). For tests and
-    /// benchmarks; callers use [`Self::evaluate`].
-    pub fn evaluate_compiled(
-        &self,
-        policy: &Policy,
-        params: &Params,
-        firm: &FirmView,
-        as_of: NaiveDate,
-        explain: Explain,
-    ) -> Result<Decision, String> {
-        let program = params
-            .compiled
-            .as_deref()
-            .ok_or_else(|| "规则不在编译子集内".to_owned())?;
-        self.run_compiled(policy, program, firm, as_of, explain)
-            .map_err(|h| h.0)
-    }
-
-    /// The compiled full evaluation up to its written reasons: what the full path costs before
-    /// the `Decision` is settled and built. `None` when handed over. For the benchmark.
-    pub(crate) fn capture_compiled(
-        &self,
-        params: &Params,
-        firm: &FirmView,
-        as_of: NaiveDate,
-    ) -> Option<bool> {
-        let program = params.compiled.as_deref()?;
-        let mut fx = compiled::effects(Explain::Full);
-        compiled::run(program, firm, as_of, &self.limits, &mut fx).ok()?;
-        Some(fx.failed)
-    }
-
-    /// The conditions one compiled evaluation reaches in `explain` mode (`None` when handed
-    /// over). For the benchmark's report of what the early stop skips.
-    pub(crate) fn conditions_compiled(
-        &self,
-        params: &Params,
-        firm: &FirmView,
-        as_of: NaiveDate,
-        explain: Explain,
-    ) -> Option<u32> {
-        let program = params.compiled.as_deref()?;
-        compiled::conditions(program, firm, as_of, explain, &self.limits)
-    }
-
-    fn run_compiled(
-        &self,
-        policy: &Policy,
-        program: &compiled::Program,
-        firm: &FirmView,
-        as_of: NaiveDate,
-        explain: Explain,
-    ) -> Result<Decision, compiled::HandOver> {
-        let mut fx = compiled::effects(explain);
-        let ended = compiled::run(program, firm, as_of, &self.limits, &mut fx)?;
-        let end = match ended {
-            compiled::Ended::Finished => RunEnd::Finished,
-            compiled::Ended::Stopped => RunEnd::Stopped,
-            compiled::Ended::Late => RunEnd::Failed(format!(
-                "规则超时 (超过 {} ms)",
-                self.limits.deadline.as_millis()
-            )),
-        };
-        Ok(settle(policy, firm, fx.finish(firm), end, explain))
-    }
-
-    /// The rhai path, always: the reference the compiled path is tested against.
-    pub fn evaluate_interpreted(
-        &self,
-        policy: &Policy,
-        params: &Params,
-        firm: &FirmView,
-        as_of: NaiveDate,
-        explain: Explain,
-    ) -> Decision {
+    ) -> Result<Decision, Interrupted> {
         STATE.with_borrow_mut(|s| {
             *s = State {
                 explain: explain == Explain::Full,
@@ -301,6 +220,14 @@ impl RuleEngine {
         let state = STATE.with_borrow_mut(std::mem::take);
         let end = match result {
             Ok(_) => RunEnd::Finished,
+            Err(e)
+                if matches!(&*e, EvalAltResult::ErrorTerminated(t, _)
+                if t.clone().into_immutable_string().is_ok_and(|t| t == LATE)) =>
+            {
+                return Err(Interrupted {
+                    after: self.limits.deadline,
+                });
+            }
             Err(e) => {
                 let early_stop = matches!(&*e, EvalAltResult::ErrorTerminated(t, _)
                     if t.clone().into_immutable_string().is_ok_and(|t| t == DECIDED));
@@ -312,11 +239,22 @@ impl RuleEngine {
                 }
             }
         };
-        settle(policy, firm, state.into(), end, explain)
+        Ok(settle(policy, firm, state.into(), end, explain))
     }
 }
 
-/// How a rule's run ended, on either path.
+/// The token of the wall-clock safety net (see [`Interrupted`]).
+const LATE: &str = "deadline";
+
+/// An evaluation stopped by the wall-clock safety net: an infrastructure error (the machine was
+/// far too slow or stalled), never the firm's outcome. Retry it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("规则评估超过 {} 秒仍未结束 (基础设施错误, 请重试)", after.as_secs())]
+pub struct Interrupted {
+    pub after: Duration,
+}
+
+/// How a rule's run ended.
 enum RunEnd {
     Finished,
     /// The decision path's early stop, after a failed firm-level condition.
@@ -325,11 +263,14 @@ enum RunEnd {
     Failed(String),
 }
 
-/// What one run recorded, as [`settle`] needs it: the same from both paths.
+/// What one run recorded, as [`settle`] needs it.
 #[derive(Debug, Default)]
 pub(crate) struct Recorded {
     /// A firm-level condition failed: the outcome is "not eligible".
     pub(crate) failed: bool,
+    /// A `scope` condition failed.
+    pub(crate) out_of_scope: bool,
+    pub(crate) failures: u32,
     /// Missing data read after the last condition.
     pub(crate) missing: Option<String>,
     pub(crate) amount: Option<Decimal>,
@@ -343,6 +284,8 @@ impl From<State> for Recorded {
     fn from(s: State) -> Self {
         Self {
             failed: s.failed,
+            out_of_scope: s.out_of_scope,
+            failures: s.failures,
             missing: s.missing,
             amount: s.amount,
             unfinished_item: s.open.is_some(),
@@ -352,7 +295,7 @@ impl From<State> for Recorded {
     }
 }
 
-/// The decision from what a run recorded and how it ended (the same for both paths).
+/// The decision from what a run recorded and how it ended.
 fn settle(
     policy: &Policy,
     firm: &FirmView,
@@ -369,6 +312,8 @@ fn settle(
         reasons: rec.reasons,
         items: rec.items,
         error: None,
+        in_scope: !rec.out_of_scope,
+        failures: rec.failures,
     };
     // Once a firm-level condition has failed the outcome is decided ("not eligible"): what
     // happens after it (the decision path's early stop, an error, an unfinished item) is
@@ -453,9 +398,6 @@ fn describe(e: &EvalAltResult, limits: &Limits) -> String {
     let what = match e {
         EvalAltResult::ErrorTooManyOperations(..) => {
             format!("规则超出运算步数上限 {}", limits.max_operations)
-        }
-        EvalAltResult::ErrorTerminated(..) => {
-            format!("规则超时 (超过 {} ms)", limits.deadline.as_millis())
         }
         EvalAltResult::ErrorStackOverflow(..) => {
             format!("规则调用层数超过上限 {}", limits.max_call_levels)

@@ -6,21 +6,16 @@
 //!   (each person once across firms, pro rata within budget), for `eval` and the nightly run alike.
 
 mod api;
-pub mod bench;
 pub mod cases;
 mod check;
-mod compiled;
 mod cross_firm;
 mod decision;
-pub mod differential;
 mod engine;
 mod format;
-pub mod native;
 mod policy;
 mod reasons;
 mod ruleset;
 mod state;
-mod template;
 mod view;
 
 pub use api::Day;
@@ -30,7 +25,7 @@ pub use cross_firm::{
     pro_rata,
 };
 pub use decision::{Decision, Explain, Item, PolicyKey, Reason, Reasons, money_string};
-pub use engine::{Limits, RuleEngine};
+pub use engine::{Interrupted, Limits, RuleEngine};
 pub use policy::{
     Allocation, Mode, Param, Params, Period, Policy, PolicyMeta, Window, read_folder,
 };

@@ -88,8 +88,39 @@ pub struct PolicyMeta {
     /// Each hire's person is granted once across all firms (earliest `hired_on`, then smaller USCC).
     #[serde(default)]
     pub per_person_once: bool,
+    /// With `per_person_once`: persons granted by this policy in earlier runs are not granted
+    /// again (true, the default), or each run stands alone (false).
+    #[serde(default = "default_true")]
+    pub per_person_across_runs: bool,
+    /// A per-firm cap on counted items, applied after each person once.
+    pub item_cap: Option<ItemCap>,
     #[serde(default)]
     pub params: Vec<Param>,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+/// `[item_cap]`: at most `max_per_firm` counted items per firm, kept in `order`; the others are
+/// shown with `reason` and never given to another firm.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ItemCap {
+    pub max_per_firm: u32,
+    #[serde(default)]
+    pub order: CapOrder,
+    /// The text shown on each item over the cap (Chinese).
+    pub reason: String,
+}
+
+/// Which counted items a firm keeps under its cap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CapOrder {
+    /// The earliest item dates (e.g. `hired_on`), then the smaller keys (e.g. `person`).
+    #[default]
+    DateThenKey,
 }
 
 /// A loaded policy folder. `version_hash` identifies exactly this content.
@@ -129,9 +160,6 @@ impl Policy {
                 .params
                 .iter()
                 .all(|p| map.contains_key(p.name.as_str()));
-        let compiled = super::compiled::compile(&self.source, &map)
-            .ok()
-            .map(std::sync::Arc::new);
         let value = rhai::Dynamic::from_map(map);
         let folded = complete
             .then(|| super::RuleEngine::shared().compile_with_params(&self.source, &value))
@@ -145,19 +173,7 @@ impl Policy {
         } else {
             value
         };
-        Params {
-            value,
-            folded,
-            compiled,
-        }
-    }
-
-    /// `Ok` when the rule is within the compiled subset (it runs compiled), else why not (it
-    /// runs on rhai). Judged with the parameters in effect on the window's first day.
-    pub fn compiled_or_why(&self) -> Result<(), String> {
-        super::compiled::compile(&self.source, &self.params_map(self.meta.window.from))
-            .map(|_| ())
-            .map_err(|e| e.0)
+        Params { value, folded }
     }
 
     pub(crate) fn params_map(&self, date: NaiveDate) -> rhai::Map {
@@ -183,20 +199,12 @@ pub struct Params {
     pub(crate) value: rhai::Dynamic,
     /// The rule compiled with this map as the constant `params` (see [`Policy::params_at`]).
     pub(crate) folded: Option<std::sync::Arc<rhai::AST>>,
-    /// The rule compiled to a typed tree with these parameters (see `compiled/`), when it is
-    /// within the subset.
-    pub(crate) compiled: Option<std::sync::Arc<super::compiled::Program>>,
 }
 
 impl Params {
     /// True when the rule runs with these parameters folded into its AST.
     pub fn is_folded(&self) -> bool {
         self.folded.is_some()
-    }
-
-    /// True when the rule runs compiled with these parameters.
-    pub fn is_compiled(&self) -> bool {
-        self.compiled.is_some()
     }
 }
 
@@ -266,6 +274,17 @@ pub(crate) fn meta_errors(meta: &PolicyMeta, folder_name: &str) -> Vec<String> {
             errors.push(format!("budget 不是合法金额: '{b}'"))
         }
         _ => {}
+    }
+    if let Some(cap) = &meta.item_cap {
+        if cap.max_per_firm == 0 {
+            errors.push("item_cap.max_per_firm 应大于0".into());
+        }
+        if cap.reason.trim().is_empty() {
+            errors.push("item_cap.reason 不能为空 (被核减的项目显示此原因)".into());
+        }
+    }
+    if !meta.per_person_across_runs && !meta.per_person_once {
+        errors.push("per_person_across_runs 只在 per_person_once = true 时有意义".into());
     }
     for p in &meta.params {
         if let Err(e) = param_value(p) {

@@ -47,17 +47,6 @@ impl Reasons {
         self.ends.push((self.texts.len(), passed));
     }
 
-    /// Inserts `text` into the text of reason `reason` (from 0), at `at` in the buffer.
-    pub(crate) fn insert(&mut self, reason: usize, at: usize, text: &str) {
-        if !self.texts.is_char_boundary(at) {
-            return;
-        }
-        self.texts.insert_str(at, text);
-        for (end, _) in self.ends.iter_mut().skip(reason) {
-            *end += text.len();
-        }
-    }
-
     pub fn len(&self) -> usize {
         self.ends.len()
     }
@@ -181,24 +170,5 @@ mod tests {
             serde_json::to_string(&Reasons::new()).unwrap_or_default(),
             "[]"
         );
-    }
-
-    #[test]
-    fn an_insertion_lengthens_its_reason_and_moves_the_later_ones() {
-        // Arrange: an empty reason right before the one written into.
-        let mut reasons = Reasons::new();
-        reasons.push("甲", true);
-        reasons.push("", true);
-        reasons.push("乙  丙", false);
-        reasons.push("丁", true);
-        let at = "甲乙 ".len();
-
-        // Act
-        reasons.insert(2, at, "记录");
-        reasons.insert(2, "甲".len() + 1, "不在字符边界上");
-
-        // Assert
-        let texts: Vec<&str> = reasons.iter().map(|r| r.text).collect();
-        assert_eq!(texts, ["甲", "", "乙 记录 丙", "丁"]);
     }
 }

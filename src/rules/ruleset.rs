@@ -118,11 +118,10 @@ pub(crate) fn load_policy(engine: &RuleEngine, folder: &Path) -> Result<Policy, 
             None
         }
     };
-    let params: Vec<&str> = meta
-        .iter()
-        .flat_map(|m| m.params.iter().map(|p| p.name.as_str()))
-        .collect();
-    for (l, c, m) in lint(source, &params) {
+    let params: Option<Vec<&str>> = meta
+        .as_ref()
+        .map(|m| m.params.iter().map(|p| p.name.as_str()).collect());
+    for (l, c, m) in lint(source, params.as_deref()) {
         errors.push(err(&rule_path, Some((l, c)), m));
     }
     if let Some(ast) = &ast {

@@ -9,8 +9,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 
 use super::api::Day;
 use super::decision::{Item, Reasons};
-use super::format::{Spec, write_decimal};
-use super::format::{write_date, write_int};
+use super::format::{Spec, write_date, write_decimal};
 use super::view::FirmView;
 
 type Res<T> = Result<T, Box<EvalAltResult>>;
@@ -24,8 +23,14 @@ pub(crate) struct State {
     /// A firm-level condition failed (a `require` outside an item, a `grant` or an `item` after
     /// missing data). Never reset: from here on the outcome is "not eligible", whatever follows.
     pub(crate) failed: bool,
+    /// A `scope` condition failed: the policy does not address this firm at all (no near miss).
+    pub(crate) out_of_scope: bool,
+    /// Firm-level conditions failed so far (each also a failed reason when explaining).
+    pub(crate) failures: u32,
     /// Missing data read since the last condition; it fails the next condition.
     pub(crate) missing: Option<String>,
+    /// Every read of missing data so far (for `has(…)`).
+    pub(crate) missing_reads: u32,
     pub(crate) reasons: Reasons,
     pub(crate) amount: Option<Decimal>,
     pub(crate) items: Vec<Item>,
@@ -54,6 +59,7 @@ pub(crate) const DECIDED: &str = "decided";
 /// Marks missing data for the current condition and returns the typed placeholder.
 pub(crate) fn missing<T>(what: impl FnOnce() -> String, placeholder: T) -> T {
     STATE.with_borrow_mut(|s| {
+        s.missing_reads = s.missing_reads.wrapping_add(1);
         if s.missing.is_none() {
             s.missing = Some(if s.explain { what() } else { String::new() });
         }
@@ -69,97 +75,45 @@ fn render<A: Borrow<Dynamic>>(text: &str, args: &[A]) -> String {
     out
 }
 
-/// [`render`] appended to `out`.
+/// [`render`] appended to `out`; a placeholder without a value left shows `?`.
 fn write_rendered<A: Borrow<Dynamic>>(out: &mut String, text: &str, args: &[A]) {
     let mut args = args.iter();
-    render_with(out, text, |out, spec| {
-        args.next()
-            .map(|a| write_shown(out, a.borrow(), spec))
-            .is_some()
-    });
-}
-
-/// [`render`] into `out`, each argument appended by `next(out, spec)` (false: none left, `?`).
-/// Shared by the compiled path, which keeps its own typed values.
-#[inline]
-pub(crate) fn render_with(
-    out: &mut String,
-    text: &str,
-    mut next: impl FnMut(&mut String, Spec) -> bool,
-) {
-    const MONEY: &[u8] = "{元}".as_bytes();
-    let bytes = text.as_bytes();
-    let mut copied = 0;
-    let mut from = 0;
-    while let Some(at) = find_brace(bytes, from) {
-        let tail = bytes.get(at..).unwrap_or_default();
-        let (spec, len) = match tail.get(1) {
-            Some(b'}') => (Spec::Plain, 2),
-            Some(b'%') if tail.get(2) == Some(&b'}') => (Spec::Percent, 3),
-            _ if tail.starts_with(MONEY) => (Spec::Money, MONEY.len()),
-            _ => {
-                from = at + 1;
-                continue;
-            }
+    let mut rest = text;
+    while let Some(at) = rest.find('{') {
+        let tail = &rest[at..];
+        let Some((spec, len)) = [
+            ("{}", Spec::Plain),
+            ("{%}", Spec::Percent),
+            ("{元}", Spec::Money),
+        ]
+        .into_iter()
+        .find(|(p, _)| tail.starts_with(p))
+        .map(|(p, spec)| (spec, p.len())) else {
+            out.push_str(&rest[..=at]);
+            rest = &rest[at + 1..];
+            continue;
         };
-        // `{` is ASCII, never part of a multi-byte character: a char boundary.
-        out.push_str(text.get(copied..at).unwrap_or_default());
-        if !next(out, spec) {
-            out.push('?');
+        out.push_str(&rest[..at]);
+        match args.next() {
+            Some(a) => write_shown(out, a.borrow(), spec),
+            None => out.push('?'),
         }
-        copied = at + len;
-        from = copied;
+        rest = &tail[len..];
     }
-    out.push_str(text.get(copied..).unwrap_or_default());
+    out.push_str(rest);
 }
 
-/// The first `{` in `bytes` from `from` on, eight bytes at a time.
-#[inline]
-fn find_brace(bytes: &[u8], from: usize) -> Option<usize> {
-    // A word's first `{` (a zero byte once xor-ed with `{`s) sets the lowest high bit.
-    #[inline]
-    fn first_brace(chunk: &[u8]) -> Option<usize> {
-        const ONES: u64 = u64::from_le_bytes([0x01; 8]);
-        const HIGHS: u64 = u64::from_le_bytes([0x80; 8]);
-        const BRACES: u64 = u64::from_le_bytes([b'{'; 8]);
-        let word = u64::from_le_bytes(<[u8; 8]>::try_from(chunk).ok()?) ^ BRACES;
-        let zeros = word.wrapping_sub(ONES) & !word & HIGHS;
-        (zeros != 0).then(|| (zeros.trailing_zeros() / 8) as usize)
-    }
-    let rest = bytes.get(from..)?;
-    let mut chunks = rest.chunks_exact(8);
-    let mut at = from;
-    for chunk in &mut chunks {
-        if let Some(i) = first_brace(chunk) {
-            return Some(at + i);
-        }
-        at += 8;
-    }
-    let tail = chunks.remainder().len();
-    if tail == 0 {
-        return None;
-    }
-    // The last eight bytes at once: those before the tail hold no `{`.
-    match rest.len().checked_sub(8).and_then(|last| rest.get(last..)) {
-        Some(word) => first_brace(word).map(|i| at + i + tail - 8),
-        None => rest.iter().position(|&b| b == b'{').map(|i| from + i),
-    }
-}
-
-/// A value in a reason (see [`render`]).
-pub(crate) fn show(v: &Dynamic, spec: Spec) -> String {
-    let mut out = String::new();
-    write_shown(&mut out, v, spec);
-    out
-}
-
-/// [`show`] appended to `out`.
+/// A value in a reason (see [`render`]), appended to `out`. A missing date (its placeholder) shows as `缺少日期`, never as a
+/// date.
 fn write_shown(out: &mut String, v: &Dynamic, spec: Spec) {
     if let Some(d) = v.clone().try_cast::<Decimal>() {
         return write_decimal(out, d, spec);
     }
-    if let Some(Day(d)) = v.clone().try_cast::<Day>() {
-        return write_date(out, d);
+    if let Some(day) = v.clone().try_cast::<Day>() {
+        if day == Day::MIN {
+            return out.push_str(MISSING_DATE);
+        }
+        return write_date(out, day.0);
     }
     if let Ok(b) = v.as_bool() {
         return out.push_str(if b { "是" } else { "否" });
@@ -167,11 +121,37 @@ fn write_shown(out: &mut String, v: &Dynamic, spec: Spec) {
     if v.is_unit() {
         return out.push_str("(无)");
     }
-    if let Ok(i) = v.as_int() {
-        return write_int(out, i);
-    }
     use std::fmt::Write;
     let _ = write!(out, "{v}");
+}
+
+/// How a reason shows a date the profile lacks.
+pub(crate) const MISSING_DATE: &str = "缺少日期";
+
+/// `scope(cond, "…", …)`: a condition deciding whether the policy addresses the firm at all
+/// (region, registration status, …). Recorded like a firm-level `require`; when it fails the
+/// firm is out of scope as well as not eligible.
+pub(crate) fn record_scope<A: Borrow<Dynamic>>(passed: bool, text: &str, args: &[A]) -> Res<()> {
+    STATE.with_borrow_mut(|s| {
+        if s.open.is_some() {
+            return Err("scope 不能在 item 内使用".into());
+        }
+        let missing = s.missing.take();
+        let passed = passed && missing.is_none();
+        s.failed |= !passed;
+        s.out_of_scope |= !passed;
+        s.failures += u32::from(!passed);
+        if s.explain {
+            s.reasons.push_with(passed, |out| {
+                write_rendered(out, text, args);
+                if let Some(m) = &missing {
+                    out.push_str(": ");
+                    out.push_str(m);
+                }
+            });
+        }
+        decided(s)
+    })
 }
 
 pub(crate) fn record<A: Borrow<Dynamic>>(passed: bool, text: &str, args: &[A]) -> Res<()> {
@@ -185,6 +165,7 @@ pub(crate) fn record<A: Borrow<Dynamic>>(passed: bool, text: &str, args: &[A]) -
             }
             None => {
                 s.failed |= !passed;
+                s.failures += u32::from(!passed);
                 &mut s.reasons
             }
         };
@@ -218,12 +199,23 @@ pub(crate) fn grant<A: Borrow<Dynamic>>(amount: &Dynamic, text: &str, args: &[A]
         }
         let missing = s.missing.take();
         if s.explain {
-            s.reasons.push_with(missing.is_none(), |out| {
-                write_amount_reason(out, text, args, missing.as_deref(), true, amount);
+            // After a failed firm-level condition the amount does not apply: never a tick.
+            let applies = !s.failed;
+            s.reasons.push_with(missing.is_none() && applies, |out| {
+                if applies {
+                    write_amount_reason(out, text, args, missing.as_deref(), true, amount);
+                } else {
+                    out.push_str(AMOUNT);
+                    write_rendered(out, text, args);
+                    out.push_str(NOT_APPLYING);
+                }
             });
         }
         match missing {
-            Some(_) => s.failed = true,
+            Some(_) => {
+                s.failed = true;
+                s.failures += 1;
+            }
             None => s.amount = Some(amount),
         }
         decided(s)
@@ -238,6 +230,7 @@ pub(crate) fn open_item(key: &str, date: Day) -> Res<()> {
         // Missing data read before the item belongs to the firm, not to the item.
         if let Some(m) = s.missing.take() {
             s.failed = true;
+            s.failures += 1;
             if s.explain {
                 s.reasons.push_with(false, |out| {
                     out.push_str("规则读取了缺失的数据: ");
@@ -268,8 +261,15 @@ pub(crate) fn grant_item<A: Borrow<Dynamic>>(amount: &Dynamic, text: &str, args:
         }
         if s.explain {
             let counted = item.passed;
-            item.reasons.push_with(counted, |out| {
-                write_amount_reason(out, text, args, missing.as_deref(), counted, amount);
+            let applies = !s.failed;
+            item.reasons.push_with(counted && applies, |out| {
+                if applies {
+                    write_amount_reason(out, text, args, missing.as_deref(), counted, amount);
+                } else {
+                    out.push_str(AMOUNT);
+                    write_rendered(out, text, args);
+                    out.push_str(NOT_APPLYING);
+                }
             });
         }
         s.items.push(item);
@@ -302,6 +302,10 @@ fn write_amount_reason<A: Borrow<Dynamic>>(
 /// What a `grant`'s or `grant_item`'s reason starts with.
 pub(crate) const AMOUNT: &str = "金额 ";
 
+/// What an amount's reason ends with once a firm-level condition has failed: the amount is
+/// not granted, and this line is not a condition of its own (see `Decision::failing`).
+pub(crate) const NOT_APPLYING: &str = ": 企业条件未满足, 不适用";
+
 /// What a failed item's `grant_item` reason ends with.
 pub(crate) const NOT_COUNTED: &str = ": 条件未满足, 不计";
 
@@ -331,84 +335,6 @@ mod tests {
             "裁员 11 人, 裁员率 5.50%, 金额 30.00 元 ?"
         );
         assert_eq!(render::<Dynamic>("{ 不是占位符 }", &[]), "{ 不是占位符 }");
-    }
-
-    /// The former `render_with` (`str::find`), the reference for the byte scan.
-    fn render_by_find(text: &str, mut args: usize) -> String {
-        let mut out = String::new();
-        let mut rest = text;
-        while let Some(i) = rest.find('{') {
-            out.push_str(&rest[..i]);
-            let tail = &rest[i..];
-            let (spec, len) = if tail.starts_with("{}") {
-                ("", 2)
-            } else if tail.starts_with("{%}") {
-                ("%", 3)
-            } else if tail.starts_with("{元}") {
-                ("元", "{元}".len())
-            } else {
-                out.push('{');
-                rest = &tail[1..];
-                continue;
-            };
-            if args == 0 {
-                out.push('?');
-            } else {
-                args -= 1;
-                out.push_str(&format!("<{spec}>"));
-            }
-            rest = &tail[len..];
-        }
-        out.push_str(rest);
-        out
-    }
-
-    #[test]
-    fn placeholders_are_found_wherever_they_are() {
-        let mut texts = vec![
-            String::new(),
-            "{".into(),
-            "{{}".into(),
-            "{}}".into(),
-            "{元".into(),
-            "{%".into(),
-            "{元}{%}{}".into(),
-            "{ 元}{% }{x}".into(),
-            "注册地在济南市 (行政区划 {})".into(),
-            "{}年营业收入 {元} 元达到{}规上标准 {元} 元".into(),
-            "裁员率 {}/{} = {%} ≤ {%}".into(),
-            "元}{元}{元{".into(),
-        ];
-        // Every placeholder at every offset around the eight-byte words.
-        for p in ["{}", "{%}", "{元}", "{", "{元", "{%"] {
-            for pad in 0..20 {
-                texts.push(format!("{}{p}{}", "a".repeat(pad), "好".repeat(pad % 4)));
-                texts.push(format!("{}{p}{p}", "好".repeat(pad)));
-            }
-        }
-        for text in &texts {
-            for args in 0..4 {
-                let mut left = args;
-                let mut out = String::new();
-                render_with(&mut out, text, |out, spec| {
-                    let some = left > 0;
-                    if some {
-                        left -= 1;
-                        out.push_str(match spec {
-                            Spec::Plain => "<>",
-                            Spec::Percent => "<%>",
-                            Spec::Money => "<元>",
-                        });
-                    }
-                    some
-                });
-                assert_eq!(
-                    out,
-                    render_by_find(text, args),
-                    "{text:?} with {args} values"
-                );
-            }
-        }
     }
 
     #[test]

@@ -29,9 +29,6 @@ pub(crate) struct FirmData {
     pub(crate) grade: Option<ImmutableString>,
     pub(crate) certs: Array,
     hires: Array,
-    /// The same certificates and hires, typed, for the compiled path.
-    pub(crate) cert_list: Vec<CertView>,
-    pub(crate) hire_list: Vec<HireView>,
 }
 
 /// One year's record (`annual(2025)`); `rec` is `None` when the profile has no such year.
@@ -39,12 +36,6 @@ pub(crate) struct FirmData {
 pub struct YearView {
     year: INT,
     rec: Option<Annual>,
-}
-
-impl YearView {
-    pub(crate) fn new(year: INT, rec: Option<Annual>) -> Self {
-        Self { year, rec }
-    }
 }
 
 #[derive(Debug, Clone)]
@@ -75,7 +66,7 @@ fn name_of<T: serde::Serialize>(v: &T) -> ImmutableString {
 
 impl FirmView {
     pub fn new(profile: &Profile) -> Self {
-        let cert_list: Vec<CertView> = profile
+        let certs = profile
             .certifications
             .iter()
             .flatten()
@@ -86,8 +77,9 @@ impl FirmView {
                 expires_on: c.expires_on.map(Day),
                 first_time: c.first_time,
             })
+            .map(Dynamic::from)
             .collect();
-        let hire_list: Vec<HireView> = profile
+        let hires = profile
             .hires
             .iter()
             .flatten()
@@ -99,9 +91,8 @@ impl FirmView {
                 contract_signed: h.contract_signed,
                 insured_months: h.insured_months,
             })
+            .map(Dynamic::from)
             .collect();
-        let certs = cert_list.iter().cloned().map(Dynamic::from);
-        let hires = hire_list.iter().cloned().map(Dynamic::from);
         Self(Arc::new(FirmData {
             uscc: profile.uscc.as_str().into(),
             uscc_shared: profile.uscc.as_str().into(),
@@ -112,10 +103,8 @@ impl FirmView {
                 .above_scale_since
                 .map(|(y, m)| format!("{y:04}-{m:02}").into()),
             grade: profile.tax_credit_grade.as_deref().map(Into::into),
-            certs: certs.collect(),
-            hires: hires.collect(),
-            cert_list,
-            hire_list,
+            certs,
+            hires,
             profile: profile.clone(),
         }))
     }

@@ -28,3 +28,4 @@ mod security_session;
 mod security_smaller;
 mod security_tokens;
 mod security_webhooks;
+mod web_pages;

@@ -1,0 +1,160 @@
+//! 政策库, the public policy library (no sign-in): every published policy with its title,
+//! issuer, source document, window, mode and period, searchable by words and mode. A
+//! signed-in firm sees where it stands on each: 符合 (with its grant), 尚差 (the
+//! conditions it does not meet, from its latest decision), or 不适用 / 未比对.
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::State;
+use serde::Deserialize;
+
+use super::chrome::Chrome;
+use super::format;
+use crate::edge::auth::CurrentUser;
+use crate::edge::{ApiError, ApiQuery, AppState};
+use crate::firms::FirmScope;
+use crate::policies::{self, Standing};
+
+/// Where the signed-in firm stands on one policy.
+#[derive(Debug, Clone)]
+pub struct Position {
+    /// 符合, 尚差, 不适用.
+    pub verdict: &'static str,
+    pub pass: bool,
+    pub detail: Vec<String>,
+    pub grant: Option<i64>,
+}
+
+/// One policy of the library.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub title: String,
+    pub issuer: String,
+    pub source: String,
+    pub window: String,
+    pub mode: String,
+    pub period: &'static str,
+    pub position: Option<Position>,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "library.html")]
+pub(super) struct LibraryPage {
+    chrome: Chrome,
+    words: String,
+    mode: String,
+    entries: Vec<Entry>,
+    firm: bool,
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct Search {
+    q: Option<String>,
+    mode: Option<String>,
+}
+
+fn period(code: Option<&str>) -> &'static str {
+    match code {
+        Some("once_ever") => "同一企业只享受一次",
+        Some("per_year") => "每年度一次",
+        Some("per_recognition") => "每次认定一次",
+        Some("per_person") => "按人计算，每人一次",
+        _ => "—",
+    }
+}
+
+fn position(s: &Standing) -> Position {
+    let texts = |passed: bool| -> Vec<String> {
+        s.reasons
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|r| r["passed"].as_bool() == Some(passed))
+            .filter_map(|r| r["text"].as_str().map(str::to_owned))
+            .collect()
+    };
+    if s.eligible {
+        return Position {
+            verdict: "符合",
+            pass: true,
+            detail: vec![format!("可享受 {}", format::yuan(s.amount))],
+            grant: s.grant_id,
+        };
+    }
+    if s.error.is_some() {
+        return Position {
+            verdict: "不适用",
+            pass: false,
+            detail: vec!["贵单位的数据暂不能按本政策比对，请核对企业档案。".to_owned()],
+            grant: None,
+        };
+    }
+    Position {
+        verdict: "尚差",
+        pass: false,
+        detail: texts(false),
+        grant: None,
+    }
+}
+
+pub(super) async fn library_page(
+    State(state): State<AppState>,
+    current: Option<CurrentUser>,
+    ApiQuery(search): ApiQuery<Search>,
+) -> Result<LibraryPage, ApiError> {
+    let words = search.q.map(|q| q.trim().to_owned()).unwrap_or_default();
+    let mode = search
+        .mode
+        .filter(|m| m == "免申即享" || m == "确认即享")
+        .unwrap_or_default();
+    let found = policies::library(
+        &state.pool,
+        Some(words.as_str()).filter(|w| !w.is_empty()),
+        Some(mode.as_str()).filter(|m| !m.is_empty()),
+    )
+    .await?;
+    let firm = current.as_ref().and_then(|c| match FirmScope::of(&c.user) {
+        FirmScope::Own(uscc) => Some(uscc.as_str().to_owned()),
+        _ => None,
+    });
+    let standings = match &firm {
+        Some(uscc) => policies::standings(&state.pool, uscc).await?,
+        None => Vec::new(),
+    };
+    let entries = found
+        .into_iter()
+        .map(|e| Entry {
+            position: firm.as_ref().map(|_| {
+                standings
+                    .iter()
+                    .find(|s| s.policy_version_id == e.id)
+                    .map_or_else(
+                        || Position {
+                            verdict: "不适用",
+                            pass: false,
+                            detail: vec!["平台尚未按本政策比对贵单位。".to_owned()],
+                            grant: None,
+                        },
+                        position,
+                    )
+            }),
+            title: e.title,
+            issuer: e.issuer.unwrap_or_default(),
+            source: e.source.unwrap_or_default(),
+            window: format!(
+                "{} 至 {}",
+                e.window_from.unwrap_or_default(),
+                e.window_to.unwrap_or_default()
+            ),
+            mode: e.mode,
+            period: period(e.period.as_deref()),
+        })
+        .collect();
+    Ok(LibraryPage {
+        chrome: Chrome::new("政策库", current.as_ref()),
+        words,
+        mode,
+        entries,
+        firm: firm.is_some(),
+    })
+}
