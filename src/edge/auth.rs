@@ -40,6 +40,16 @@ pub enum Credential {
     },
 }
 
+impl Credential {
+    /// The browser session's cookie value; `None` for an API token.
+    pub fn session_token(&self) -> Option<&str> {
+        match self {
+            Credential::Session { token, .. } => Some(token),
+            Credential::ApiToken { .. } => None,
+        }
+    }
+}
+
 /// The signed-in account of this request.
 #[derive(Debug, Clone)]
 pub struct CurrentUser {

@@ -103,22 +103,17 @@ async fn change_password(
     current: CurrentUser,
     ApiJson(body): ApiJson<PasswordChange>,
 ) -> Result<StatusCode, ApiError> {
-    let keep = match &current.credential {
-        Credential::Session { token, .. } => Some(token.as_str()),
-        Credential::ApiToken { .. } => None,
-    };
     accounts::change_own_password(
         &state.pool,
         &current.user,
         &body.current_password,
         &body.new_password,
-        keep,
+        current.credential.session_token(),
     )
     .await
     .map_err(|e| match e {
-        ManageError::Internal(e) => ApiError::Internal(e),
         e @ ManageError::WrongPassword => ApiError::Forbidden(e.to_string()),
-        e => ApiError::Unprocessable(e.to_string()),
+        e => e.into(),
     })?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -148,22 +148,14 @@ pub(super) async fn change_password(
     current: CurrentUser,
     ApiForm(form): ApiForm<PasswordForm>,
 ) -> Result<Redirect, ApiError> {
-    let keep = match &current.credential {
-        Credential::Session { token, .. } => Some(token.as_str()),
-        Credential::ApiToken { .. } => None,
-    };
     accounts::change_own_password(
         &state.pool,
         &current.user,
         &form.current_password,
         &form.new_password,
-        keep,
+        current.credential.session_token(),
     )
-    .await
-    .map_err(|e| match e {
-        accounts::ManageError::Internal(e) => ApiError::Internal(e),
-        e => ApiError::Unprocessable(e.to_string()),
-    })?;
+    .await?;
     Ok(Redirect::to("/"))
 }
 

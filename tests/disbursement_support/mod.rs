@@ -15,17 +15,19 @@ use mianshen::db::{self, MIGRATOR, TestDatabase};
 use mianshen::disbursement::batches::{self, NewBatch};
 use mianshen::disbursement::ledger;
 use mianshen::grants::steps::{self, Actor as StepActor, GrantStatus};
-use mianshen::sandbox::treasury::{AdminClient, TreasuryBehaviour, TreasurySandbox};
-use mianshen::treasury::{TreasuryClient, TreasurySettings};
+use mianshen::sandbox::treasury::TreasuryBehaviour;
 use rust_decimal::Decimal;
 use sqlx::PgPool;
 use tokio::sync::oneshot;
 
+#[path = "../treasury_support/mod.rs"]
+mod treasury_support;
+#[allow(unused_imports)] // each test binary uses a different part
+pub use treasury_support::{SECRET, TOKEN, Treasury, settings};
+
 pub const PASSWORD: &str = "test-password-123";
 pub const POLICY: &str = "test-money-policy";
 pub const OTHER_POLICY: &str = "test-other-policy";
-pub const TOKEN: &str = "test-treasury-token";
-pub const SECRET: &str = "test-callback-secret";
 pub const YEAR: i32 = 2026;
 
 /// A database with people, a policy and firms.
@@ -227,54 +229,17 @@ impl World {
     }
 }
 
-/// A running sandbox treasury and our clients for it; stops when dropped.
-pub struct Treasury {
-    pub base: String,
-    pub behaviour: TreasuryBehaviour,
-    pub client: TreasuryClient,
-    pub admin: AdminClient,
-    _stop: oneshot::Sender<()>,
-}
-
 /// Quick settlement, no duplicate or late callbacks, a tenth returned, no callback URL.
 pub fn behaviour() -> TreasuryBehaviour {
     TreasuryBehaviour {
-        token: TOKEN.into(),
-        seed: 7,
-        return_permille: 100,
         settle_after: Duration::from_millis(30),
-        callback_secret: SECRET.into(),
-        duplicate_permille: 0,
-        late_permille: 0,
-        ..TreasuryBehaviour::default()
+        ..treasury_support::behaviour()
     }
 }
 
-pub fn settings(base: &str, timeout_secs: u64) -> TreasurySettings {
-    TreasurySettings {
-        url: base.to_owned(),
-        token: Some(Secret::new(TOKEN)),
-        callback_secret: Some(Secret::new(SECRET)),
-        timeout_secs,
-        ..TreasurySettings::default()
-    }
-}
-
+/// A running sandbox treasury on loopback, our client waiting 5 s at most.
 pub async fn spawn_treasury(behaviour: TreasuryBehaviour) -> Treasury {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let sandbox = TreasurySandbox::bind(behaviour.clone(), listener);
-    let base = format!("http://{}", sandbox.local_addr().unwrap());
-    let (stop, stopped) = oneshot::channel::<()>();
-    tokio::spawn(sandbox.serve_until(async {
-        let _ = stopped.await;
-    }));
-    Treasury {
-        client: TreasuryClient::new(&settings(&base, 5)).unwrap(),
-        admin: AdminClient::new(&base, TOKEN),
-        base,
-        behaviour,
-        _stop: stop,
-    }
+    treasury_support::spawn_with_timeout(behaviour, 5).await
 }
 
 /// Sends every pending instruction and polls until none is pending or sent (20 s at most).

@@ -59,6 +59,11 @@ pub fn settings(base: &str, timeout_secs: u64) -> TreasurySettings {
 }
 
 pub async fn spawn(behaviour: TreasuryBehaviour) -> Treasury {
+    spawn_with_timeout(behaviour, 2).await
+}
+
+/// [`spawn`] with our client's timeout in seconds.
+pub async fn spawn_with_timeout(behaviour: TreasuryBehaviour, timeout_secs: u64) -> Treasury {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let sandbox = TreasurySandbox::bind(behaviour.clone(), listener);
     let base = format!("http://{}", sandbox.local_addr().unwrap());
@@ -67,7 +72,7 @@ pub async fn spawn(behaviour: TreasuryBehaviour) -> Treasury {
         let _ = stopped.await;
     }));
     Treasury {
-        client: TreasuryClient::new(&settings(&base, 2)).unwrap(),
+        client: TreasuryClient::new(&settings(&base, timeout_secs)).unwrap(),
         admin: AdminClient::new(&base, TOKEN),
         base,
         behaviour,
