@@ -340,3 +340,18 @@ pub struct Publishers;
 impl RoleSet for Publishers {
     const ROLES: &'static [Role] = &[Role::Reviewer];
 }
+
+/// Who may open the cockpit (数字驾驶舱): every staff role. Its figures are aggregates,
+/// never one firm's, so policy authors see them too; enterprises do not.
+#[derive(Debug)]
+pub struct CockpitReaders;
+impl RoleSet for CockpitReaders {
+    const ROLES: &'static [Role] = &[
+        Role::PolicyAuthor,
+        Role::Reviewer,
+        Role::FinanceMaker,
+        Role::FinanceChecker,
+        Role::Auditor,
+        Role::Admin,
+    ];
+}

@@ -70,6 +70,12 @@ impl ApiError {
     }
 }
 
+impl From<crate::cockpit::FilterError> for ApiError {
+    fn from(error: crate::cockpit::FilterError) -> Self {
+        ApiError::BadRequest(error.to_string())
+    }
+}
+
 impl From<sqlx::Error> for ApiError {
     fn from(error: sqlx::Error) -> Self {
         ApiError::Internal(error.into())

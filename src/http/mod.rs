@@ -4,6 +4,7 @@
 
 mod admin;
 mod audit;
+mod cockpit;
 mod finance;
 mod firms;
 mod grants;
@@ -33,6 +34,7 @@ pub fn router() -> Router<AppState> {
         .merge(admin::router())
         .merge(me::router())
         .merge(audit::router())
+        .merge(cockpit::router())
         .merge(profiles::router())
         .merge(notices::router())
         .merge(grants::router())

@@ -263,11 +263,12 @@ pub async fn write_profiles(
     .execute(&mut *conn)
     .await?;
     sqlx::query!(
-        r#"INSERT INTO firms (uscc, name, region_code)
-           SELECT p.uscc, p.doc->>'name', p.doc->>'region_code'
+        r#"INSERT INTO firms (uscc, name, region_code, size_class)
+           SELECT p.uscc, p.doc->>'name', p.doc->>'region_code', p.doc->>'size_class'
            FROM profiles p WHERE p.uscc = ANY($1) AND p.doc ? 'name'
            ON CONFLICT (uscc) DO UPDATE
-               SET name = EXCLUDED.name, region_code = EXCLUDED.region_code, updated_at = now()"#,
+               SET name = EXCLUDED.name, region_code = EXCLUDED.region_code,
+                   size_class = EXCLUDED.size_class, updated_at = now()"#,
         usccs,
     )
     .execute(conn)

@@ -13,7 +13,8 @@ pub async fn seed_profiles(conn: &mut sqlx::PgConnection, rows: &Value) -> sqlx:
                  SELECT uscc, doc, decode(hash, 'hex'), '{}' FROM x),
            s AS (INSERT INTO profile_snapshots (uscc, doc, provenance, content_hash)
                  SELECT uscc, doc, '{}', decode(hash, 'hex') FROM x)
-           INSERT INTO firms (uscc, name) SELECT uscc, name FROM x ON CONFLICT DO NOTHING"#,
+           INSERT INTO firms (uscc, name, region_code, size_class)
+                 SELECT uscc, name, doc->>'region_code', doc->>'size_class' FROM x ON CONFLICT DO NOTHING"#,
         rows
     )
     .execute(&mut *conn)

@@ -51,6 +51,8 @@ pub struct Claimed {
     pub link: String,
     /// The firm's webhook secret.
     pub webhook_secret: Option<String>,
+    /// When the notice was queued (for the delivery latency metric).
+    pub queued_at: DateTime<Utc>,
 }
 
 /// The notice of (grant, kind), if any.
@@ -158,7 +160,7 @@ pub async fn claim_due(
          SELECT c.id AS "id!", c.channel AS "channel!", c.target AS "target!",
                 c.idempotency_key AS "idempotency_key!", c.attempts AS "attempts!",
                 n.id AS "notice_id!", n.grant_id, n.uscc, n.policy_id, n.kind, n.title, n.body,
-                n.amount, n.link, f.webhook_secret AS "webhook_secret?"
+                n.amount, n.link, f.webhook_secret AS "webhook_secret?", n.created_at AS queued_at
          FROM claimed c JOIN notices n ON n.id = c.notice_id
          LEFT JOIN firm_channels f ON f.uscc = n.uscc"#,
         limit,

@@ -17,6 +17,7 @@ use super::channels::sms::{self, SmsGatewayConfig};
 use super::channels::webhook_target::{self, AllowList};
 use super::channels::{SendOutcome, webhook};
 use super::repo::{self, AttemptRecord, Claimed};
+use crate::telemetry::metrics;
 
 /// Retry and concurrency settings of the worker.
 #[derive(Debug, Clone)]
@@ -222,6 +223,7 @@ pub async fn send_test(
                 amount: rust_decimal::Decimal::ZERO,
                 link: "/my/channels".to_owned(),
                 webhook_secret: targets.webhook_secret.clone(),
+                queued_at: Utc::now(),
             },
             &policy.public_url,
         );
@@ -258,7 +260,8 @@ async fn deliver_one(
     let delivery = with_public_link(delivery, &policy.public_url);
     let started = Instant::now();
     let outcome = send(senders, policy, &delivery).await;
-    let duration_ms = i32::try_from(started.elapsed().as_millis()).unwrap_or(i32::MAX);
+    let took = started.elapsed();
+    let duration_ms = i32::try_from(took.as_millis()).unwrap_or(i32::MAX);
     let now = Utc::now();
     let (record, status, next) = match &outcome {
         SendOutcome::Delivered { status } => (
@@ -284,6 +287,18 @@ async fn deliver_one(
     let mut tx = pool.begin().await?;
     repo::record_attempt(&mut tx, delivery.id, &record, status, next).await?;
     tx.commit().await?;
+    let counted = match status {
+        "delivered" => "delivered",
+        "dead" => "dead",
+        _ => "retry",
+    };
+    metrics::delivery_attempted(&delivery.channel, counted, took);
+    if status == "delivered" {
+        metrics::delivery_latency(
+            &delivery.channel,
+            (now - delivery.queued_at).to_std().unwrap_or_default(),
+        );
+    }
     if status == "dead" {
         tracing::warn!(delivery = delivery.id, channel = %delivery.channel, "notice delivery dead");
     }
@@ -328,6 +343,7 @@ mod tests {
             amount: rust_decimal::Decimal::ONE,
             link: link.to_owned(),
             webhook_secret: None,
+            queued_at: chrono::Utc::now(),
         }
     }
 

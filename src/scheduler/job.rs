@@ -13,6 +13,7 @@ use super::{SchedulerSettings, parse_cron, repo};
 use crate::config::Settings;
 use crate::ingest::{Counts, NoProgress, Progress, run_ingest, today_in_china};
 use crate::matching::{MatchSummary, run_matching};
+use crate::telemetry::metrics::{self, Phase};
 
 /// The nightly job's name in `job_runs`.
 pub const NIGHTLY: &str = "nightly";
@@ -62,24 +63,19 @@ async fn run_locked(
     };
     tracing::info!(run.id = run_id, %slot, "nightly job started");
     let started = Instant::now();
-    let result = match run_ingest(pool, &settings.ingest, Some(run_id), progress).await {
-        Ok(counts) => run_matching(pool, today_in_china())
-            .await
-            .map(|m| (counts, m)),
-        Err(e) => Err(e),
-    };
-    let ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+    let mut phases = Vec::new();
+    let result = run_phases(pool, settings, run_id, progress, &mut phases).await;
+    let took = started.elapsed();
+    let ms = i64::try_from(took.as_millis()).unwrap_or(i64::MAX);
     match result {
-        Ok((counts, matching)) => {
+        Ok((counts, matching, publicity)) => {
             // Ingest counts at the top level (as before), matching under its own key.
             let mut stored = serde_json::json!(counts);
             stored["matching"] = serde_json::json!(matching);
-            // 公示 windows that ended since the last run move on to payment.
-            let publicity = crate::grants::publicity::close_windows(pool)
-                .await
-                .context("closing ended 公示 windows")?;
             stored["publicity"] = serde_json::json!(publicity);
+            stored["phases_ms"] = phases_ms(&phases);
             repo::finish(pool, run_id, "succeeded", &stored, None, ms).await?;
+            metrics::nightly_finished("succeeded", took, &phases, Some((&counts, &matching)));
             tracing::info!(
                 run.id = run_id,
                 ?counts,
@@ -90,18 +86,67 @@ async fn run_locked(
         }
         Err(error) => {
             let text = format!("{error:#}");
-            repo::finish(
-                pool,
-                run_id,
-                "failed",
-                &serde_json::json!({}),
-                Some(&text),
-                ms,
-            )
-            .await?;
+            let stored = serde_json::json!({ "phases_ms": phases_ms(&phases) });
+            repo::finish(pool, run_id, "failed", &stored, Some(&text), ms).await?;
+            metrics::nightly_finished("failed", took, &phases, None);
             Err(error.context(format!("nightly run {run_id}")))
         }
     }
+}
+
+/// Ingest, then matching (whose grants queue their notices in the same transaction), then
+/// the 公示 job (grants whose window ended move on to payment); each phase's time is
+/// pushed to `phases` as it ends, so a failed run still tells how far it got.
+async fn run_phases(
+    pool: &PgPool,
+    settings: &Settings,
+    run_id: i64,
+    progress: &dyn Progress,
+    phases: &mut Vec<Phase>,
+) -> anyhow::Result<(Counts, MatchSummary, serde_json::Value)> {
+    let clock = Instant::now();
+    let counts = run_ingest(pool, &settings.ingest, Some(run_id), progress).await;
+    phases.push(Phase { name: "ingest", took: clock.elapsed() });
+    let counts = counts?;
+    let clock = Instant::now();
+    let matching = run_matching(pool, today_in_china()).await;
+    phases.push(Phase { name: "matching", took: clock.elapsed() });
+    let matching = matching?;
+    // 公示 windows that ended since the last run move on to payment.
+    let clock = Instant::now();
+    let publicity = crate::grants::publicity::close_windows(pool)
+        .await
+        .context("closing ended 公示 windows");
+    phases.push(Phase { name: "publicity", took: clock.elapsed() });
+    Ok((counts, matching, serde_json::json!(publicity?)))
+}
+
+/// `{"ingest": 1200, "matching": 3400, …}`: milliseconds of each phase that ran.
+fn phases_ms(phases: &[Phase]) -> serde_json::Value {
+    phases
+        .iter()
+        .map(|p| {
+            let ms = u64::try_from(p.took.as_millis()).unwrap_or(u64::MAX);
+            (p.name.to_owned(), serde_json::json!(ms))
+        })
+        .collect::<serde_json::Map<_, _>>()
+        .into()
+}
+
+/// The next slot of the nightly schedule after `now` (`None` when scheduling is off or
+/// the expression has no future slot).
+pub fn next_due(
+    settings: &SchedulerSettings,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Option<DateTime<Utc>>> {
+    if !settings.enabled {
+        return Ok(None);
+    }
+    let (schedule, tz) = schedule_of(settings)?;
+    Ok(schedule
+        .after(&now.with_timezone(&tz))
+        .next()
+        .map(|t| t.with_timezone(&Utc)))
 }
 
 /// The latest slot of `schedule` at or before `now` within the last 8 days.

@@ -9,7 +9,7 @@ use std::str::FromStr;
 
 use serde::Deserialize;
 
-pub use job::{NIGHTLY, Outcome, catch_up, last_due, run_nightly, run_scheduler};
+pub use job::{NIGHTLY, Outcome, catch_up, last_due, next_due, run_nightly, run_scheduler};
 pub use repo::{JobRun, list_runs};
 
 /// The `[scheduler]` settings.

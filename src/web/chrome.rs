@@ -77,26 +77,30 @@ const ENTERPRISE: &[NavLink] = &[
     link("/my/channels", "通知渠道"),
     link("/zhengce", "政策库"),
 ];
-const AUTHOR: &[NavLink] = &[HOME, link("/policies", "政策与版本")];
+const COCKPIT: NavLink = link("/cockpit", "数字驾驶舱");
+const AUTHOR: &[NavLink] = &[HOME, link("/policies", "政策与版本"), COCKPIT];
 const REVIEWER: &[NavLink] = &[
     HOME,
     link("/review", "待发布版本"),
     link("/policies", "政策与版本"),
     link("/quarantine", "隔离区"),
+    COCKPIT,
 ];
 const AUDITOR: &[NavLink] = &[
     HOME,
     link("/audit", "审计日志"),
     link("/policies", "政策与版本"),
     link("/quarantine", "隔离区"),
+    COCKPIT,
 ];
 const ADMIN: &[NavLink] = &[
     HOME,
     link("/admin", "账号管理"),
     link("/audit", "审计日志"),
     link("/quarantine", "隔离区"),
+    COCKPIT,
 ];
-const STAFF: &[NavLink] = &[HOME, link("/quarantine", "隔离区")];
+const STAFF: &[NavLink] = &[HOME, link("/quarantine", "隔离区"), COCKPIT];
 
 /// The pages each role works on, linked from every page it opens.
 pub fn workspace(role: Role) -> &'static [NavLink] {

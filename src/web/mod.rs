@@ -8,6 +8,9 @@ mod assets;
 mod audit;
 mod channels;
 mod chrome;
+mod cockpit;
+mod cockpit_export;
+mod cockpit_tables;
 mod errors;
 mod format;
 mod grants;
@@ -64,6 +67,8 @@ pub fn router() -> Router<AppState> {
         .route("/zhengce", get(library::library_page))
         .route("/audit", get(audit::trail_page))
         .route("/audit/verify", get(audit::verify_page))
+        .route("/cockpit", get(cockpit::cockpit_page))
+        .route("/cockpit/export/{file}", get(cockpit_export::export))
         .route("/quarantine", get(quarantine::quarantine_page))
         .route("/quarantine/{id}/close", post(quarantine::close))
 }

@@ -5,6 +5,9 @@
 mod accounts;
 mod audit;
 mod cli;
+mod cockpit;
+#[path = "../cockpit_support/mod.rs"]
+mod cockpit_support;
 mod config;
 mod firms;
 mod fuzz;
@@ -28,4 +31,5 @@ mod security_session;
 mod security_smaller;
 mod security_tokens;
 mod security_webhooks;
+mod slow_statements;
 mod web_pages;
