@@ -67,7 +67,9 @@ pub fn metrics_handle() -> PrometheusHandle {
             let handle = recorder.handle();
             // Another recorder may already be installed (a library user's); then ours
             // still renders, just without the global macros feeding it.
-            let _ = metrics::set_global_recorder(recorder);
+            if metrics::set_global_recorder(recorder).is_ok() {
+                crate::telemetry::metrics::describe();
+            }
             handle
         })
         .clone()

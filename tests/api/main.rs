@@ -9,6 +9,7 @@ mod cockpit;
 #[path = "../cockpit_support/mod.rs"]
 mod cockpit_support;
 mod config;
+mod dashboards;
 mod firms;
 mod fuzz;
 mod grants_review;
