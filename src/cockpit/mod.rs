@@ -13,7 +13,10 @@ pub use figures::{
     TimeToCashRow,
 };
 pub use filter::{Filter, FilterError, RawFilter};
-pub use repo::{by_district, by_size, funnel, nightly_runs, notices, policies, quarantine, time_to_cash};
+pub use repo::{
+    by_district, by_size, funnel, nightly_runs, notices, policies, policy_choices, quarantine,
+    time_to_cash,
+};
 pub use stages::{STAGES, Stage};
 
 use chrono::{DateTime, Utc};

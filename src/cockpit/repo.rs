@@ -328,3 +328,14 @@ pub async fn by_size(executor: impl PgExecutor<'_>, f: &Filter) -> sqlx::Result<
         })
         .collect())
 }
+
+/// Every policy with a version, and its newest version's title (the filter's choices).
+pub async fn policy_choices(executor: impl PgExecutor<'_>) -> sqlx::Result<Vec<(String, String)>> {
+    let rows = sqlx::query!(
+        r#"SELECT DISTINCT ON (policy_id) policy_id, title FROM policy_versions
+           ORDER BY policy_id, id DESC"#
+    )
+    .fetch_all(executor)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.policy_id, r.title)).collect())
+}

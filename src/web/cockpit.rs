@@ -88,7 +88,7 @@ pub(super) async fn cockpit_page(
     ApiQuery(raw): ApiQuery<RawFilter>,
 ) -> Result<CockpitPage, ApiError> {
     let parsed = Filter::parse(&raw);
-    let choices = crate::policies::published_versions(&state.pool).await?;
+    let choices = cockpit::policy_choices(&state.pool).await?;
     let selected = raw.policy.clone().unwrap_or_default();
     let (charts, next_run, error) = match &parsed {
         Ok(filter) => {
@@ -105,10 +105,10 @@ pub(super) async fn cockpit_page(
         chrome: Chrome::new("数字驾驶舱", Some(&current)),
         policies: choices
             .into_iter()
-            .map(|v| PolicyChoice {
-                selected: v.policy_id == selected,
-                id: v.policy_id,
-                title: v.title,
+            .map(|(id, title)| PolicyChoice {
+                selected: id == selected,
+                id,
+                title,
             })
             .collect(),
         district: raw.district.clone().unwrap_or_default(),

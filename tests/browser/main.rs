@@ -7,6 +7,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod admin;
+mod cockpit;
+#[path = "../cockpit_support/mod.rs"]
+mod cockpit_support;
 mod driver;
 mod enterprise;
 mod escaping;

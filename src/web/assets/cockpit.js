@@ -19,9 +19,13 @@
   function bars(categories, series, yNames) {
     return {
       tooltip: { trigger: 'axis' },
-      legend: { top: 0 },
-      grid: { left: 8, right: 8, top: 48, bottom: 8, containLabel: true },
-      xAxis: { type: 'category', data: categories, axisLabel: { interval: 0, rotate: categories.length > 4 ? 30 : 0 } },
+      legend: { top: 0, type: 'scroll' },
+      grid: { left: 8, right: 8, top: 56, bottom: 8, containLabel: true },
+      xAxis: {
+        type: 'category', data: categories,
+        // Long names (policy titles) are cut to fit; the table has them in full.
+        axisLabel: { interval: 0, rotate: categories.length > 2 ? 30 : 0, width: 110, overflow: 'truncate' }
+      },
       yAxis: (yNames || ['']).map(function (n) { return { type: 'value', name: n }; }),
       series: series
     };
