@@ -43,6 +43,20 @@ pub enum BenchCommand {
         #[arg(long, value_name = "N", default_value_t = 100_000)]
         grants: u32,
     },
+    /// The API under load: the enterprise inbox and a grant's page at a fixed rate over
+    /// loopback (p50/p90/p99, rate achieved), then each cockpit endpoint's latency, on a
+    /// fresh database of N firms' results.
+    Api {
+        /// Number of firms.
+        #[arg(long, default_value_t = 100_000)]
+        firms: u64,
+        /// Requests per second to the inbox and the grant page.
+        #[arg(long, default_value_t = 500)]
+        rate: u32,
+        /// How long to send them.
+        #[arg(long, default_value_t = 10)]
+        seconds: u32,
+    },
     /// Matching: every firm × every sample policy (first night), then 1% of firms changed.
     Matching {
         /// Number of firms.
@@ -111,15 +125,15 @@ pub async fn matching(settings: Settings, firms: u64, workers: usize) -> anyhow:
 /// measures: `DATABASE_URL` when set, else the private cluster under `MIANSHEN_DATA_DIR`
 /// with its production settings (durable commits) — never the test cluster, whose
 /// settings trade durability for speed.
-struct BenchDatabase {
-    url: String,
+pub(super) struct BenchDatabase {
+    pub(super) url: String,
     server_url: String,
     name: String,
     cluster: Option<PrivateCluster>,
 }
 
 impl BenchDatabase {
-    async fn create(settings: &Settings) -> anyhow::Result<Self> {
+    pub(super) async fn create(settings: &Settings) -> anyhow::Result<Self> {
         let database = &settings.database;
         let (server_url, cluster) = match &database.url {
             Some(url) => (url.expose().to_owned(), None),
@@ -143,7 +157,7 @@ impl BenchDatabase {
     }
 
     /// Drops the database and stops the cluster if this run started it.
-    async fn drop(self) -> anyhow::Result<()> {
+    pub(super) async fn drop(self) -> anyhow::Result<()> {
         let statement = format!("DROP DATABASE {} WITH (FORCE)", self.name);
         admin(&self.server_url, &statement).await?;
         if let Some(cluster) = self.cluster.filter(PrivateCluster::started_by_us) {

@@ -2,6 +2,7 @@
 
 pub(crate) mod audit;
 mod bench;
+mod bench_api;
 mod cluster;
 mod demo;
 mod demo_data;
@@ -133,6 +134,11 @@ pub fn main() -> ExitCode {
         Command::Bench(bench::BenchCommand::Disbursement { grants }) => {
             with_settings(None, move |s| bench::disbursement(s, grants))
         }
+        Command::Bench(bench::BenchCommand::Api {
+            firms,
+            rate,
+            seconds,
+        }) => with_settings(None, move |s| bench_api::run(s, firms, rate, seconds)),
         Command::Bench(bench::BenchCommand::Ingest { firms }) => {
             with_settings(None, |s| bench::ingest(s, firms))
         }

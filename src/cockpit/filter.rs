@@ -58,16 +58,23 @@ impl Filter {
         let policy = present(raw.policy.as_ref())
             .map(|p| {
                 let ok = p.len() <= 64
-                    && p.chars().all(|c| {
-                        c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c)
-                    });
-                if ok { Ok(p.to_owned()) } else { Err(FilterError::Policy) }
+                    && p.chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c));
+                if ok {
+                    Ok(p.to_owned())
+                } else {
+                    Err(FilterError::Policy)
+                }
             })
             .transpose()?;
         let district = present(raw.district.as_ref())
             .map(|d| {
                 let ok = (2..=6).contains(&d.len()) && d.chars().all(|c| c.is_ascii_digit());
-                if ok { Ok(d.to_owned()) } else { Err(FilterError::District) }
+                if ok {
+                    Ok(d.to_owned())
+                } else {
+                    Err(FilterError::District)
+                }
             })
             .transpose()?;
         let (from, to) = (date(raw.from.as_ref())?, date(raw.to.as_ref())?);
@@ -144,8 +151,14 @@ mod tests {
             (raw("", "3", "", ""), FilterError::District),
             (raw("", "37020x", "", ""), FilterError::District),
             (raw("", "3702021", "", ""), FilterError::District),
-            (raw("", "", "2026-13-01", ""), FilterError::Date("2026-13-01".into())),
-            (raw("", "", "", "12/01/2026"), FilterError::Date("12/01/2026".into())),
+            (
+                raw("", "", "2026-13-01", ""),
+                FilterError::Date("2026-13-01".into()),
+            ),
+            (
+                raw("", "", "", "12/01/2026"),
+                FilterError::Date("12/01/2026".into()),
+            ),
             (raw("", "", "2026-12-02", "2026-12-01"), FilterError::Range),
         ];
         for (input, expected) in cases {

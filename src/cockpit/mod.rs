@@ -3,6 +3,7 @@
 //! records quarantined per night, the nightly runs, grants by district and by size. Every
 //! figure is an aggregate computed in SQL ([`repo`]); no rows leave the database.
 
+pub mod bench_repo;
 mod figures;
 mod filter;
 mod repo;

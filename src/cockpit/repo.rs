@@ -262,10 +262,7 @@ pub async fn nightly_runs(
 
 /// Grants by the firm's 行政区划 code.
 #[tracing::instrument(skip_all)]
-pub async fn by_district(
-    executor: impl PgExecutor<'_>,
-    f: &Filter,
-) -> sqlx::Result<Vec<SliceRow>> {
+pub async fn by_district(executor: impl PgExecutor<'_>, f: &Filter) -> sqlx::Result<Vec<SliceRow>> {
     let rows = sqlx::query!(
         r#"SELECT coalesce(f.region_code, '') AS "key!", count(DISTINCT g.uscc) AS "firms!",
                   count(*) AS "grants!", sum(g.amount) AS "amount!",

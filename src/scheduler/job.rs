@@ -106,18 +106,27 @@ async fn run_phases(
 ) -> anyhow::Result<(Counts, MatchSummary, serde_json::Value)> {
     let clock = Instant::now();
     let counts = run_ingest(pool, &settings.ingest, Some(run_id), progress).await;
-    phases.push(Phase { name: "ingest", took: clock.elapsed() });
+    phases.push(Phase {
+        name: "ingest",
+        took: clock.elapsed(),
+    });
     let counts = counts?;
     let clock = Instant::now();
     let matching = run_matching(pool, today_in_china()).await;
-    phases.push(Phase { name: "matching", took: clock.elapsed() });
+    phases.push(Phase {
+        name: "matching",
+        took: clock.elapsed(),
+    });
     let matching = matching?;
     // 公示 windows that ended since the last run move on to payment.
     let clock = Instant::now();
     let publicity = crate::grants::publicity::close_windows(pool)
         .await
         .context("closing ended 公示 windows");
-    phases.push(Phase { name: "publicity", took: clock.elapsed() });
+    phases.push(Phase {
+        name: "publicity",
+        took: clock.elapsed(),
+    });
     Ok((counts, matching, serde_json::json!(publicity?)))
 }
 

@@ -13,22 +13,73 @@ use crate::matching::MatchSummary;
 /// Gives every metric its help text and unit (the exposition's `# HELP` lines), once the
 /// recorder is installed.
 pub fn describe() {
-    describe_counter!("mianshen_http_requests_total", "HTTP requests by method, route template and status.");
-    describe_histogram!("mianshen_http_request_duration_seconds", Unit::Seconds, "HTTP request duration by method, route template and status.");
-    describe_counter!("mianshen_nightly_runs_total", "Nightly runs finished, by status.");
-    describe_gauge!("mianshen_nightly_duration_seconds", Unit::Seconds, "Duration of the last nightly run.");
-    describe_gauge!("mianshen_nightly_phase_duration_seconds", Unit::Seconds, "Duration of each phase of the last nightly run.");
-    describe_gauge!("mianshen_nightly_last_success_timestamp_seconds", Unit::Seconds, "When the last nightly run succeeded (Unix time).");
-    describe_gauge!("mianshen_nightly_firms", "Firms the last nightly matching decided.");
-    describe_counter!("mianshen_ingest_records_total", "Source records ingested, by outcome.");
-    describe_counter!("mianshen_matching_decisions_total", "Rule evaluations (decisions) made by matching.");
-    describe_counter!("mianshen_matching_errors_total", "Rule evaluations that ended in an error.");
-    describe_gauge!("mianshen_matching_evaluations_per_second", "Decisions per second of the last nightly matching.");
-    describe_counter!("mianshen_grants_created_total", "Grants created by matching.");
+    describe_counter!(
+        "mianshen_http_requests_total",
+        "HTTP requests by method, route template and status."
+    );
+    describe_histogram!(
+        "mianshen_http_request_duration_seconds",
+        Unit::Seconds,
+        "HTTP request duration by method, route template and status."
+    );
+    describe_counter!(
+        "mianshen_nightly_runs_total",
+        "Nightly runs finished, by status."
+    );
+    describe_gauge!(
+        "mianshen_nightly_duration_seconds",
+        Unit::Seconds,
+        "Duration of the last nightly run."
+    );
+    describe_gauge!(
+        "mianshen_nightly_phase_duration_seconds",
+        Unit::Seconds,
+        "Duration of each phase of the last nightly run."
+    );
+    describe_gauge!(
+        "mianshen_nightly_last_success_timestamp_seconds",
+        Unit::Seconds,
+        "When the last nightly run succeeded (Unix time)."
+    );
+    describe_gauge!(
+        "mianshen_nightly_firms",
+        "Firms the last nightly matching decided."
+    );
+    describe_counter!(
+        "mianshen_ingest_records_total",
+        "Source records ingested, by outcome."
+    );
+    describe_counter!(
+        "mianshen_matching_decisions_total",
+        "Rule evaluations (decisions) made by matching."
+    );
+    describe_counter!(
+        "mianshen_matching_errors_total",
+        "Rule evaluations that ended in an error."
+    );
+    describe_gauge!(
+        "mianshen_matching_evaluations_per_second",
+        "Decisions per second of the last nightly matching."
+    );
+    describe_counter!(
+        "mianshen_grants_created_total",
+        "Grants created by matching."
+    );
     describe_counter!("mianshen_notices_queued_total", "Notices queued, by kind.");
-    describe_counter!("mianshen_notice_deliveries_total", "Notice delivery attempts, by channel and outcome (delivered, retry, dead).");
-    describe_histogram!("mianshen_notice_delivery_duration_seconds", Unit::Seconds, "Duration of one delivery attempt, by channel.");
-    describe_histogram!("mianshen_notice_delivery_latency_seconds", Unit::Seconds, "Time from a notice's queueing to its delivery, by channel.");
+    describe_counter!(
+        "mianshen_notice_deliveries_total",
+        "Notice delivery attempts, by channel and outcome (delivered, retry, dead)."
+    );
+    describe_histogram!(
+        "mianshen_notice_delivery_duration_seconds",
+        Unit::Seconds,
+        "Duration of one delivery attempt, by channel."
+    );
+    describe_histogram!(
+        "mianshen_notice_delivery_latency_seconds",
+        Unit::Seconds,
+        "Time from a notice's queueing to its delivery, by channel."
+    );
 }
 
 /// How one phase of the nightly job went.

@@ -90,7 +90,11 @@ where
         }
         let mut s = Statement::default();
         event.record(&mut s);
-        let message = if s.slow { "slow statement" } else { "statement" };
+        let message = if s.slow {
+            "slow statement"
+        } else {
+            "statement"
+        };
         let ms = u64::try_from(s.elapsed.as_millis()).unwrap_or(u64::MAX);
         let level = event.metadata().level().as_str();
         let now = Utc::now().format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string();

@@ -138,4 +138,3 @@ fn query_string(raw: &RawFilter) -> String {
     }
     query.finish()
 }
-

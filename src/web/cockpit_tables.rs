@@ -138,7 +138,15 @@ pub fn tables(f: &Figures, style: Style) -> Vec<Chart> {
             "policies",
             "各政策资金与预算",
             "各政策应拨金额、已拨付金额与预算的柱状图",
-            &["政策", "企业数", "补贴笔数", "应拨金额（元）", "已拨付（元）", "预算（元）", "应拨占预算"],
+            &[
+                "政策",
+                "企业数",
+                "补贴笔数",
+                "应拨金额（元）",
+                "已拨付（元）",
+                "预算（元）",
+                "应拨占预算",
+            ],
             1,
             f.policies
                 .iter()
@@ -163,7 +171,13 @@ pub fn tables(f: &Figures, style: Style) -> Vec<Chart> {
             1,
             f.funnel
                 .iter()
-                .map(|s| vec![s.label.to_owned(), s.grants.to_string(), style.money(s.amount)])
+                .map(|s| {
+                    vec![
+                        s.label.to_owned(),
+                        s.grants.to_string(),
+                        style.money(s.amount),
+                    ]
+                })
                 .collect(),
         ),
         chart(
@@ -224,7 +238,16 @@ pub fn tables(f: &Figures, style: Style) -> Vec<Chart> {
             "nightly",
             "最近的夜间任务",
             "最近各次夜间任务导入、匹配与公示阶段用时的堆叠柱状图",
-            &["开始时间", "状态", "总用时", "导入", "匹配", "公示", "企业数", "隔离记录"],
+            &[
+                "开始时间",
+                "状态",
+                "总用时",
+                "导入",
+                "匹配",
+                "公示",
+                "企业数",
+                "隔离记录",
+            ],
             2,
             f.nightly
                 .runs
@@ -248,15 +271,33 @@ pub fn tables(f: &Figures, style: Style) -> Vec<Chart> {
             "districts",
             "按行政区划",
             "各行政区划企业的应拨金额与已拨付金额柱状图",
-            &["行政区划代码", "企业数", "补贴笔数", "应拨金额（元）", "已拨付（元）"],
+            &[
+                "行政区划代码",
+                "企业数",
+                "补贴笔数",
+                "应拨金额（元）",
+                "已拨付（元）",
+            ],
             1,
-            slices(&f.districts, style, |k| if k.is_empty() { "未知".to_owned() } else { k.to_owned() }),
+            slices(&f.districts, style, |k| {
+                if k.is_empty() {
+                    "未知".to_owned()
+                } else {
+                    k.to_owned()
+                }
+            }),
         ),
         chart(
             "sizes",
             "按企业规模",
             "各规模企业的应拨金额与已拨付金额柱状图",
-            &["企业规模", "企业数", "补贴笔数", "应拨金额（元）", "已拨付（元）"],
+            &[
+                "企业规模",
+                "企业数",
+                "补贴笔数",
+                "应拨金额（元）",
+                "已拨付（元）",
+            ],
             1,
             slices(&f.sizes, style, |k| profile_view::size(k).to_owned()),
         ),

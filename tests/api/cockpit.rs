@@ -228,7 +228,11 @@ impl Cockpit {
         let since = Utc::now() - Duration::days(30);
         let mut per: BTreeMap<(String, &str), i64> = BTreeMap::new();
         for (source, at) in &self.seed.quarantine {
-            let in_window = if want.from.is_some() { true } else { *at >= since };
+            let in_window = if want.from.is_some() {
+                true
+            } else {
+                *at >= since
+            };
             if in_window && want.day_ok(*at) {
                 let night = (*at + Duration::hours(8)).date_naive().to_string();
                 *per.entry((night, source)).or_default() += 1;
@@ -335,7 +339,9 @@ async fn every_figure_equals_the_aggregate_computed_from_the_seed() {
 async fn only_staff_open_the_cockpit() {
     let app = spawn_app().await;
     app.create_firm(FIRM_A, "甲公司").await;
-    let firm = app.create_user("firm", Role::Enterprise, Some(FIRM_A)).await;
+    let firm = app
+        .create_user("firm", Role::Enterprise, Some(FIRM_A))
+        .await;
     let firm = insert_token(&app, firm.id).await;
     let paths = [
         "/api/v1/cockpit/policies",
@@ -351,7 +357,12 @@ async fn only_staff_open_the_cockpit() {
     ];
     let client = reqwest::Client::new();
     for path in paths {
-        let response = client.get(app.url(path)).bearer_auth(&firm).send().await.unwrap();
+        let response = client
+            .get(app.url(path))
+            .bearer_auth(&firm)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(response.status(), 403, "an enterprise on {path}");
         let response = client.get(app.url(path)).send().await.unwrap();
         assert_eq!(response.status(), 401, "nobody on {path}");
@@ -367,7 +378,12 @@ async fn only_staff_open_the_cockpit() {
         let user = app.create_user(role.as_str(), role, None).await;
         let token = insert_token(&app, user.id).await;
         for path in paths {
-            let response = client.get(app.url(path)).bearer_auth(&token).send().await.unwrap();
+            let response = client
+                .get(app.url(path))
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap();
             assert_eq!(response.status(), 200, "{role} on {path}");
         }
     }
@@ -423,13 +439,31 @@ async fn the_page_prints_money_and_each_table_exports_as_csv() {
         .await
         .unwrap();
     // Assert
-    for chart in ["policies", "funnel", "time-to-cash", "notices", "quarantine", "nightly", "districts", "sizes"] {
+    for chart in [
+        "policies",
+        "funnel",
+        "time-to-cash",
+        "notices",
+        "quarantine",
+        "nightly",
+        "districts",
+        "sizes",
+    ] {
         assert!(page.contains(&format!("data-chart=\"{chart}\"")), "{chart}");
-        assert!(page.contains(&format!("/cockpit/export/{chart}.csv")), "{chart}");
+        assert!(
+            page.contains(&format!("/cockpit/export/{chart}.csv")),
+            "{chart}"
+        );
     }
     let printed = format!("{} 元", mianshen::notices::render::format_amount(eligible));
-    assert!(printed.contains(','), "the seed's total has thousands: {printed}");
-    assert!(page.contains(&printed), "the funnel's first row prints {printed}");
+    assert!(
+        printed.contains(','),
+        "the seed's total has thousands: {printed}"
+    );
+    assert!(
+        page.contains(&printed),
+        "the funnel's first row prints {printed}"
+    );
     assert!(page.contains("下一次夜间任务"));
     assert_eq!(csv.status(), 200);
     assert_eq!(
@@ -438,7 +472,9 @@ async fn the_page_prints_money_and_each_table_exports_as_csv() {
     );
     let bytes = csv.bytes().await.unwrap();
     let text = std::str::from_utf8(&bytes).unwrap();
-    let text = text.strip_prefix('\u{feff}').expect("a byte-order mark for spreadsheets");
+    let text = text
+        .strip_prefix('\u{feff}')
+        .expect("a byte-order mark for spreadsheets");
     let mut lines = text.lines();
     assert_eq!(lines.next(), Some("阶段,补贴笔数,金额（元）"));
     assert_eq!(

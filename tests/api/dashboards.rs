@@ -24,9 +24,29 @@ const METRICS_TOKEN: &str = "metrics-token-for-the-dashboards-test";
 /// PromQL words that are not metric names (aggregations may put `by (…)` before their
 /// parenthesis, so they are listed too).
 const KEYWORDS: &[&str] = &[
-    "by", "without", "on", "ignoring", "group_left", "group_right", "bool", "offset", "and",
-    "or", "unless", "sum", "min", "max", "avg", "count", "group", "stddev", "stdvar", "topk",
-    "bottomk", "quantile", "count_values",
+    "by",
+    "without",
+    "on",
+    "ignoring",
+    "group_left",
+    "group_right",
+    "bool",
+    "offset",
+    "and",
+    "or",
+    "unless",
+    "sum",
+    "min",
+    "max",
+    "avg",
+    "count",
+    "group",
+    "stddev",
+    "stdvar",
+    "topk",
+    "bottomk",
+    "quantile",
+    "count_values",
 ];
 
 /// The metric names a PromQL expression reads: identifiers outside label matchers, ranges
@@ -142,8 +162,7 @@ fn exported(text: &str) -> BTreeSet<String> {
 #[tokio::test]
 async fn every_metric_the_dashboards_query_is_exported_after_a_night() {
     // Arrange: the service with a metrics token, the sandbox platform, published policies.
-    let app = spawn_app_with(|s| s.http.metrics_token = Some(Secret::new(METRICS_TOKEN)))
-        .await;
+    let app = spawn_app_with(|s| s.http.metrics_token = Some(Secret::new(METRICS_TOKEN))).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let exchange = DataExchange::bind(
         ExchangeConfig {
@@ -166,7 +185,9 @@ async fn every_metric_the_dashboards_query_is_exported_after_a_night() {
         .await
         .unwrap();
     for (id, _, _) in loaded {
-        mianshen::policies::publish(pool, id, "reviewer").await.unwrap();
+        mianshen::policies::publish(pool, id, "reviewer")
+            .await
+            .unwrap();
     }
 
     // Act: a night, its notices delivered, a request served; then the scrape.
@@ -176,14 +197,25 @@ async fn every_metric_the_dashboards_query_is_exported_after_a_night() {
     let Outcome::Ran(_, counts, matching) = night else {
         panic!("the night did not run: {night:?}");
     };
-    assert!(counts.quarantined > 0 && matching.grants_created > 0, "{counts:?} {matching:?}");
+    assert!(
+        counts.quarantined > 0 && matching.grants_created > 0,
+        "{counts:?} {matching:?}"
+    );
     let policy = DeliveryPolicy::default();
     let delivered = deliver_due(pool, &Senders::new(&policy).unwrap(), &policy)
         .await
         .unwrap();
     assert!(delivered > 0);
     let client = reqwest::Client::new();
-    assert_eq!(client.get(app.url("/healthz")).send().await.unwrap().status(), 200);
+    assert_eq!(
+        client
+            .get(app.url("/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
     let scrape = client
         .get(app.url("/metrics"))
         .bearer_auth(METRICS_TOKEN)
@@ -221,7 +253,12 @@ async fn every_metric_the_dashboards_query_is_exported_after_a_night() {
     let files: Vec<&str> = all.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(
         files,
-        ["disbursement.json", "http.json", "nightly.json", "notices.json"]
+        [
+            "disbursement.json",
+            "http.json",
+            "nightly.json",
+            "notices.json"
+        ]
     );
     for (file, dashboard) in &all {
         let queries = queries(dashboard);
@@ -232,7 +269,10 @@ async fn every_metric_the_dashboards_query_is_exported_after_a_night() {
                     let used = metric_names(&query);
                     assert!(!used.is_empty(), "{file}: no metric in {query}");
                     for name in used {
-                        assert!(names.contains(&name), "{file}: {name} is not exported ({query})");
+                        assert!(
+                            names.contains(&name),
+                            "{file}: {name} is not exported ({query})"
+                        );
                     }
                 }
                 "grafana-postgresql-datasource" => {

@@ -50,8 +50,8 @@ async fn a_slow_statement_is_one_line_with_its_first_words_time_and_rows() {
             captured.clone(),
         ));
         let options: PgConnectOptions = database.url().parse().unwrap();
-        let options = options
-            .log_slow_statements(log::LevelFilter::Warn, Duration::from_millis(40));
+        let options =
+            options.log_slow_statements(log::LevelFilter::Warn, Duration::from_millis(40));
         let mut conn = PgConnection::connect_with(&options).await.unwrap();
 
         // Act
@@ -62,7 +62,10 @@ async fn a_slow_statement_is_one_line_with_its_first_words_time_and_rows() {
         // Assert
         assert_eq!(rows.len(), 3);
         let out = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-        assert!(!out.contains("generate_series"), "{format:?}: the whole SQL leaked:\n{out}");
+        assert!(
+            !out.contains("generate_series"),
+            "{format:?}: the whole SQL leaked:\n{out}"
+        );
         let slow: Vec<&str> = out.lines().filter(|l| l.contains("pg_sleep")).collect();
         assert_eq!(slow.len(), 1, "{format:?}: one line per statement:\n{out}");
         let line = slow[0];
@@ -70,7 +73,10 @@ async fn a_slow_statement_is_one_line_with_its_first_words_time_and_rows() {
             LogFormat::Text => {
                 assert!(line.contains("WARN"), "{line}");
                 assert!(line.contains("slow statement"), "{line}");
-                assert!(line.contains("statement=SELECT n, pg_sleep(0.05) AS …"), "{line}");
+                assert!(
+                    line.contains("statement=SELECT n, pg_sleep(0.05) AS …"),
+                    "{line}"
+                );
                 assert!(line.contains("rows=3"), "{line}");
                 let ms: u64 = line
                     .split("elapsed_ms=")

@@ -48,9 +48,16 @@ async fn a_reviewer_reads_the_cockpit_as_charts_and_tables_and_filters_it() {
     browser.sign_in_to("bob", "/cockpit").await;
     charts_drawn(&browser).await;
     let text = browser.text().await;
-    assert!(text.contains("兑现漏斗") && text.contains("下一次夜间任务"), "{text}");
+    assert!(
+        text.contains("兑现漏斗") && text.contains("下一次夜间任务"),
+        "{text}"
+    );
     browser.check_page("cockpit").await;
-    for (chart, shot) in [("policies", "cockpit-policies"), ("funnel", "cockpit-funnel"), ("nightly", "cockpit-nightly")] {
+    for (chart, shot) in [
+        ("policies", "cockpit-policies"),
+        ("funnel", "cockpit-funnel"),
+        ("nightly", "cockpit-nightly"),
+    ] {
         browser
             .client
             .execute(
@@ -72,7 +79,10 @@ async fn a_reviewer_reads_the_cockpit_as_charts_and_tables_and_filters_it() {
         .text()
         .await
         .unwrap();
-    assert!(table.contains("符合条件") && table.contains(" 元"), "{table}");
+    assert!(
+        table.contains("符合条件") && table.contains(" 元"),
+        "{table}"
+    );
     browser.check_page("cockpit-funnel-table").await;
 
     // One policy in the districts under 3702.

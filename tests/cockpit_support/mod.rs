@@ -138,8 +138,14 @@ pub async fn seed(owner: &PgPool, app: &PgPool) -> Seed {
         .iter()
         .map(|v| (v.0.clone(), v.2.clone()))
         .collect();
-    let maker = NewUser::parse("seed-maker", "经办", Role::FinanceMaker, None, "seed-password-123")
-        .unwrap();
+    let maker = NewUser::parse(
+        "seed-maker",
+        "经办",
+        Role::FinanceMaker,
+        None,
+        "seed-password-123",
+    )
+    .unwrap();
     let maker = accounts::create_user_audited(app, &maker, Actor::System("test"))
         .await
         .unwrap();
@@ -158,19 +164,25 @@ pub async fn seed(owner: &PgPool, app: &PgPool) -> Seed {
     let mut deliveries = Vec::new();
     for i in 0..FIRMS {
         let (region, size) = (REGIONS[i % REGIONS.len()], SIZES[i % SIZES.len()]);
-        sqlx::query("INSERT INTO firms (uscc, name, region_code, size_class) VALUES ($1, $2, $3, $4)")
-            .bind(uscc(i))
-            .bind(format!("演示企业{i:02}有限公司"))
-            .bind(region)
-            .bind(size)
-            .execute(owner)
-            .await
-            .unwrap();
+        sqlx::query(
+            "INSERT INTO firms (uscc, name, region_code, size_class) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(uscc(i))
+        .bind(format!("演示企业{i:02}有限公司"))
+        .bind(region)
+        .bind(size)
+        .execute(owner)
+        .await
+        .unwrap();
         // Six firms hold a second grant (another period) that is still new.
         let periods: &[&str] = if i < 6 { &["2026", "2027"] } else { &["2026"] };
         for (p, period) in periods.iter().enumerate() {
             let (version, policy) = (&versions[i % 2].1, &versions[i % 2].0);
-            let status = if p == 0 { STATUSES[i % STATUSES.len()] } else { "created" };
+            let status = if p == 0 {
+                STATUSES[i % STATUSES.len()]
+            } else {
+                "created"
+            };
             let amount = Decimal::new(100_000 + 1_234 * i64::try_from(i + p).unwrap(), 2);
             let created_at = base
                 + Duration::days(i64::try_from(i % 10).unwrap())
@@ -308,7 +320,10 @@ pub async fn seed(owner: &PgPool, app: &PgPool) -> Seed {
         Utc.with_ymd_and_hms(2026, 12, 4, 18, 30, 0).unwrap(),
     ];
     let mut quarantine = Vec::new();
-    for (k, source) in ["market_regulation", "tax", "tax", "hrss", "tax"].iter().enumerate() {
+    for (k, source) in ["market_regulation", "tax", "tax", "hrss", "tax"]
+        .iter()
+        .enumerate()
+    {
         let at = nights[k % 2] + Duration::minutes(i64::try_from(k).unwrap());
         sqlx::query(
             "INSERT INTO quarantine (source, raw, field, reason, errors, received_at)
