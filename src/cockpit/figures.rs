@@ -5,14 +5,13 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-/// One policy: eligible firms and grants, their money, what was paid, against the budget.
+/// One policy: grants to eligible firms (one per firm and period), their money, what was
+/// paid, against the budget.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PolicyRow {
     pub policy_id: String,
     /// The title of its newest version.
     pub title: String,
-    /// Distinct firms with a grant.
-    pub firms: i64,
     pub grants: i64,
     /// Money of every grant (元).
     pub amount: Decimal,
@@ -99,7 +98,6 @@ pub struct NightlyRuns {
 pub struct SliceRow {
     /// The 行政区划 code or the size class (`large` … `micro`); empty when unknown.
     pub key: String,
-    pub firms: i64,
     pub grants: i64,
     pub amount: Decimal,
     pub paid: Decimal,

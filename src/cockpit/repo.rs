@@ -21,23 +21,23 @@ fn statuses(stage: Stage) -> Vec<String> {
         .collect()
 }
 
-/// Per policy: firms and grants found eligible, their money, what was paid, the budget.
+/// Per policy: grants found eligible, their money, what was paid, the budget.
 #[tracing::instrument(skip_all)]
 pub async fn policies(executor: impl PgExecutor<'_>, f: &Filter) -> sqlx::Result<Vec<PolicyRow>> {
     let rows = sqlx::query!(
         r#"WITH g AS (
-               SELECT g.policy_id, count(DISTINCT g.uscc) AS firms, count(*) AS grants,
+               SELECT g.policy_id, count(*) AS grants,
                       sum(g.amount) AS amount,
                       coalesce(sum(g.amount) FILTER (WHERE g.status = ANY($5)), 0) AS paid
-               FROM grants g LEFT JOIN firms f ON f.uscc = g.uscc
+               FROM grants g
                WHERE ($1::text IS NULL OR g.policy_id = $1)
-                 AND ($2::text IS NULL OR f.region_code LIKE $2 || '%')
+                 AND ($2::text IS NULL OR g.uscc IN (SELECT uscc FROM firms WHERE region_code LIKE $2 || '%'))
                  AND ($3::timestamptz IS NULL OR g.created_at >= $3)
                  AND ($4::timestamptz IS NULL OR g.created_at < $4)
                GROUP BY g.policy_id),
            b AS (SELECT policy_id, sum(total) AS total FROM budgets GROUP BY policy_id)
            SELECT g.policy_id AS "policy_id!", coalesce(t.title, g.policy_id) AS "title!",
-                  g.firms AS "firms!", g.grants AS "grants!", g.amount AS "amount!",
+                  g.grants AS "grants!", g.amount AS "amount!",
                   g.paid AS "paid!", b.total AS "budget?"
            FROM g LEFT JOIN b ON b.policy_id = g.policy_id
            LEFT JOIN LATERAL (SELECT v.title FROM policy_versions v WHERE v.policy_id = g.policy_id
@@ -56,7 +56,6 @@ pub async fn policies(executor: impl PgExecutor<'_>, f: &Filter) -> sqlx::Result
         .map(|r| PolicyRow {
             policy_id: r.policy_id,
             title: r.title,
-            firms: r.firms,
             grants: r.grants,
             amount: r.amount,
             paid: r.paid,
@@ -80,10 +79,9 @@ pub async fn funnel(executor: impl PgExecutor<'_>, f: &Filter) -> sqlx::Result<V
                   coalesce(sum(g.amount) FILTER (WHERE g.status = ANY($7)), 0) AS "publicity_amount!",
                   count(*) FILTER (WHERE g.status = ANY($8)) AS "paid!",
                   coalesce(sum(g.amount) FILTER (WHERE g.status = ANY($8)), 0) AS "paid_amount!"
-           FROM grants g LEFT JOIN firms f ON f.uscc = g.uscc
-           LEFT JOIN notices n ON n.grant_id = g.id AND n.kind = 'grant'
+           FROM grants g LEFT JOIN notices n ON n.grant_id = g.id AND n.kind = 'grant'
            WHERE ($1::text IS NULL OR g.policy_id = $1)
-             AND ($2::text IS NULL OR f.region_code LIKE $2 || '%')
+             AND ($2::text IS NULL OR g.uscc IN (SELECT uscc FROM firms WHERE region_code LIKE $2 || '%'))
              AND ($3::timestamptz IS NULL OR g.created_at >= $3)
              AND ($4::timestamptz IS NULL OR g.created_at < $4)"#,
         f.policy(),
@@ -129,10 +127,9 @@ pub async fn time_to_cash(
                   extract(epoch FROM percentile_disc(0.5) WITHIN GROUP (ORDER BY p.settled_at - g.created_at))::bigint AS "median!",
                   extract(epoch FROM percentile_disc(0.9) WITHIN GROUP (ORDER BY p.settled_at - g.created_at))::bigint AS "p90!"
            FROM grants g JOIN payment_instructions p ON p.grant_id = g.id
-           LEFT JOIN firms f ON f.uscc = g.uscc
            WHERE p.status = 'paid' AND p.settled_at IS NOT NULL
              AND ($1::text IS NULL OR g.policy_id = $1)
-             AND ($2::text IS NULL OR f.region_code LIKE $2 || '%')
+             AND ($2::text IS NULL OR g.uscc IN (SELECT uscc FROM firms WHERE region_code LIKE $2 || '%'))
              AND ($3::timestamptz IS NULL OR g.created_at >= $3)
              AND ($4::timestamptz IS NULL OR g.created_at < $4)
            GROUP BY g.policy_id ORDER BY g.policy_id"#,
@@ -164,9 +161,8 @@ pub async fn notices(executor: impl PgExecutor<'_>, f: &Filter) -> sqlx::Result<
                   count(*) FILTER (WHERE d.status = 'pending' AND d.attempts > 0) AS "failing!",
                   count(*) FILTER (WHERE d.status = 'dead') AS "dead!"
            FROM notice_deliveries d JOIN notices n ON n.id = d.notice_id
-           LEFT JOIN firms f ON f.uscc = n.uscc
            WHERE ($1::text IS NULL OR n.policy_id = $1)
-             AND ($2::text IS NULL OR f.region_code LIKE $2 || '%')
+             AND ($2::text IS NULL OR n.uscc IN (SELECT uscc FROM firms WHERE region_code LIKE $2 || '%'))
              AND ($3::timestamptz IS NULL OR n.created_at >= $3)
              AND ($4::timestamptz IS NULL OR n.created_at < $4)
            GROUP BY d.channel ORDER BY d.channel"#,
@@ -264,8 +260,7 @@ pub async fn nightly_runs(
 #[tracing::instrument(skip_all)]
 pub async fn by_district(executor: impl PgExecutor<'_>, f: &Filter) -> sqlx::Result<Vec<SliceRow>> {
     let rows = sqlx::query!(
-        r#"SELECT coalesce(f.region_code, '') AS "key!", count(DISTINCT g.uscc) AS "firms!",
-                  count(*) AS "grants!", sum(g.amount) AS "amount!",
+        r#"SELECT coalesce(f.region_code, '') AS "key!", count(*) AS "grants!", sum(g.amount) AS "amount!",
                   coalesce(sum(g.amount) FILTER (WHERE g.status = ANY($5)), 0) AS "paid!"
            FROM grants g LEFT JOIN firms f ON f.uscc = g.uscc
            WHERE ($1::text IS NULL OR g.policy_id = $1)
@@ -285,7 +280,6 @@ pub async fn by_district(executor: impl PgExecutor<'_>, f: &Filter) -> sqlx::Res
         .into_iter()
         .map(|r| SliceRow {
             key: r.key,
-            firms: r.firms,
             grants: r.grants,
             amount: r.amount,
             paid: r.paid,
@@ -297,8 +291,7 @@ pub async fn by_district(executor: impl PgExecutor<'_>, f: &Filter) -> sqlx::Res
 #[tracing::instrument(skip_all)]
 pub async fn by_size(executor: impl PgExecutor<'_>, f: &Filter) -> sqlx::Result<Vec<SliceRow>> {
     let rows = sqlx::query!(
-        r#"SELECT coalesce(f.size_class, '') AS "key!", count(DISTINCT g.uscc) AS "firms!",
-                  count(*) AS "grants!", sum(g.amount) AS "amount!",
+        r#"SELECT coalesce(f.size_class, '') AS "key!", count(*) AS "grants!", sum(g.amount) AS "amount!",
                   coalesce(sum(g.amount) FILTER (WHERE g.status = ANY($5)), 0) AS "paid!"
            FROM grants g LEFT JOIN firms f ON f.uscc = g.uscc
            WHERE ($1::text IS NULL OR g.policy_id = $1)
@@ -318,7 +311,6 @@ pub async fn by_size(executor: impl PgExecutor<'_>, f: &Filter) -> sqlx::Result<
         .into_iter()
         .map(|r| SliceRow {
             key: r.key,
-            firms: r.firms,
             grants: r.grants,
             amount: r.amount,
             paid: r.paid,

@@ -153,7 +153,6 @@ pub fn tables(f: &Figures, style: Style) -> Vec<Chart> {
                 .map(|p| {
                     vec![
                         p.title.clone(),
-                        p.firms.to_string(),
                         p.grants.to_string(),
                         style.money(p.amount),
                         style.money(p.paid),
@@ -313,7 +312,6 @@ fn slices(
         .map(|r| {
             vec![
                 name(&r.key),
-                r.firms.to_string(),
                 r.grants.to_string(),
                 style.money(r.amount),
                 style.money(r.paid),
