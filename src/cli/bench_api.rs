@@ -138,7 +138,7 @@ async fn user(
     uscc: Option<&str>,
 ) -> anyhow::Result<accounts::User> {
     let new = NewUser::parse(name, name, role, uscc, "bench-password-2026")?;
-    Ok(accounts::create_user_audited(pool, &new, Actor::System("bench")).await?)
+    accounts::create_user_audited(pool, &new, Actor::System("bench")).await
 }
 
 async fn token(pool: &sqlx::PgPool, user: &accounts::User) -> anyhow::Result<String> {

@@ -86,7 +86,7 @@ pub struct NightRow {
 }
 
 /// The last nightly runs and the next.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct NightlyRuns {
     pub runs: Vec<NightRow>,
     /// When the next run is due by the schedule (`None` when scheduling is off).

@@ -168,12 +168,19 @@ mod tests {
 
     #[test]
     fn empty_fields_filter_nothing_and_days_are_beijing_days() {
-        let none = Filter::parse(&raw(" ", "", "", "")).unwrap();
+        let none = Filter::parse(&raw(" ", "", "", "")).expect("blank fields are no filter");
         assert_eq!(none, Filter::default());
-        let f = Filter::parse(&raw("sd-a", "3702", "2026-12-01", "2026-12-01")).unwrap();
+        let f = Filter::parse(&raw("sd-a", "3702", "2026-12-01", "2026-12-01"))
+            .expect("a valid filter");
         assert_eq!(f.policy(), Some("sd-a"));
         assert_eq!(f.district(), Some("3702"));
-        assert_eq!(f.since().unwrap().to_rfc3339(), "2026-11-30T16:00:00+00:00");
-        assert_eq!(f.until().unwrap().to_rfc3339(), "2026-12-01T16:00:00+00:00");
+        assert_eq!(
+            f.since().map(|t| t.to_rfc3339()).as_deref(),
+            Some("2026-11-30T16:00:00+00:00")
+        );
+        assert_eq!(
+            f.until().map(|t| t.to_rfc3339()).as_deref(),
+            Some("2026-12-01T16:00:00+00:00")
+        );
     }
 }

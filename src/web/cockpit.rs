@@ -16,7 +16,7 @@ use crate::edge::auth::{Authorized, CockpitReaders};
 use crate::edge::{ApiError, ApiQuery, AppState};
 
 /// Every chart's figures, as the API gives them.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub(super) struct Figures {
     pub policies: Vec<cockpit::PolicyRow>,
     pub funnel: Vec<cockpit::FunnelStage>,
@@ -54,6 +54,31 @@ pub(super) async fn load(state: &AppState, f: &Filter) -> Result<Figures, ApiErr
         districts,
         sizes,
     })
+}
+
+/// Loads one chart's figures (`name` is one of `CHART_NAMES`), the others left empty.
+pub(super) async fn load_one(
+    state: &AppState,
+    f: &Filter,
+    name: &str,
+) -> Result<Figures, ApiError> {
+    let pool = &state.pool;
+    let mut figures = Figures::default();
+    match name {
+        "policies" => figures.policies = cockpit::policies(pool, f).await?,
+        "funnel" => figures.funnel = cockpit::funnel(pool, f).await?,
+        "time-to-cash" => figures.cash = cockpit::time_to_cash(pool, f).await?,
+        "notices" => figures.channels = cockpit::notices(pool, f).await?,
+        "quarantine" => figures.quarantine = cockpit::quarantine(pool, f, Utc::now()).await?,
+        "nightly" => {
+            let runs = cockpit::nightly(pool, &state.settings.scheduler, f, Utc::now());
+            figures.nightly = runs.await?;
+        }
+        "districts" => figures.districts = cockpit::by_district(pool, f).await?,
+        "sizes" => figures.sizes = cockpit::by_size(pool, f).await?,
+        _ => {}
+    }
+    Ok(figures)
 }
 
 /// A policy the filter offers.

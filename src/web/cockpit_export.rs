@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
-use super::cockpit::load;
+use super::cockpit::load_one;
 use super::cockpit_tables::{CHART_NAMES, Style, tables};
 use crate::cockpit::{Filter, RawFilter};
 use crate::edge::auth::{Authorized, CockpitReaders};
@@ -23,7 +23,7 @@ pub(super) async fn export(
         .filter(|n| CHART_NAMES.contains(n))
         .ok_or_else(|| ApiError::NotFound(format!("没有名为“{file}”的导出")))?;
     let filter = Filter::parse(&raw)?;
-    let figures = load(&state, &filter).await?;
+    let figures = load_one(&state, &filter, name).await?;
     let chart = tables(&figures, Style::Csv)
         .into_iter()
         .find(|c| c.name == name)

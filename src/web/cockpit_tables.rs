@@ -105,7 +105,7 @@ fn ms(value: &serde_json::Value, phase: &str) -> String {
     value
         .get(phase)
         .and_then(serde_json::Value::as_i64)
-        .map_or_else(|| "—".to_owned(), |ms| format::duration_ms(ms))
+        .map_or_else(|| "—".to_owned(), format::duration_ms)
 }
 
 fn opt(n: Option<i64>) -> String {
