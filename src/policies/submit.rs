@@ -8,20 +8,43 @@ use std::collections::BTreeMap;
 use sqlx::PgPool;
 
 use super::service::{register, with_folder};
-use crate::rules::RuleSet;
 use crate::rules::cases::run_policy_cases;
+use crate::rules::{CheckError, Policy, RuleSet};
 
 /// At most this many files, each at most this many bytes.
-const MAX_FILES: usize = 8;
-const MAX_FILE_BYTES: usize = 256 * 1024;
+pub const MAX_FILES: usize = 8;
+pub const MAX_FILE_BYTES: usize = 256 * 1024;
+
+/// One finding of `rules check`, located in its file of the folder.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Finding {
+    /// The file's name inside the folder (`rule.rhai`), or empty for the folder itself.
+    pub file: String,
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    pub message: String,
+}
+
+impl std::fmt::Display for Finding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.file)?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+            if let Some(column) = self.column {
+                write!(f, ":{column}")?;
+            }
+        }
+        write!(f, ": {}", self.message)
+    }
+}
 
 /// Why a submission was refused; the messages are shown to the author.
 #[derive(Debug, thiserror::Error)]
 pub enum SubmitError {
     #[error("{0}")]
     Invalid(String),
-    #[error("规则检查未通过:\n{}", .0.join("\n"))]
-    Check(Vec<String>),
+    #[error("规则检查未通过:\n{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    Check(Vec<Finding>),
     #[error("规则测试未通过:\n{}", .0.join("\n"))]
     Cases(Vec<String>),
     #[error(transparent)]
@@ -45,17 +68,30 @@ pub async fn submit(
     files: &BTreeMap<String, String>,
     author: &str,
 ) -> Result<Submitted, SubmitError> {
+    let (policy, cases_passed) = check_folder(policy_id, files)?;
+    let mut tx = pool.begin().await.map_err(anyhow::Error::from)?;
+    let (id, created) = register(&mut tx, &policy, files, author).await?;
+    tx.commit().await.map_err(anyhow::Error::from)?;
+    Ok(Submitted {
+        id,
+        policy_id: policy.id.to_string(),
+        version_hash: policy.version_hash.to_string(),
+        created,
+        cases_passed,
+    })
+}
+
+/// What `mianshen rules check` and then `mianshen rules test` say of the folder `files`:
+/// the loaded policy and the number of cases passed, or every finding (with its line) or
+/// failed case. Nothing is stored.
+pub fn check_folder(
+    policy_id: &str,
+    files: &BTreeMap<String, String>,
+) -> Result<(Policy, usize), SubmitError> {
     check_shape(policy_id, files)?;
-    let (policy, cases_passed) = with_folder(policy_id, files, |root| {
-        // Errors name the file inside the folder, not the temporary place it was checked in.
-        let prefix = format!("{}/", root.display());
+    with_folder(policy_id, files, |root| {
         let mut set = RuleSet::load(root).map_err(|errors| {
-            SubmitError::Check(
-                errors
-                    .iter()
-                    .map(|e| e.to_string().replace(&prefix, ""))
-                    .collect(),
-            )
+            SubmitError::Check(errors.iter().map(|e| finding(root, e)).collect())
         })?;
         let policy = set
             .policies
@@ -76,17 +112,26 @@ pub async fn submit(
             ]));
         }
         Ok::<_, SubmitError>((policy, passed))
-    })??;
-    let mut tx = pool.begin().await.map_err(anyhow::Error::from)?;
-    let (id, created) = register(&mut tx, &policy, files, author).await?;
-    tx.commit().await.map_err(anyhow::Error::from)?;
-    Ok(Submitted {
-        id,
-        policy_id: policy.id.to_string(),
-        version_hash: policy.version_hash.to_string(),
-        created,
-        cases_passed,
-    })
+    })?
+}
+
+/// A check error named by the file inside the folder, not the temporary place it was
+/// checked in.
+fn finding(root: &std::path::Path, error: &CheckError) -> Finding {
+    let prefix = format!("{}/", root.display());
+    let file = error
+        .file
+        .strip_prefix(root)
+        .ok()
+        .and_then(|p| p.components().nth(1))
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .unwrap_or_default();
+    Finding {
+        file,
+        line: error.line,
+        column: error.column,
+        message: error.message.replace(&prefix, ""),
+    }
 }
 
 /// The id and file names become paths: only plain names, and bounded sizes.

@@ -185,6 +185,23 @@ const ROUTES: &[(&str, &str, &[&str])] = &[
     ("GET", "/policies", &[]),
     ("GET", "/policies/{id}", &[]),
     ("GET", "/policies/{id}/dry-run", &[]),
+    ("POST", "/policies/{id}/dry-runs", &[]),
+    ("GET", "/policies/dry-runs/{id}", &[]),
+    ("GET", "/policies/dry-runs/{id}/progress", &[]),
+    ("GET", "/policies/{id}/diff", &[]),
+    ("GET", "/policies/drafts/new", &[]),
+    (
+        "POST",
+        "/policies/drafts/edit",
+        &[
+            "policy_id",
+            "rule_rhai",
+            "policy_toml",
+            "cases_toml",
+            "action",
+        ],
+    ),
+    ("POST", "/policies/drafts/upload", &["policy_id", "files"]),
     ("POST", "/policies/{id}/publish", &[]),
     ("GET", "/review", &[]),
     ("GET", "/audit", &[]),
@@ -194,6 +211,9 @@ const ROUTES: &[(&str, &str, &[&str])] = &[
     ("POST", "/admin/users/{id}/unlock", &[]),
     ("POST", "/admin/users/{id}/disable", &[]),
     ("POST", "/admin/users/{id}/enable", &[]),
+    ("GET", "/admin/users/{id}", &[]),
+    ("POST", "/admin/users/{id}/role", &["role", "uscc"]),
+    ("POST", "/admin/users/{id}/tokens/{token_id}/revoke", &[]),
 ];
 
 /// Query parameters any route may be given.
@@ -216,6 +236,7 @@ const QUERY_KEYS: &[&str] = &[
     "saved",
     "q",
     "mode",
+    "against",
 ];
 
 /// `.route("…", get(…).post(…))` declarations in `dir`'s files: (METHOD, path).
@@ -223,6 +244,11 @@ fn declared_routes(dir: &str) -> BTreeSet<(String, String)> {
     let mut found = BTreeSet::new();
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
+        // Modules with their own sub-router live in folders of their own.
+        if path.is_dir() {
+            found.extend(declared_routes(path.to_str().unwrap()));
+            continue;
+        }
         if path.extension().is_none_or(|e| e != "rs") {
             continue;
         }
