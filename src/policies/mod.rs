@@ -14,7 +14,7 @@ mod service;
 mod submit;
 
 pub use diff::{DiffLine, FileDiff, diff_versions};
-pub use dry_run::{Changed, DryRun, Tally, dry_run};
+pub use dry_run::{Changed, DryRun, Found, PageOutcome, Tally, dry_run, evaluate_page, summarise};
 pub use dry_run_job::{
     DryRunWorker, find_dry_run_job, job_result, latest_dry_run_job, needs_worker, start_dry_run,
     work_dry_runs,

@@ -16,8 +16,38 @@ use crate::driver::Browser;
 use crate::helpers::spawn_app;
 use crate::matching_support::insert_firms;
 
-/// A policy that finds eligible firms in the synthetic population of 60.
+/// The policy the editing test changes.
 const POLICY: &str = "qd-2026-little-giant-reward";
+
+/// The policy of `rules/` that finds the most eligible firms among the current profiles
+/// (so the dry run has something to chart).
+async fn busiest_policy(app: &crate::helpers::TestApp) -> String {
+    let page: Vec<(String, serde_json::Value)> =
+        sqlx::query_as("SELECT uscc, doc FROM profiles ORDER BY uscc")
+            .fetch_all(&app.db.pool)
+            .await
+            .unwrap();
+    let as_of = mianshen::ingest::today_in_china();
+    let mut best = (String::new(), 0);
+    for entry in std::fs::read_dir("rules").unwrap() {
+        let dir = entry.unwrap().path();
+        if !dir.is_dir() {
+            continue;
+        }
+        let id = dir.file_name().unwrap().to_str().unwrap().to_owned();
+        let files = mianshen::rules::read_folder(&dir).unwrap();
+        let (policy, _) = policies::check_folder(&id, &files).unwrap();
+        let found = policies::evaluate_page(&policy, &policy.params_at(as_of), &page, as_of)
+            .unwrap()
+            .found
+            .len();
+        if found > best.1 {
+            best = (id, found);
+        }
+    }
+    assert!(best.1 > 0, "some policy finds eligible firms");
+    best.0
+}
 
 /// Waits until the browser is at `/policies/{id}` and returns the id.
 async fn version_page_id(browser: &Browser) -> i64 {
@@ -37,11 +67,12 @@ async fn an_author_uploads_a_draft_watches_its_dry_run_finish_and_a_reviewer_pub
     insert_firms(&app.db.pool, 60).await;
     app.create_user("alice", Role::PolicyAuthor, None).await;
     app.create_user("bob", Role::Reviewer, None).await;
+    let policy = busiest_policy(&app).await;
     let dir = tempfile::tempdir().unwrap();
-    let folder = dir.path().join(POLICY);
+    let folder = dir.path().join(&policy);
     std::fs::create_dir(&folder).unwrap();
     for name in ["policy.toml", "rule.rhai", "cases.toml"] {
-        std::fs::copy(format!("rules/{POLICY}/{name}"), folder.join(name)).unwrap();
+        std::fs::copy(format!("rules/{policy}/{name}"), folder.join(name)).unwrap();
     }
 
     // The author uploads the folder.

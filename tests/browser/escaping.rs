@@ -133,7 +133,13 @@ async fn authored_text_is_shown_as_text_on_the_policy_and_account_pages() {
         .await
         .unwrap()
         .id;
-    let label: String = PAYLOAD.chars().take(100).collect();
+    // A label is at most 100 characters, stored trimmed.
+    let label = PAYLOAD
+        .chars()
+        .take(100)
+        .collect::<String>()
+        .trim()
+        .to_owned();
     accounts::issue_token(
         &app.app_pool,
         &alice,
