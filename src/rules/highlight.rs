@@ -64,10 +64,10 @@ pub fn highlight_rhai(src: &str) -> Vec<SourceLine> {
         let (Some(line), Some(column)) = (pos.line(), pos.position()) else {
             continue;
         };
-        if let Some(at) = offset(src, &starts, line, column) {
-            if marks.last().is_none_or(|(last, _)| at > *last) {
-                marks.push((at, class(&token)));
-            }
+        if let Some(at) = offset(src, &starts, line, column)
+            && marks.last().is_none_or(|(last, _)| at > *last)
+        {
+            marks.push((at, class(&token)));
         }
     }
     let mut spans: Vec<SourceSpan> = Vec::new();

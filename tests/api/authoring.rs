@@ -145,7 +145,7 @@ async fn starting_a_dry_run_twice_while_it_runs_gives_the_same_job() {
 }
 
 /// A multipart body of `files` (name inside the folder `dir`, content) plus `fields`.
-fn multipart(dir: &str, files: &[(&str, Vec<u8>)], fields: &[(&str, &str)]) -> (String, Vec<u8>) {
+fn multipart(dir: &str, files: &[(&str, Vec<u8>)], fields: &[(&str, &str)]) -> Body {
     let boundary = "----mianshen-test-boundary";
     let mut body = Vec::new();
     for (name, value) in fields {
@@ -270,7 +270,7 @@ async fn bad_uploads_and_wrong_roles_are_refused_with_a_message_to_act_on() {
             body.as_bytes().to_vec(),
         )
     };
-    let cases: Vec<(&str, &Session, &str, (String, Vec<u8>), StatusCode, &str)> = vec![
+    let cases: Vec<Refusal> = vec![
         (
             "a reviewer does not submit drafts",
             &reviewer,
@@ -406,6 +406,12 @@ async fn bad_uploads_and_wrong_roles_are_refused_with_a_message_to_act_on() {
         .unwrap();
     assert_eq!(role, "admin");
 }
+
+/// A content type and a body.
+type Body = (String, Vec<u8>);
+
+/// One refused request: what it is, who sends it where, and the status and message wanted.
+type Refusal<'a> = (&'a str, &'a Session, &'a str, Body, StatusCode, &'a str);
 
 async fn upload_to(
     app: &TestApp,
