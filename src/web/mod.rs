@@ -22,6 +22,7 @@ mod quarantine;
 mod sign_in;
 
 use axum::Router;
+use axum::response::Redirect;
 use axum::routing::{get, post};
 
 pub use errors::error_pages;
@@ -53,6 +54,11 @@ pub fn router() -> Router<AppState> {
         .route("/grants/{id}", get(grants::notice_link))
         .route("/my/channels", get(channels::show).post(channels::save))
         .route("/my/channels/test", post(channels::test_send))
+        // The reviewer's workspace is `/review` (branch webfin); until it lands, the drafts.
+        .route(
+            "/review",
+            get(|| async { Redirect::to("/review/versions") }),
+        )
         .route("/admin", get(admin::accounts_page))
         .route("/admin/users/{id}/unlock", post(admin::unlock))
         .route("/admin/users/{id}/disable", post(admin::disable))

@@ -204,6 +204,7 @@ const ROUTES: &[(&str, &str, &[&str])] = &[
     ("POST", "/policies/drafts/upload", &["policy_id", "files"]),
     ("POST", "/policies/{id}/publish", &[]),
     ("GET", "/review", &[]),
+    ("GET", "/review/versions", &[]),
     ("GET", "/audit", &[]),
     ("GET", "/audit/verify", &[]),
     ("GET", "/zhengce", &[]),

@@ -171,8 +171,8 @@ async fn an_author_uploads_a_draft_watches_its_dry_run_finish_and_a_reviewer_pub
     browser.submit("form.who button", "/login").await;
 
     // A reviewer who did not write it publishes it.
-    browser.goto("/review").await;
-    browser.sign_in_to("bob", "/review").await;
+    browser.goto("/review/versions").await;
+    browser.sign_in_to("bob", "/review/versions").await;
     browser
         .submit(
             &format!("a[href='/policies/{draft}']"),

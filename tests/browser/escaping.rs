@@ -56,12 +56,18 @@ async fn typed_markup_is_shown_as_text_on_every_page_that_shows_it() {
     browser.goto("/my/profile").await;
     browser.click("#field option[value='name']").await;
     browser.fill("message", PAYLOAD).await;
+    // The answer comes back to `/my/profile#objections`: wait for it, since the path alone
+    // is the page the form was on.
     browser
-        .submit(
-            "form[action='/my/profile/objections'] button",
-            "/my/profile",
-        )
+        .click("form[action='/my/profile/objections'] button")
         .await;
+    for _ in 0..100 {
+        let url = browser.client.current_url().await.unwrap();
+        if url.fragment() == Some("objections") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     // The objection to the grant, on the grant's page.
     browser.goto(&format!("/my/grants/{grant}")).await;
     browser.fill("message", PAYLOAD).await;

@@ -61,8 +61,8 @@ async fn an_author_dry_runs_a_reviewer_publishes_and_an_auditor_verifies() {
     browser.check_page("author-dry-run").await;
     browser.submit("form.who button", "/login").await;
 
-    browser.goto("/review").await;
-    browser.sign_in_to("bob", "/review").await;
+    browser.goto("/review/versions").await;
+    browser.sign_in_to("bob", "/review/versions").await;
     browser.check_page("reviewer-review").await;
     browser
         .submit(

@@ -1,5 +1,5 @@
 //! The policy author's workspace (`/policies`) and the reviewer's list of drafts
-//! (`/review`): versions with their highlighted files and their `rules check` and
+//! (`/review/versions`): versions with their highlighted files and their `rules check` and
 //! `rules test` results, drafts uploaded as a folder or edited in the browser, the dry run
 //! (试算) as a background job with its progress, and a diff between two versions.
 
@@ -32,5 +32,5 @@ pub fn router() -> Router<AppState> {
             "/policies/drafts/upload",
             post(drafts::upload).layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES)),
         )
-        .route("/review", get(versions::review_page))
+        .route("/review/versions", get(versions::review_page))
 }
