@@ -18,11 +18,19 @@ pub const MAX_FILE_BYTES: usize = 256 * 1024;
 /// One finding of `rules check`, located in its file of the folder.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Finding {
-    /// The file's name inside the folder (`rule.rhai`), or empty for the folder itself.
+    /// The file as `rules check` names it inside the rules folder
+    /// (`<policy-id>/rule.rhai`), or the folder itself.
     pub file: String,
     pub line: Option<usize>,
     pub column: Option<usize>,
     pub message: String,
+}
+
+impl Finding {
+    /// The file's name inside the policy's folder (`rule.rhai`); empty for the folder.
+    pub fn file_name(&self) -> &str {
+        self.file.split_once('/').map_or("", |(_, name)| name)
+    }
 }
 
 impl std::fmt::Display for Finding {
@@ -122,10 +130,7 @@ fn finding(root: &std::path::Path, error: &CheckError) -> Finding {
     let file = error
         .file
         .strip_prefix(root)
-        .ok()
-        .and_then(|p| p.components().nth(1))
-        .map(|c| c.as_os_str().to_string_lossy().into_owned())
-        .unwrap_or_default();
+        .map_or_else(|_| String::new(), |p| p.to_string_lossy().into_owned());
     Finding {
         file,
         line: error.line,
@@ -172,4 +177,55 @@ fn check_shape(policy_id: &str, files: &BTreeMap<String, String>) -> Result<(), 
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn folder() -> BTreeMap<String, String> {
+        ["policy.toml", "rule.rhai", "cases.toml"]
+            .iter()
+            .map(|n| {
+                let path = format!("rules/qd-2026-little-giant-reward/{n}");
+                (
+                    (*n).to_owned(),
+                    std::fs::read_to_string(path).unwrap_or_default(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_typo_is_found_with_its_file_and_line() {
+        let mut files = folder();
+        let rule = files
+            .get_mut("rule.rhai")
+            .map(std::mem::take)
+            .unwrap_or_default();
+        files.insert(
+            "rule.rhai".into(),
+            rule.replace("profile.serious_dishonesty", "profile.serious_dishonsty"),
+        );
+        let Err(SubmitError::Check(findings)) = check_folder("qd-2026-little-giant-reward", &files)
+        else {
+            panic!("the typo is found");
+        };
+        let first = &findings[0];
+        assert_eq!((first.file_name(), first.line), ("rule.rhai", Some(4)));
+        assert!(
+            first
+                .to_string()
+                .starts_with("qd-2026-little-giant-reward/rule.rhai:4"),
+            "{first}"
+        );
+    }
+
+    #[test]
+    fn the_sample_folder_passes_its_check_and_cases() {
+        let (policy, cases) = check_folder("qd-2026-little-giant-reward", &folder())
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(&*policy.id, "qd-2026-little-giant-reward");
+        assert!(cases >= 5);
+    }
 }

@@ -234,10 +234,9 @@ pub(super) fn verdict_of(checked: &Result<usize, SubmitError>) -> Verdict {
 
 /// A finding as people read it: the file, the line and column, and what is wrong.
 fn finding_text(f: &Finding) -> String {
-    let mut at = if f.file.is_empty() {
-        "政策文件夹".to_owned()
-    } else {
-        f.file.clone()
+    let mut at = match f.file_name() {
+        "" => "政策文件夹".to_owned(),
+        name => name.to_owned(),
     };
     if let Some(line) = f.line {
         at.push_str(&format!(" 第 {line} 行"));
