@@ -19,6 +19,10 @@ use super::repo::find_version;
 use super::service::policy_of;
 use crate::rules::{Decision, Item, Policy, Reasons};
 
+/// A running job whose heartbeat is older than this is taken over by default: pages take
+/// milliseconds, so a holder silent this long has died.
+pub const STALE_AFTER: Duration = Duration::from_secs(30);
+
 /// How a worker runs dry-run jobs.
 #[derive(Debug, Clone)]
 pub struct DryRunWorker {
@@ -38,7 +42,7 @@ impl DryRunWorker {
         Self {
             name: name.into(),
             page_size: 500,
-            stale_after: Duration::from_secs(30),
+            stale_after: STALE_AFTER,
             max_pages: None,
         }
     }

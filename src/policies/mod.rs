@@ -16,8 +16,8 @@ mod submit;
 pub use diff::{DiffLine, FileDiff, diff_versions};
 pub use dry_run::{Changed, DryRun, Found, PageOutcome, Tally, dry_run, evaluate_page, summarise};
 pub use dry_run_job::{
-    DryRunWorker, find_dry_run_job, job_result, latest_dry_run_job, needs_worker, start_dry_run,
-    work_dry_runs,
+    DryRunWorker, STALE_AFTER, find_dry_run_job, job_result, latest_dry_run_job, needs_worker,
+    start_dry_run, work_dry_runs,
 };
 pub use dry_run_job_repo::DryRunJob;
 pub use library_repo::{LibraryEntry, Standing, library, standings};

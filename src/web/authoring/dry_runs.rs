@@ -120,7 +120,7 @@ async fn find_job(state: &AppState, id: i64) -> Result<DryRunJob, ApiError> {
     let job = policies::find_dry_run_job(&state.pool, id)
         .await?
         .ok_or_else(|| ApiError::NotFound("没有这次试算，请从政策版本页重新开始试算".to_owned()))?;
-    if policies::needs_worker(&job, DryRunWorker::new("").stale_after) {
+    if policies::needs_worker(&job, policies::STALE_AFTER) {
         spawn_worker(state);
     }
     Ok(job)

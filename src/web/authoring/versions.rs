@@ -162,7 +162,11 @@ pub(super) async fn version_page(
             text: text.clone(),
         })
         .collect();
-    let verdict = verdict(&v.policy_id, &stored);
+    // Checking compiles the rule and runs its cases: off the request threads.
+    let (policy_id, folder) = (v.policy_id.clone(), stored.clone());
+    let verdict = tokio::task::spawn_blocking(move || verdict(&policy_id, &folder))
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?;
     let siblings = versions(&state)
         .await?
         .iter()
