@@ -18,6 +18,7 @@ use sqlx::{PgConnection, PgPool};
 
 use super::budgets;
 use super::ledger::{self, Kind, Posting};
+use crate::grants::publicity::{self, Bounced};
 use crate::grants::steps::{self, Actor as StepActor, GrantStatus};
 use crate::treasury::{
     Callback, InstructionState, InstructionStatus, PaymentInstruction, TreasuryClient,
@@ -254,6 +255,18 @@ pub async fn apply(conn: &mut PgConnection, updates: &[Update]) -> anyhow::Resul
             "退回后待企业更正收款账户, 将以新指令重新支付",
         )
         .await?;
+        // The firm must fix its account each time a payment bounces: one reminder per
+        // returned instruction, through its notice channels, in this transaction.
+        let bounced: Vec<Bounced<'_>> = returned
+            .iter()
+            .zip(&reasons)
+            .map(|((r, _), reason)| Bounced {
+                grant_id: r.grant_id,
+                instruction_id: &r.id,
+                reason,
+            })
+            .collect();
+        publicity::remind_bounced(&mut *conn, &bounced).await?;
         applied.returned = returned.len() as u64;
     }
     Ok(applied)
