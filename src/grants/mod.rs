@@ -8,6 +8,7 @@ mod answer;
 mod answer_repo;
 mod batch_repo;
 mod detail_repo;
+pub mod hold;
 pub mod payee;
 mod payee_repo;
 pub mod publicity;
@@ -26,10 +27,11 @@ pub use batch_repo::{
     insert_granted_persons, insert_grants, update_provisional_many,
 };
 pub use detail_repo::{GrantDetail, GrantSummary, find_detail, list_summaries};
+pub use hold::hold_lapsed;
 pub use payee_repo::firms_without_account;
 pub use publicity_repo::{Objection, list_objections};
 pub use reminder::queue_reminders;
 pub use repo::{
-    EligibleResult, Grant, firm_awaiting_answers, granted_persons, hold_lapsed, list_grants,
+    EligibleResult, Grant, firm_awaiting_answers, granted_persons, list_grants,
 };
 pub use review_repo::{automatic_awaiting_review, queue as review_queue};

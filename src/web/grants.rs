@@ -325,8 +325,7 @@ async fn record(
     id: i64,
     answer: &Answer,
 ) -> Result<Redirect, ApiError> {
-    let scope = FirmScope::of(&current.user);
-    grants::answer(&state.pool, &scope, id, &current.user.username, answer).await?;
+    grants::answer(&state.pool, &current.user, id, answer).await?;
     Ok(Redirect::to(&format!("/my/grants/{id}")))
 }
 
