@@ -1,6 +1,7 @@
 //! When the money does not arrive: a payment the bank bounces goes back to the firm, which
 //! is reminded through its notice channels each time (one reminder per returned
-//! instruction), corrects its account and is paid by a new instruction; an instruction the treasury refuses for good leaves `pending`
+//! instruction), corrects its account and is paid by a new instruction, and sees every
+//! step on its grant's page; an instruction the treasury refuses for good leaves `pending`
 //! for the finance exception queue with the treasury's reason, its reservation released in
 //! the budget and the ledger alike.
 #![allow(clippy::unwrap_used)]
@@ -9,7 +10,10 @@ mod disbursement_support;
 
 use std::process::Command;
 
-use disbursement_support::{POLICY, World, YEAR, behaviour, send_until_settled, spawn_treasury};
+use chrono::{DateTime, Utc};
+use disbursement_support::{
+    POLICY, World, YEAR, behaviour, send_until_settled, spawn_service, spawn_treasury, token,
+};
 use mianshen::accounts::{self, NewUser, Role, User};
 use mianshen::disbursement::{budgets, reconciliation, sending};
 use mianshen::grants::payee::{PayeeInput, set_payee_account};
@@ -212,6 +216,57 @@ async fn a_bounced_payment_reminds_the_firm_each_time_and_is_paid_by_a_new_instr
     assert_eq!((budget.reserved, budget.spent), (dec!(0), dec!(500.00)));
     let (ok, text) = verify(&world);
     assert!(ok, "{text}");
+
+    // The firm's page shows the money's road, in Chinese and Beijing time, up to paid.
+    let service = spawn_service(&world, &pays.base).await;
+    let bearer = token(&world, &firm).await;
+    let page = reqwest::Client::new()
+        .get(format!("{}/my/grants/{grant}", service.address))
+        .bearer_auth(&bearer)
+        .header("Accept", "text/html")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    let timeline = &html[html.find("办理进度").unwrap()..];
+    let road = [
+        "业务部门审核通过",
+        "进入公示",
+        "待财政拨付",
+        "已编入拨付批次",
+        "拨付批次已审批",
+        "支付指令已提交国库",
+        "支付被退回",
+        "待补充收款账户",
+        "资金已到账",
+        "国库对账",
+    ];
+    let mut from = 0;
+    for step in road {
+        let at = timeline[from..]
+            .find(step)
+            .unwrap_or_else(|| panic!("{step} missing (in order) from {timeline}"));
+        from += at + step.len();
+    }
+    assert_eq!(timeline.matches("支付被退回").count(), 2, "both returns");
+    let paid_at: DateTime<Utc> = sqlx::query_scalar(
+        "SELECT occurred_at FROM audit_events WHERE action = 'grant.step'
+           AND entity_id = ($1::bigint)::text AND after->>'status' = 'paid'",
+    )
+    .bind(grant)
+    .fetch_one(&world.db.pool)
+    .await
+    .unwrap();
+    let beijing = paid_at
+        .with_timezone(&chrono_tz::Asia::Shanghai)
+        .format("%Y-%m-%d %H:%M")
+        .to_string();
+    let paid_line = &timeline[timeline.find("资金已到账").unwrap()..];
+    assert!(
+        paid_line[..paid_line.find("</li>").unwrap()].contains(&beijing),
+        "paid at {beijing} Beijing time: {paid_line}"
+    );
 }
 
 #[tokio::test]
