@@ -97,6 +97,49 @@ fn ratio_takes_money_and_compares_exactly() {
 }
 
 #[test]
+fn a_missing_number_or_text_is_shown_as_missing_never_as_a_stand_in() {
+    // Arrange: the firm has no 2025 research expense or layoffs, no industry code and no
+    // abnormal-operation flag; it has 200 employees.
+    let rules = [
+        (
+            "reads-missing",
+            "let y = annual(2025); require(y.rd_expense >= 100, \"研发费用 {元} 元, 裁员 {} 人 (职工 {} 人), 行业 {}\", y.rd_expense, y.layoffs, y.employees_avg, profile.industry_code); require(!profile.abnormal_operation, \"经营异常 {}\", profile.abnormal_operation); grant(y.rd_expense, \"研发费用 {元} 元\", y.rd_expense);",
+        ),
+        (
+            "real-zero",
+            "let y = annual(2025); require(y.employees_avg - 200 == 0, \"差额 {} 人\", y.employees_avg - 200); grant(1, \"x\");",
+        ),
+    ];
+
+    // Act
+    let decided = decide(&rules);
+
+    // Assert
+    let reads = &decided
+        .iter()
+        .find(|(n, _)| n == "reads-missing")
+        .expect("d")
+        .1;
+    assert_eq!(
+        (reads.eligible, reads.error.as_deref()),
+        (false, None),
+        "{reads:?}"
+    );
+    assert_eq!(
+        texts(reads),
+        [
+            "研发费用 缺少2025年度研发费用 元, 裁员 缺少2025年度裁员人数 人 (职工 200 人), 行业 缺少行业代码: 缺少2025年度研发费用数据",
+            "经营异常 缺少经营异常名录: 缺少经营异常名录数据",
+            "金额 研发费用 缺少2025年度研发费用 元: 企业条件未满足, 不适用",
+        ]
+    );
+    // A real zero is a value, not missing data.
+    let zero = &decided.iter().find(|(n, _)| n == "real-zero").expect("d").1;
+    assert!(zero.eligible);
+    assert_eq!(texts(zero)[0], "差额 0 人");
+}
+
+#[test]
 fn has_tests_presence_without_failing_the_next_condition() {
     // Arrange: the firm has no 2025 `layoffs` and no `established_on`.
     let rules = [
@@ -147,7 +190,7 @@ fn a_missing_date_is_shown_as_missing_never_as_a_sentinel() {
 
     // Assert
     let text = &texts(&decided[0].1)[0];
-    assert!(text.starts_with("成立日期 缺少日期"), "{text}");
+    assert!(text.starts_with("成立日期 缺少成立日期"), "{text}");
     assert!(!text.contains("262143"), "{text}");
     assert!(text.contains("缺少成立日期数据"), "{text}");
 }

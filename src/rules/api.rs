@@ -199,7 +199,8 @@ fn order(o: std::cmp::Ordering) -> INT {
 fn register_has(engine: &mut Engine) {
     let syntax =
         engine.register_custom_syntax(["has", "(", "$expr$", ")"], false, |ctx, inputs| {
-            let (before, reads) = STATE.with_borrow(|s| (s.missing.clone(), s.missing_reads));
+            let (before, reads, stand_ins) =
+                STATE.with_borrow(|s| (s.missing.clone(), s.missing_reads, s.stand_ins.len()));
             let Some(expr) = inputs.first() else {
                 return Ok(Dynamic::FALSE);
             };
@@ -209,6 +210,7 @@ fn register_has(engine: &mut Engine) {
                 let present = s.missing_reads == reads;
                 // Whatever `has` read is the rule's question, not missing data of the firm.
                 s.missing = before;
+                s.stand_ins.truncate(stand_ins);
                 present
             });
             Ok(Dynamic::from_bool(present))
