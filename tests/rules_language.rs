@@ -54,7 +54,8 @@ fn ratio_takes_money_and_compares_exactly() {
             "money-over-money",
             "let y = annual(2025); let r = ratio(y.revenue, y.total_assets); require(r < 0.05 && r > 0.0499999999, \"比率 {}\", r); grant(1, \"x\");",
             true,
-            "比率 0.049999999950000001049999978",
+            // 0.04999999995000000104999997795…: 20 places, half to even.
+            "比率 0.04999999995000000105",
         ),
         (
             "money-over-int",
@@ -94,6 +95,56 @@ fn ratio_takes_money_and_compares_exactly() {
         "{:?}",
         zero[0].1
     );
+}
+
+#[test]
+fn ratio_compares_exactly_a_hair_either_side_of_a_rate() {
+    // Arrange: quotients that do not terminate, 10^-16 and 10^-17 either side of 5% and 5.25%,
+    // with money of 14 integer digits; the expected side is a / b against the rate, exactly
+    // (a < rate × b, the product being exact).
+    let money = |s: &str| s.parse::<Decimal>().expect("decimal");
+    let pairs = [
+        ("4999999999999.99", "99999999999999.97", "0.05"),
+        ("5000000000000.00", "99999999999999.97", "0.05"),
+        ("500000.01", "10000000.21", "0.05"),
+        ("5249999999999.99", "99999999999999.97", "0.0525"),
+        ("5250000000000.00", "99999999999999.97", "0.0525"),
+        ("11", "200", "0.055"),
+    ];
+    let mut rules = Vec::new();
+    let mut expected = Vec::new();
+    for (i, (a, b, rate)) in pairs.iter().enumerate() {
+        let exact = money(a).cmp(&(money(rate) * money(b)));
+        for (op, holds) in [
+            ("<", exact.is_lt()),
+            ("<=", exact.is_le()),
+            ("==", exact.is_eq()),
+            (">=", exact.is_ge()),
+            (">", exact.is_gt()),
+        ] {
+            let name = format!(
+                "pair{i}-{}",
+                op.replace('<', "lt").replace('>', "gt").replace('=', "eq")
+            );
+            let rule = format!("require(ratio({a}, {b}) {op} {rate}, \"x\"); grant(1, \"x\");");
+            rules.push((name.clone(), rule));
+            expected.push((name, holds));
+        }
+    }
+    let borrowed: Vec<(&str, &str)> = rules
+        .iter()
+        .map(|(n, r)| (n.as_str(), r.as_str()))
+        .collect();
+
+    // Act
+    let decided = decide(&borrowed);
+
+    // Assert: every comparison agrees with the exact one.
+    for (name, holds) in expected {
+        let (_, d) = decided.iter().find(|(n, _)| *n == name).expect("decided");
+        assert_eq!(d.error, None, "{name}");
+        assert_eq!(d.eligible, holds, "{name}");
+    }
 }
 
 #[test]
