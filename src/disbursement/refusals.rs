@@ -50,9 +50,9 @@ pub struct Refusal {
 /// instruction at all.
 pub fn culprit(error: &TreasuryError, part: &[PaymentInstruction]) -> Culprit {
     let (named, refusal) = match error {
-        TreasuryError::Refused { status, .. } if matches!(status, 401 | 403) => {
-            return Culprit::None;
-        }
+        TreasuryError::Refused {
+            status: 401 | 403, ..
+        } => return Culprit::None,
         TreasuryError::Refused {
             status,
             code,
@@ -240,36 +240,45 @@ mod tests {
             status: 503,
             message: String::new(),
         };
-        // (error, request, expected index or Split / None)
-        let cases: [(TreasuryError, &[PaymentInstruction], Option<Option<usize>>); 7] = [
+        /// What `culprit` should find.
+        #[derive(Debug, PartialEq)]
+        enum Found {
+            At(usize),
+            Split,
+            NotTheInstructions,
+        }
+        let cases = [
             (
                 refused(422, "invalid_instruction", Some("PAY-1-2")),
-                &three,
-                Some(Some(1)),
+                &three[..],
+                Found::At(1),
             ),
             (
                 refused(409, "instruction_conflict", Some("PAY-1-3")),
-                &three,
-                Some(Some(2)),
+                &three[..],
+                Found::At(2),
             ),
-            (refused(400, "bad_request", None), &one, Some(Some(0))),
-            (refused(400, "bad_request", None), &three, Some(None)),
+            (refused(400, "bad_request", None), &one[..], Found::At(0)),
+            (refused(400, "bad_request", None), &three[..], Found::Split),
             (
                 refused(422, "invalid_instruction", Some("PAY-9-9")),
-                &three,
-                Some(None),
+                &three[..],
+                Found::Split,
             ),
-            (refused(401, "unauthorized", None), &one, None),
-            (unavailable, &one, None),
+            (
+                refused(401, "unauthorized", None),
+                &one[..],
+                Found::NotTheInstructions,
+            ),
+            (unavailable, &one[..], Found::NotTheInstructions),
         ];
         for (error, part, expected) in cases {
-            let found = culprit(&error, part);
-            let got = match &found {
-                Culprit::One(i, _) => Some(Some(*i)),
-                Culprit::Split => Some(None),
-                Culprit::None => None,
+            let found = match culprit(&error, part) {
+                Culprit::One(i, _) => Found::At(i),
+                Culprit::Split => Found::Split,
+                Culprit::None => Found::NotTheInstructions,
             };
-            assert_eq!(got, expected, "{error}");
+            assert_eq!(found, expected, "{error}");
         }
         let Culprit::One(_, conflict) = culprit(&refused(409, "instruction_conflict", None), &one)
         else {
