@@ -47,7 +47,9 @@ pub async fn granted_persons(
 
 /// The unpaid grants not yet in a payment batch of firms whose decision for `version_id`
 /// in run `run_id` is no longer eligible (a firm not decided again cannot have lapsed), as
-/// (grant id, status), by id. [`super::hold::hold_lapsed`] moves them.
+/// (grant id, status), by id, locked in id order (as the single UPDATE this replaced held
+/// them all at once), so the moves per status that follow wait for no one.
+/// [`super::hold::hold_lapsed`] moves them.
 pub async fn lapsed(
     executor: impl PgExecutor<'_>,
     policy_id: &str,
@@ -61,7 +63,8 @@ pub async fn lapsed(
            WHERE g.policy_id = $1 AND NOT r.eligible
              AND g.status IN ('created', 'confirmed', 'objected', 'publicity', 'disputed', 'ready',
                               'awaiting_account')
-           ORDER BY g.id"#,
+           ORDER BY g.id
+           FOR UPDATE OF g"#,
         policy_id,
         version_id,
         run_id
