@@ -8,8 +8,11 @@ mod assets;
 mod audit;
 mod channels;
 mod chrome;
+mod demo_guide;
 mod errors;
+mod finance;
 mod format;
+mod gongshi;
 mod grants;
 mod home;
 mod library;
@@ -18,6 +21,7 @@ mod policies;
 mod profile_view;
 mod profiles;
 mod quarantine;
+mod review;
 mod sign_in;
 
 use axum::Router;
@@ -56,7 +60,7 @@ pub fn router() -> Router<AppState> {
         .route("/policies/{id}", get(policies::version_page))
         .route("/policies/{id}/dry-run", get(policies::dry_run_page))
         .route("/policies/{id}/publish", post(policies::publish))
-        .route("/review", get(policies::review_page))
+        .route("/review/versions", get(policies::review_page))
         .route("/admin", get(admin::accounts_page))
         .route("/admin/users/{id}/unlock", post(admin::unlock))
         .route("/admin/users/{id}/disable", post(admin::disable))
@@ -66,4 +70,8 @@ pub fn router() -> Router<AppState> {
         .route("/audit/verify", get(audit::verify_page))
         .route("/quarantine", get(quarantine::quarantine_page))
         .route("/quarantine/{id}/close", post(quarantine::close))
+        .merge(finance::router())
+        .merge(review::router())
+        .merge(gongshi::router())
+        .merge(demo_guide::router())
 }

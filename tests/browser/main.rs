@@ -10,10 +10,13 @@ mod admin;
 mod driver;
 mod enterprise;
 mod escaping;
+mod finance;
 #[allow(dead_code)]
 #[path = "../api/helpers.rs"]
 mod helpers;
 mod keyboard;
+mod money_world;
 #[path = "../matching_support/mod.rs"]
 mod matching_support;
 mod policies;
+mod review;
