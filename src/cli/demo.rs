@@ -155,11 +155,13 @@ fn guide(enterprise: &(String, String)) -> DemoGuide {
         display_name: format!("{}（{}）", enterprise.1, enterprise.0),
         role: Role::Enterprise,
     };
-    let staff = DEMO_ACCOUNTS.iter().map(|(username, name, role)| DemoAccount {
-        username: (*username).to_owned(),
-        display_name: (*name).to_owned(),
-        role: *role,
-    });
+    let staff = DEMO_ACCOUNTS
+        .iter()
+        .map(|(username, name, role)| DemoAccount {
+            username: (*username).to_owned(),
+            display_name: (*name).to_owned(),
+            role: *role,
+        });
     DemoGuide {
         password: DEMO_PASSWORD.to_owned(),
         accounts: std::iter::once(firm).chain(staff).collect(),

@@ -73,7 +73,9 @@ impl From<ReviewError> for ApiError {
             ReviewError::Db(e) | ReviewError::Step(StepError::Db(e)) => e.into(),
             e @ ReviewError::NotFound(_) => ApiError::NotFound(e.to_string()),
             e @ ReviewError::NotReviewable { .. } => ApiError::Conflict(e.to_string()),
-            e @ ReviewError::Step(StepError::WrongRole { .. }) => ApiError::Forbidden(e.to_string()),
+            e @ ReviewError::Step(StepError::WrongRole { .. }) => {
+                ApiError::Forbidden(e.to_string())
+            }
             e => ApiError::Unprocessable(e.to_string()),
         }
     }

@@ -20,11 +20,11 @@ use super::{ApiError, ApiJson, ApiPath, ApiQuery, AppState};
 use crate::accounts::User;
 use crate::audit::Actor;
 use crate::disbursement::batches::{self, BatchError, NewBatch};
-use crate::edge::Work;
 use crate::disbursement::budgets;
 use crate::disbursement::idempotency;
 use crate::disbursement::reconciliation;
 use crate::disbursement::{callbacks, ledger, payments};
+use crate::edge::Work;
 use crate::treasury::{CallbackError, SIGNATURE_HEADER, TreasuryClient, verify_callback};
 
 pub(super) fn router() -> Router<AppState> {

@@ -72,8 +72,7 @@ async fn raise_objection(
     ApiJson(body): ApiJson<ObjectionBody>,
 ) -> Result<Json<Value>, ApiError> {
     let actor = Actor::user(&current.user);
-    let objection = publicity::object(&state.pool, id, &actor, &body.message)
-        .await?;
+    let objection = publicity::object(&state.pool, id, &actor, &body.message).await?;
     Ok(Json(
         json!({"objection_id": objection, "grant_id": id, "grant_status": "disputed"}),
     ))

@@ -97,8 +97,7 @@ async fn decide(
         &body.reason,
         Window::PolicyDays,
     )
-    .await
-    ?;
+    .await?;
     Ok(Json(json!(outcome)))
 }
 
@@ -133,9 +132,8 @@ async fn answer_objection(
     ApiJson(body): ApiJson<AnswerBody>,
 ) -> Result<Json<Value>, ApiError> {
     let actor = Actor::user(&current.user);
-    let status = publicity::answer_objection(&state.pool, id, &actor, body.uphold, &body.answer)
-        .await
-        ?;
+    let status =
+        publicity::answer_objection(&state.pool, id, &actor, body.uphold, &body.answer).await?;
     Ok(Json(json!({"id": id, "grant_status": status})))
 }
 

@@ -39,7 +39,11 @@ pub(super) struct HomePage {
 pub(super) async fn home(State(state): State<AppState>, current: Option<CurrentUser>) -> Response {
     let Some(current) = current else {
         // The demo opens on its accounts; a real deployment on the sign-in page.
-        let to = if state.settings.demo.is_some() { "/demo" } else { "/login" };
+        let to = if state.settings.demo.is_some() {
+            "/demo"
+        } else {
+            "/login"
+        };
         return Redirect::to(to).into_response();
     };
     match page(&state, &current).await {

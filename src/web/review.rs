@@ -33,10 +33,7 @@ pub(super) fn router() -> Router<AppState> {
             "/review/objections/{id}/answer",
             post(answer_publicity_objection),
         )
-        .route(
-            "/review/data-objections/{id}/answer",
-            post(answer_data),
-        )
+        .route("/review/data-objections/{id}/answer", post(answer_data))
 }
 
 /// Most rows a list shows.

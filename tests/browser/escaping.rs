@@ -175,7 +175,9 @@ async fn typed_markup_in_finance_and_review_notes_is_shown_as_text() {
     browser.goto("/finance/ready").await;
     browser.sign_in_to("maker", "/finance/ready").await;
     browser.fill("note", PAYLOAD).await;
-    browser.click("form[action='/finance/batches'] button").await;
+    browser
+        .click("form[action='/finance/batches'] button")
+        .await;
     let batch_path = browser.wait_for_path("/finance/batches/").await;
     let batch = batch_path.split('?').next().unwrap().to_owned();
     assert_shown_as_text(&browser, &batch, PAYLOAD).await;

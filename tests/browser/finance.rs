@@ -51,7 +51,13 @@ async fn a_maker_builds_a_batch_and_a_different_checker_approves_it() {
     browser.goto("/").await;
     assert_eq!(browser.path().await, "/demo");
     let guide = browser.text().await;
-    for expected in ["财务经办", "财务复核", "maker", "checker", crate::helpers::PASSWORD] {
+    for expected in [
+        "财务经办",
+        "财务复核",
+        "maker",
+        "checker",
+        crate::helpers::PASSWORD,
+    ] {
         assert!(guide.contains(expected), "{expected}: {guide}");
     }
     browser.check_page("demo-accounts").await;
@@ -70,10 +76,15 @@ async fn a_maker_builds_a_batch_and_a_different_checker_approves_it() {
         .await;
     let ready = browser.text().await;
     assert!(ready.contains("502,000.00 元"), "{ready}");
-    assert!(!ready.contains("1,000.00 元"), "the 1,000 grant is filtered out: {ready}");
+    assert!(
+        !ready.contains("1,000.00 元"),
+        "the 1,000 grant is filtered out: {ready}"
+    );
     browser.check_page("finance-ready").await;
     browser.fill("note", "第一批：2026年测试奖励").await;
-    browser.click("form[action='/finance/batches'] button").await;
+    browser
+        .click("form[action='/finance/batches'] button")
+        .await;
     let batch_path = browser.wait_for_path("/finance/batches/").await;
     let batch: i64 = batch_path
         .trim_start_matches("/finance/batches/")
@@ -122,7 +133,10 @@ async fn a_maker_builds_a_batch_and_a_different_checker_approves_it() {
         .await
         .expect("an error page");
     let refused = browser.text().await;
-    assert!(refused.contains("只有财务复核可以审批拨付批次"), "{refused}");
+    assert!(
+        refused.contains("只有财务复核可以审批拨付批次"),
+        "{refused}"
+    );
     let status: String = sqlx::query_scalar("SELECT status FROM payment_batches WHERE id = $1")
         .bind(batch)
         .fetch_one(&app.db.pool)
@@ -173,7 +187,11 @@ async fn a_maker_builds_a_batch_and_a_different_checker_approves_it() {
         .unwrap();
     assert_eq!(
         download,
-        json!([200, format!("attachment; filename=\"batch-{batch}.csv\""), 3])
+        json!([
+            200,
+            format!("attachment; filename=\"batch-{batch}.csv\""),
+            3
+        ])
     );
 
     // The budget shows the reservation, as a chart and as numbers.

@@ -15,8 +15,8 @@ mod finance;
 #[path = "../api/helpers.rs"]
 mod helpers;
 mod keyboard;
-mod money_world;
 #[path = "../matching_support/mod.rs"]
 mod matching_support;
+mod money_world;
 mod policies;
 mod review;

@@ -42,7 +42,9 @@ async fn a_reviewer_approves_grants_in_a_batch_and_answers_objections() {
     browser.click(&format!("#grant-{}", grants[1])).await;
     browser.fill("reason", "经核查材料齐全，符合条件").await;
     browser.click("button[value=approve]").await;
-    browser.wait_for_path("/review/grants?status=created&done=").await;
+    browser
+        .wait_for_path("/review/grants?status=created&done=")
+        .await;
     assert!(browser.text().await.contains("2 项进入公示"));
     assert_eq!(
         statuses(&app, &grants).await,
@@ -103,7 +105,10 @@ async fn a_reviewer_approves_grants_in_a_batch_and_answers_objections() {
         assert!(list.contains(expected), "{expected}: {list}");
     }
     assert!(!list.contains(&firm_name(1)), "a full name leaked: {list}");
-    assert!(!list.contains("5,000.00 元"), "an unreviewed grant is listed");
+    assert!(
+        !list.contains("5,000.00 元"),
+        "an unreviewed grant is listed"
+    );
     browser.check_page("gongshi").await;
 
     // Finance staff may not review.

@@ -78,7 +78,9 @@ fn parse_amount(field: &str, text: &str) -> Result<Option<Decimal>, ApiError> {
         return Ok(None);
     }
     text.parse::<Decimal>().map(Some).map_err(|_| {
-        ApiError::Unprocessable(format!("{field}“{text}”不是有效的金额（如 10000 或 10000.50）"))
+        ApiError::Unprocessable(format!(
+            "{field}“{text}”不是有效的金额（如 10000 或 10000.50）"
+        ))
     })
 }
 
@@ -89,7 +91,9 @@ fn parse_date(field: &str, text: &str) -> Result<Option<NaiveDate>, ApiError> {
     }
     NaiveDate::parse_from_str(text, "%Y-%m-%d")
         .map(Some)
-        .map_err(|_| ApiError::Unprocessable(format!("{field}“{text}”不是有效的日期（如 2026-12-01）")))
+        .map_err(|_| {
+            ApiError::Unprocessable(format!("{field}“{text}”不是有效的日期（如 2026-12-01）"))
+        })
 }
 
 impl ReadyQuery {
@@ -215,9 +219,10 @@ pub(super) async fn build(
     request.budget_year = if year.is_empty() {
         None
     } else {
-        Some(year.parse().map_err(|_| {
-            ApiError::Unprocessable(format!("预算年度“{year}”无效（如 2026）"))
-        })?)
+        Some(
+            year.parse()
+                .map_err(|_| ApiError::Unprocessable(format!("预算年度“{year}”无效（如 2026）")))?,
+        )
     };
     let note = field(&form, "note");
     request.note = (!note.is_empty()).then(|| note.to_owned());
@@ -344,9 +349,9 @@ fn actions(current: &CurrentUser, batch: &Batch) -> Actions {
     let staff = matches!(role, Role::FinanceMaker | Role::FinanceChecker);
     let open = batch.status == "open";
     let why_not = match (open, role, own) {
-        (true, _, true) => Some(
-            "本批次由您编制。按四眼原则，须由另一位财务复核人员审批，您不能审批或驳回本批次。",
-        ),
+        (true, _, true) => {
+            Some("本批次由您编制。按四眼原则，须由另一位财务复核人员审批，您不能审批或驳回本批次。")
+        }
         (true, Role::FinanceMaker, false) => {
             Some("审批与驳回由财务复核人员办理；财务经办不能审批批次。")
         }
@@ -423,15 +428,22 @@ async fn decide(
     let user = current.user.clone();
     let route = format!("/api/v1/finance/batches/{id}/{step}");
     let body = json!({ "note": note });
-    let keyed = idempotent(&state.pool, &current.user, key_of(form), &route, &body, move |conn| {
-        Box::pin(async move {
-            match step {
-                "approve" => to_json(&batches::approve(conn, &user, id, &note).await?),
-                "reject" => to_json(&batches::reject(conn, &user, id, &note).await?),
-                _ => to_json(&batches::void(conn, &user, id, &note).await?),
-            }
-        })
-    })
+    let keyed = idempotent(
+        &state.pool,
+        &current.user,
+        key_of(form),
+        &route,
+        &body,
+        move |conn| {
+            Box::pin(async move {
+                match step {
+                    "approve" => to_json(&batches::approve(conn, &user, id, &note).await?),
+                    "reject" => to_json(&batches::reject(conn, &user, id, &note).await?),
+                    _ => to_json(&batches::void(conn, &user, id, &note).await?),
+                }
+            })
+        },
+    )
     .await?;
     let done = match step {
         "approve" => "approved",

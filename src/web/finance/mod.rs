@@ -32,10 +32,7 @@ pub(super) fn router() -> Router<AppState> {
         .route("/finance/batches/{id}/export", get(batches::export))
         .route("/finance/payments", get(payments::payments_page))
         .route("/finance/exceptions", get(payments::exceptions_page))
-        .route(
-            "/finance/exceptions/{id}/resolve",
-            post(payments::resolve),
-        )
+        .route("/finance/exceptions/{id}/resolve", post(payments::resolve))
 }
 
 /// A new `Idempotency-Key` for one rendered form that moves money.

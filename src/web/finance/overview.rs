@@ -121,10 +121,7 @@ pub(super) async fn page(
     })
     .to_string()
     .replace('<', "\\u003c");
-    let counts: HashMap<String, i64> = payments::count_by_status(pool)
-        .await?
-        .into_iter()
-        .collect();
+    let counts: HashMap<String, i64> = payments::count_by_status(pool).await?.into_iter().collect();
     let states = labels::PAYMENT_STATES
         .iter()
         .map(|code| StateRow {
