@@ -174,7 +174,8 @@ fn print_welcome(
     enterprise: &(String, String),
 ) {
     println!();
-    println!("mianshen demo is running: http://{address}/demo  (the demo accounts, per role)");
+    println!("mianshen demo is running: http://{address}/");
+    println!("  opens on the demo accounts per role: http://{address}/demo");
     match metrics {
         Some(m) => println!("  health: http://{address}/healthz   metrics: http://{m}/metrics"),
         None => println!("  health: http://{address}/healthz"),

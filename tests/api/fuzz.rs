@@ -194,6 +194,61 @@ const ROUTES: &[(&str, &str, &[&str])] = &[
     ("POST", "/admin/users/{id}/unlock", &[]),
     ("POST", "/admin/users/{id}/disable", &[]),
     ("POST", "/admin/users/{id}/enable", &[]),
+    // The reviewer's, finance's, 公示 and demo pages (their forms are read as fields).
+    ("GET", "/review/versions", &[]),
+    ("GET", "/review/grants", &[]),
+    (
+        "POST",
+        "/review/grants",
+        &["grant", "reason", "decision", "status"],
+    ),
+    ("GET", "/review/objections", &[]),
+    (
+        "POST",
+        "/review/objections/{id}/answer",
+        &["outcome", "answer"],
+    ),
+    ("POST", "/review/data-objections/{id}/answer", &["answer"]),
+    ("GET", "/gongshi", &[]),
+    ("GET", "/demo", &[]),
+    ("GET", "/finance", &[]),
+    ("GET", "/finance/ready", &[]),
+    ("GET", "/finance/batches", &[]),
+    (
+        "POST",
+        "/finance/batches",
+        &[
+            "idempotency_key",
+            "policy",
+            "min",
+            "max",
+            "from",
+            "to",
+            "grant",
+            "note",
+            "budget_year",
+        ],
+    ),
+    ("GET", "/finance/batches/{id}", &[]),
+    (
+        "POST",
+        "/finance/batches/{id}/approve",
+        &["idempotency_key", "note"],
+    ),
+    (
+        "POST",
+        "/finance/batches/{id}/reject",
+        &["idempotency_key", "note"],
+    ),
+    (
+        "POST",
+        "/finance/batches/{id}/void",
+        &["idempotency_key", "note"],
+    ),
+    ("GET", "/finance/batches/{id}/export", &[]),
+    ("GET", "/finance/payments", &[]),
+    ("GET", "/finance/exceptions", &[]),
+    ("POST", "/finance/exceptions/{id}/resolve", &["note"]),
 ];
 
 /// Query parameters any route may be given.
@@ -223,6 +278,11 @@ fn declared_routes(dir: &str) -> BTreeSet<(String, String)> {
     let mut found = BTreeSet::new();
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
+        // A module's folder (`web/finance/`) declares routes too.
+        if path.is_dir() {
+            found.extend(declared_routes(path.to_str().unwrap()));
+            continue;
+        }
         if path.extension().is_none_or(|e| e != "rs") {
             continue;
         }
