@@ -20,7 +20,7 @@ use crate::firms::FirmScope;
 use crate::grants::publicity;
 use crate::grants::review::{self, Decision, Window};
 use crate::grants::steps::{Actor, GrantStatus};
-use crate::grants::{list_objections, review_queue};
+use crate::grants::{automatic_awaiting_review, list_objections, review_queue};
 use crate::{ingest, policies};
 
 /// The reviewer's pages.
@@ -74,12 +74,12 @@ async fn hub(
             at: format::beijing(v.created_at),
         })
         .collect();
-    let mut to_review = 0;
-    for status in [GrantStatus::Confirmed, GrantStatus::Created] {
-        to_review += review_queue(&state.pool, status.as_str(), None, 0, SHOWN)
-            .await?
-            .len();
-    }
+    // What can be approved now: grants the firm confirmed, and 免申即享 grants whose
+    // amount is fixed (a 确认即享 grant waits for the firm first).
+    let to_review = review_queue(&state.pool, GrantStatus::Confirmed.as_str(), None, 0, SHOWN)
+        .await?
+        .len()
+        + automatic_awaiting_review(&state.pool).await?.len();
     let open_objections = list_objections(&state.pool, false, 0, SHOWN).await?.len();
     let open_data_objections = data_objections(&state).await?.len();
     Ok(HubPage {
@@ -145,27 +145,23 @@ async fn grants_page(
     Authorized(current, ..): Authorized<Reviewers>,
     ApiQuery(q): ApiQuery<GrantsQuery>,
 ) -> Result<GrantsPage, ApiError> {
-    let (status, _) = QUEUES
-        .iter()
-        .find(|(s, _)| s.as_str() == q.status.trim())
-        .copied()
-        .unwrap_or(QUEUES[0]);
     let policy = q.policy.trim();
-    let found = review_queue(
-        &state.pool,
-        status.as_str(),
-        Some(policy).filter(|p| !p.is_empty()),
-        0,
-        SHOWN,
-    )
-    .await?;
+    let policy = Some(policy).filter(|p| !p.is_empty());
+    let chosen = QUEUES.iter().find(|(s, _)| s.as_str() == q.status.trim());
+    let mut status = chosen.map_or(QUEUES[0].0, |(s, _)| *s);
+    let mut found = review_queue(&state.pool, status.as_str(), policy, 0, SHOWN).await?;
+    if chosen.is_none() && found.is_empty() {
+        // Nothing confirmed: open on the 免申即享 grants instead.
+        status = GrantStatus::Created;
+        found = review_queue(&state.pool, status.as_str(), policy, 0, SHOWN).await?;
+    }
+    // The 免申即享 queue: a 确认即享 grant at `created` waits for its firm, not for review.
+    found.retain(|g| status != GrantStatus::Created || g.mode != "确认即享");
     let rows = found
         .into_iter()
         .map(|g| GrantRow {
             note: if g.provisional {
                 "按比例分配，金额未定"
-            } else if g.mode == "确认即享" && g.status == "created" {
-                "待企业确认"
             } else {
                 ""
             },
@@ -188,7 +184,7 @@ async fn grants_page(
             })
             .collect(),
         status: status.as_str(),
-        policy: policy.to_owned(),
+        policy: policy.unwrap_or_default().to_owned(),
         rows,
         done: q.done,
     })
