@@ -90,6 +90,7 @@ const REVIEWER: &[NavLink] = &[
 const AUDITOR: &[NavLink] = &[
     HOME,
     link("/audit", "审计日志"),
+    link("/finance", "财政拨付"),
     link("/policies", "政策与版本"),
     link("/quarantine", "隔离区"),
 ];

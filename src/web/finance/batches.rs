@@ -77,11 +77,17 @@ fn parse_amount(field: &str, text: &str) -> Result<Option<Decimal>, ApiError> {
     if text.is_empty() {
         return Ok(None);
     }
-    text.parse::<Decimal>().map(Some).map_err(|_| {
-        ApiError::Unprocessable(format!(
-            "{field}“{text}”不是有效的金额（如 10000 或 10000.50）"
-        ))
-    })
+    // Plain digits with an optional fraction: no exponent, no sign.
+    let plain = text.bytes().all(|b| b.is_ascii_digit() || b == b'.');
+    plain
+        .then(|| text.parse::<Decimal>().ok())
+        .flatten()
+        .map(Some)
+        .ok_or_else(|| {
+            ApiError::Unprocessable(format!(
+                "{field}“{text}”不是有效的金额（如 10000 或 10000.50）"
+            ))
+        })
 }
 
 fn parse_date(field: &str, text: &str) -> Result<Option<NaiveDate>, ApiError> {
@@ -494,4 +500,48 @@ pub(super) async fn export(
 ) -> Result<Response, ApiError> {
     let format = q.format.as_deref().unwrap_or("xlsx");
     crate::edge::export_batch(&state, &current.user, id, format).await
+}
+
+#[cfg(test)]
+mod tests {
+    use rust_decimal_macros::dec;
+
+    use super::ReadyQuery;
+
+    fn query(min: &str, from: &str) -> ReadyQuery {
+        ReadyQuery {
+            policy: " p ".into(),
+            min: min.into(),
+            from: from.into(),
+            ..ReadyQuery::default()
+        }
+    }
+
+    #[test]
+    fn the_filter_reads_amounts_and_dates_as_people_type_them() {
+        let request = query(" 1,000,000.50 ", "2026-12-01").to_request().unwrap();
+        assert_eq!(request.policy_id, "p");
+        assert_eq!(request.min_amount, Some(dec!(1000000.50)));
+        assert_eq!(
+            request.created_from.map(|d| d.to_string()).as_deref(),
+            Some("2026-12-01")
+        );
+        let empty = query("", "").to_request().unwrap();
+        assert_eq!((empty.min_amount, empty.created_from), (None, None));
+    }
+
+    #[test]
+    fn a_bad_amount_or_date_says_what_to_type() {
+        let cases = [
+            ("一千", "", "最低金额“一千”不是有效的金额"),
+            ("1e5", "", "不是有效的金额"),
+            ("-5", "", "不是有效的金额"),
+            ("", "2026-13-01", "起始日期“2026-13-01”不是有效的日期"),
+            ("", "12/01/2026", "不是有效的日期"),
+        ];
+        for (min, from, message) in cases {
+            let error = query(min, from).to_request().unwrap_err().to_string();
+            assert!(error.contains(message), "{min:?} {from:?}: {error}");
+        }
+    }
 }
