@@ -503,6 +503,7 @@ pub(super) async fn export(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use rust_decimal_macros::dec;
 
