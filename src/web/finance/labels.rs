@@ -18,13 +18,23 @@ pub(super) fn payment_status(status: &str) -> &'static str {
         "sent" => "已提交，待到账",
         "paid" => "已到账",
         "returned" => "被退回",
+        "refused" => "国库拒收",
         "cancelled" => "已取消",
         _ => "未知",
     }
 }
 
 /// The payment states in the order money moves through them.
-pub(super) const PAYMENT_STATES: [&str; 5] = ["pending", "sent", "paid", "returned", "cancelled"];
+/// (`refused`: the treasury would not take the instruction, from the money branch's
+/// sending; listed here so the page names it once that state exists.)
+pub(super) const PAYMENT_STATES: [&str; 6] = [
+    "pending",
+    "sent",
+    "paid",
+    "returned",
+    "refused",
+    "cancelled",
+];
 
 /// What kind of mismatch reconciliation found.
 pub(super) fn exception_kind(kind: &str) -> &'static str {
@@ -36,6 +46,7 @@ pub(super) fn exception_kind(kind: &str) -> &'static str {
         "status_differs" => "状态不一致",
         "unknown" => "对账单中有未知支付",
         "unreadable" => "对账单行无法识别",
+        "refused" => "国库拒收支付指令",
         _ => "其他",
     }
 }
