@@ -8,6 +8,7 @@
 //! - [`ledger`]: append-only journal, [`ledger::verify`] rebuilds every balance;
 //! - [`batches`]: make (maker), approve or reject (checker), void;
 //! - [`sending`]: submit pending instructions, apply answers and polls; [`callbacks`];
+//! - [`refusals`]: an instruction the treasury refuses for good, to the exception queue;
 //! - [`reconciliation`]: the statement against our instructions, the exception queue;
 //! - [`export`]: `.csv` and `.xlsx` of a batch; [`idempotency`]: `Idempotency-Key`;
 //! - [`payments`]: the instructions and their states, as finance lists them.
@@ -23,5 +24,6 @@ pub mod ledger;
 pub mod money;
 pub mod payments;
 pub mod reconciliation;
+pub mod refusals;
 pub mod schedule;
 pub mod sending;
