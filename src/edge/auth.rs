@@ -381,3 +381,30 @@ pub struct PolicyWorkers;
 impl RoleSet for PolicyWorkers {
     const ROLES: &'static [Role] = &[Role::PolicyAuthor, Role::Reviewer];
 }
+
+/// Reviewers review grants and answer 公示 objections (the API's `/api/v1/review` and the
+/// `/review` pages).
+#[derive(Debug)]
+pub struct Reviewers;
+impl RoleSet for Reviewers {
+    const ROLES: &'static [Role] = &[Role::Reviewer];
+}
+
+/// Finance staff and those who oversee them read everything of the money side.
+#[derive(Debug)]
+pub struct FinanceReaders;
+impl RoleSet for FinanceReaders {
+    const ROLES: &'static [Role] = &[
+        Role::FinanceMaker,
+        Role::FinanceChecker,
+        Role::Auditor,
+        Role::Admin,
+    ];
+}
+
+/// Finance staff act (each step checks which of the two roles it needs).
+#[derive(Debug)]
+pub struct FinanceStaff;
+impl RoleSet for FinanceStaff {
+    const ROLES: &'static [Role] = &[Role::FinanceMaker, Role::FinanceChecker];
+}

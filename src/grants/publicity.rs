@@ -206,6 +206,13 @@ pub async fn public_list(
         .collect())
 }
 
+pub use super::publicity_repo::PolicyInPublicity;
+
+/// The policies with grants in 公示 now, each with its window and how many grants.
+pub async fn policies_in_publicity(pool: &PgPool) -> sqlx::Result<Vec<PolicyInPublicity>> {
+    repo::policies_in_publicity(pool).await
+}
+
 /// Why an objection (or the answer to one) was refused; shown to people.
 #[derive(Debug, thiserror::Error)]
 pub enum ObjectionError {

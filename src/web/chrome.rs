@@ -80,13 +80,17 @@ const ENTERPRISE: &[NavLink] = &[
 const AUTHOR: &[NavLink] = &[HOME, link("/policies", "政策与版本")];
 const REVIEWER: &[NavLink] = &[
     HOME,
-    link("/review", "待发布版本"),
+    link("/review", "审核工作台"),
+    link("/review/grants", "补贴审核"),
+    link("/review/objections", "异议处理"),
     link("/policies", "政策与版本"),
+    link("/gongshi", "公示"),
     link("/quarantine", "隔离区"),
 ];
 const AUDITOR: &[NavLink] = &[
     HOME,
     link("/audit", "审计日志"),
+    link("/finance", "财政拨付"),
     link("/policies", "政策与版本"),
     link("/quarantine", "隔离区"),
 ];
@@ -96,7 +100,14 @@ const ADMIN: &[NavLink] = &[
     link("/audit", "审计日志"),
     link("/quarantine", "隔离区"),
 ];
-const STAFF: &[NavLink] = &[HOME, link("/quarantine", "隔离区")];
+const FINANCE: &[NavLink] = &[
+    HOME,
+    link("/finance", "财政工作台"),
+    link("/finance/ready", "待拨付"),
+    link("/finance/batches", "拨付批次"),
+    link("/finance/payments", "支付指令"),
+    link("/finance/exceptions", "对账异常"),
+];
 
 /// The pages each role works on, linked from every page it opens.
 pub fn workspace(role: Role) -> &'static [NavLink] {
@@ -106,6 +117,6 @@ pub fn workspace(role: Role) -> &'static [NavLink] {
         Role::Reviewer => REVIEWER,
         Role::Auditor => AUDITOR,
         Role::Admin => ADMIN,
-        Role::FinanceMaker | Role::FinanceChecker => STAFF,
+        Role::FinanceMaker | Role::FinanceChecker => FINANCE,
     }
 }

@@ -10,8 +10,11 @@ mod audit;
 mod authoring;
 mod channels;
 mod chrome;
+mod demo_guide;
 mod errors;
+mod finance;
 mod format;
+mod gongshi;
 mod grants;
 mod home;
 mod library;
@@ -19,10 +22,10 @@ mod notices;
 mod profile_view;
 mod profiles;
 mod quarantine;
+mod review;
 mod sign_in;
 
 use axum::Router;
-use axum::response::Redirect;
 use axum::routing::{get, post};
 
 pub use errors::error_pages;
@@ -54,11 +57,6 @@ pub fn router() -> Router<AppState> {
         .route("/grants/{id}", get(grants::notice_link))
         .route("/my/channels", get(channels::show).post(channels::save))
         .route("/my/channels/test", post(channels::test_send))
-        // The reviewer's workspace is `/review` (branch webfin); until it lands, the drafts.
-        .route(
-            "/review",
-            get(|| async { Redirect::to("/review/versions") }),
-        )
         .route("/admin", get(admin::accounts_page))
         .route("/admin/users/{id}/unlock", post(admin::unlock))
         .route("/admin/users/{id}/disable", post(admin::disable))
@@ -70,4 +68,8 @@ pub fn router() -> Router<AppState> {
         .route("/quarantine/{id}/close", post(quarantine::close))
         .merge(authoring::router())
         .merge(accounts_admin::router())
+        .merge(finance::router())
+        .merge(review::router())
+        .merge(gongshi::router())
+        .merge(demo_guide::router())
 }

@@ -215,6 +215,61 @@ const ROUTES: &[(&str, &str, &[&str])] = &[
     ("GET", "/admin/users/{id}", &[]),
     ("POST", "/admin/users/{id}/role", &["role", "uscc"]),
     ("POST", "/admin/users/{id}/tokens/{token_id}/revoke", &[]),
+    // The reviewer's, finance's, 公示 and demo pages (their forms are read as fields).
+    ("GET", "/review/versions", &[]),
+    ("GET", "/review/grants", &[]),
+    (
+        "POST",
+        "/review/grants",
+        &["grant", "reason", "decision", "status"],
+    ),
+    ("GET", "/review/objections", &[]),
+    (
+        "POST",
+        "/review/objections/{id}/answer",
+        &["outcome", "answer"],
+    ),
+    ("POST", "/review/data-objections/{id}/answer", &["answer"]),
+    ("GET", "/gongshi", &[]),
+    ("GET", "/demo", &[]),
+    ("GET", "/finance", &[]),
+    ("GET", "/finance/ready", &[]),
+    ("GET", "/finance/batches", &[]),
+    (
+        "POST",
+        "/finance/batches",
+        &[
+            "idempotency_key",
+            "policy",
+            "min",
+            "max",
+            "from",
+            "to",
+            "grant",
+            "note",
+            "budget_year",
+        ],
+    ),
+    ("GET", "/finance/batches/{id}", &[]),
+    (
+        "POST",
+        "/finance/batches/{id}/approve",
+        &["idempotency_key", "note"],
+    ),
+    (
+        "POST",
+        "/finance/batches/{id}/reject",
+        &["idempotency_key", "note"],
+    ),
+    (
+        "POST",
+        "/finance/batches/{id}/void",
+        &["idempotency_key", "note"],
+    ),
+    ("GET", "/finance/batches/{id}/export", &[]),
+    ("GET", "/finance/payments", &[]),
+    ("GET", "/finance/exceptions", &[]),
+    ("POST", "/finance/exceptions/{id}/resolve", &["note"]),
 ];
 
 /// Query parameters any route may be given.

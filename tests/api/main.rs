@@ -14,6 +14,9 @@ mod health;
 mod helpers;
 #[path = "../matching_support/mod.rs"]
 mod matching_support;
+#[allow(dead_code)] // the browser tests use the rest
+#[path = "../browser/money_world.rs"]
+mod money_world;
 mod near_misses;
 mod notices;
 mod notices_config;
@@ -29,4 +32,5 @@ mod security_session;
 mod security_smaller;
 mod security_tokens;
 mod security_webhooks;
+mod web_finance;
 mod web_pages;
