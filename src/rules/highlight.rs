@@ -1,14 +1,14 @@
-//! Syntax highlighting of a rule's source for the pages, with rhai's own tokenizer
-//! (`Engine::lex`, exposed by rhai's `internals` feature): the source is split where rhai
-//! starts each token, so the colours follow exactly what the engine reads. The output is
-//! plain data (lines of classed text); the template escapes it.
+//! Syntax highlighting of a rule's source for the pages, with the project's own tokenizer
+//! ([`super::lexer`], the one the static checks use): comments, strings, numbers, rhai's
+//! keywords and identifiers are classed by their byte spans, every character kept. The output
+//! is plain data (lines of classed text); the template escapes it.
 
-use rhai::{Engine, Token};
+use super::lexer::{Tok, is_keyword, tokens};
 
 /// A run of source text of one kind.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceSpan {
-    /// `kw`, `str`, `num`, `com`, `id`, `err`, or empty for punctuation and blanks.
+    /// `kw`, `str`, `num`, `com`, `id`, or empty for punctuation and blanks.
     pub class: &'static str,
     pub text: String,
 }
@@ -20,75 +20,41 @@ pub struct SourceLine {
     pub spans: Vec<SourceSpan>,
 }
 
-fn class(token: &Token) -> &'static str {
-    match token {
-        Token::Comment(_) => "com",
-        Token::StringConstant(_) | Token::InterpolatedString(_) | Token::CharConstant(_) => "str",
-        Token::IntegerConstant(_) | Token::DecimalConstant(_) => "num",
-        Token::Identifier(_) => "id",
-        Token::LexError(_) | Token::Reserved(_) => "err",
-        t if t.is_literal() && t.literal_syntax().starts_with(|c: char| c.is_alphabetic()) => "kw",
-        _ => "",
+fn class(tok: &Tok) -> &'static str {
+    match tok {
+        Tok::Comment => "com",
+        Tok::Str => "str",
+        Tok::Num => "num",
+        Tok::Ident(word) if is_keyword(word) => "kw",
+        Tok::Ident(_) => "id",
+        Tok::Punct(_) => "",
     }
-}
-
-/// Byte offset of the start of each line of `src`.
-fn line_starts(src: &str) -> Vec<usize> {
-    std::iter::once(0)
-        .chain(src.match_indices('\n').map(|(i, _)| i + 1))
-        .collect()
-}
-
-/// Byte offset of 1-based (`line`, `column` in characters) in `src`.
-fn offset(src: &str, starts: &[usize], line: usize, column: usize) -> Option<usize> {
-    let start = *starts.get(line.checked_sub(1)?)?;
-    let rest = &src[start..];
-    let skip = column.saturating_sub(1);
-    Some(start + rest.char_indices().nth(skip).map_or(rest.len(), |(i, _)| i))
 }
 
 /// `src` as numbered lines of classed spans. Every character of `src` is kept.
 pub fn highlight_rhai(src: &str) -> Vec<SourceLine> {
-    let engine = Engine::new_raw();
-    let inputs = [src];
-    let (mut tokens, _control) = engine.lex(&inputs);
-    tokens.state.include_comments = true;
-    let starts = line_starts(src);
-    // Where each token starts, and its class; the text up to the next start is its own
-    // (less the blanks after it).
-    let mut marks: Vec<(usize, &'static str)> = Vec::new();
-    for (token, pos) in tokens {
-        if matches!(token, Token::EOF) {
-            break;
-        }
-        let (Some(line), Some(column)) = (pos.line(), pos.position()) else {
-            continue;
-        };
-        if let Some(at) = offset(src, &starts, line, column)
-            && marks.last().is_none_or(|(last, _)| at > *last)
-        {
-            marks.push((at, class(&token)));
-        }
-    }
     let mut spans: Vec<SourceSpan> = Vec::new();
-    let first = marks.first().map_or(src.len(), |m| m.0);
-    push(&mut spans, "", &src[..first]);
-    for (i, &(at, class)) in marks.iter().enumerate() {
-        let end = marks.get(i + 1).map_or(src.len(), |m| m.0);
-        let text = &src[at..end];
-        let body = text.trim_end();
-        push(&mut spans, class, body);
-        push(&mut spans, "", &text[body.len()..]);
+    let mut at = 0;
+    for token in tokens(src) {
+        push(&mut spans, "", &src[at..token.span.start]);
+        push(&mut spans, class(&token.tok), &src[token.span.clone()]);
+        at = token.span.end;
     }
+    push(&mut spans, "", &src[at..]);
     into_lines(spans)
 }
 
+/// Appends a span; blanks and punctuation next to each other make one span.
 fn push(spans: &mut Vec<SourceSpan>, class: &'static str, text: &str) {
-    if !text.is_empty() {
-        spans.push(SourceSpan {
+    if text.is_empty() {
+        return;
+    }
+    match spans.last_mut() {
+        Some(last) if class.is_empty() && last.class.is_empty() => last.text.push_str(text),
+        _ => spans.push(SourceSpan {
             class,
             text: text.to_owned(),
-        });
+        }),
     }
 }
 
@@ -148,6 +114,23 @@ mod tests {
                 ("id", "name".to_owned()),
                 ("str", "\"甲\"".to_owned()),
                 ("id", "x".to_owned()),
+            ]
+        );
+    }
+
+    #[test]
+    fn backtick_strings_and_decimals_are_single_spans() {
+        let found = classes("const rate = 0.055; let s = `率 ${rate * 2}`; // 说明\n");
+        assert_eq!(
+            found,
+            vec![
+                ("kw", "const".to_owned()),
+                ("id", "rate".to_owned()),
+                ("num", "0.055".to_owned()),
+                ("kw", "let".to_owned()),
+                ("id", "s".to_owned()),
+                ("str", "`率 ${rate * 2}`".to_owned()),
+                ("com", "// 说明".to_owned()),
             ]
         );
     }

@@ -13,6 +13,7 @@ mod decision;
 mod engine;
 mod format;
 mod highlight;
+mod lexer;
 mod policy;
 mod reasons;
 mod ruleset;

@@ -1,5 +1,5 @@
-//! Versions: every version listed, one version's files (the rule highlighted with rhai's
-//! own tokenizer) with what `rules check` and `rules test` say of them, and publishing by
+//! Versions: every version listed, one version's files (the rule highlighted with the
+//! project's rule tokenizer) with what `rules check` and `rules test` say of them, and publishing by
 //! a reviewer who is not the author (`/review` lists the drafts waiting for them).
 
 use askama::Template;
