@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use crate::accounts::{self, NewUser, Role};
 use crate::app::{Application, shutdown_signal};
 use crate::audit::Actor;
-use crate::config::Settings;
+use crate::config::{DemoAccount, DemoGuide, Settings};
 use crate::db::Database;
 use crate::firms;
 use crate::profiles::Uscc;
@@ -64,6 +64,7 @@ async fn run(
     super::demo_data::load_publish_and_run(&settings, database).await?;
     let treasury = super::demo_money::start_treasury(&mut settings).await?;
     let enterprise = seed_enterprise(database).await?;
+    settings.demo = Some(guide(&enterprise));
     super::demo_review::run(&database.pool).await?;
     let notices = super::demo_notices::start_worker(database.pool.clone(), &settings);
     let checkpoints =
@@ -147,6 +148,26 @@ async fn create_account(
     Ok(())
 }
 
+/// The accounts `/demo` lists, the enterprise first.
+fn guide(enterprise: &(String, String)) -> DemoGuide {
+    let firm = DemoAccount {
+        username: DEMO_ENTERPRISE.to_owned(),
+        display_name: format!("{}（{}）", enterprise.1, enterprise.0),
+        role: Role::Enterprise,
+    };
+    let staff = DEMO_ACCOUNTS
+        .iter()
+        .map(|(username, name, role)| DemoAccount {
+            username: (*username).to_owned(),
+            display_name: (*name).to_owned(),
+            role: *role,
+        });
+    DemoGuide {
+        password: DEMO_PASSWORD.to_owned(),
+        accounts: std::iter::once(firm).chain(staff).collect(),
+    }
+}
+
 fn print_welcome(
     address: std::net::SocketAddr,
     metrics: Option<std::net::SocketAddr>,
@@ -154,6 +175,7 @@ fn print_welcome(
 ) {
     println!();
     println!("mianshen demo is running: http://{address}/");
+    println!("  opens on the demo accounts per role: http://{address}/demo");
     match metrics {
         Some(m) => println!("  health: http://{address}/healthz   metrics: http://{m}/metrics"),
         None => println!("  health: http://{address}/healthz"),

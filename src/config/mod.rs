@@ -34,6 +34,30 @@ pub struct Settings {
     pub audit: crate::audit::AuditSettings,
     /// The treasury's payment API, callbacks and reconciliation (`[treasury]`).
     pub treasury: crate::treasury::TreasurySettings,
+    /// The demo's accounts, shown on `/demo` (set by `mianshen demo` only; never read
+    /// from a file or the environment).
+    #[serde(skip)]
+    pub demo: Option<DemoGuide>,
+}
+
+/// What `/demo` shows: the demo's accounts per role and their shared password.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DemoGuide {
+    /// The password of every demo account (a demo only).
+    pub password: String,
+    /// The accounts, in the order shown.
+    pub accounts: Vec<DemoAccount>,
+}
+
+/// One demo account.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DemoAccount {
+    /// The login name.
+    pub username: String,
+    /// Who it is (for the enterprise: the firm's name).
+    pub display_name: String,
+    /// Its role.
+    pub role: crate::accounts::Role,
 }
 
 /// Where the data lives.

@@ -581,6 +581,40 @@ async fn lock_open(
     Ok(batch)
 }
 
+pub use super::batches_repo::{ReadyLine, ReadyTally};
+
+/// The ready grants a batch built now with `request`'s filter would take (at most
+/// `limit`, smallest ids first), read without locking: the maker's list.
+pub async fn ready(
+    executor: impl PgExecutor<'_>,
+    request: &NewBatch,
+    limit: i64,
+) -> Result<Vec<ReadyLine>, BatchError> {
+    let min = request
+        .min_amount
+        .map(|a| check_limit("min_amount", a))
+        .transpose()?;
+    let max = request
+        .max_amount
+        .map(|a| check_limit("max_amount", a))
+        .transpose()?;
+    let filter = batches_repo::Filter {
+        policy_id: request.policy_id.trim(),
+        grant_ids: request.grant_ids.as_deref(),
+        min,
+        max,
+        created_from: request.created_from,
+        created_to: request.created_to,
+        limit,
+    };
+    Ok(batches_repo::list_ready(executor, &filter).await?)
+}
+
+/// How many ready grants each policy has, and their sum.
+pub async fn ready_by_policy(executor: impl PgExecutor<'_>) -> sqlx::Result<Vec<ReadyTally>> {
+    batches_repo::ready_by_policy(executor).await
+}
+
 /// A page of batches, newest first.
 pub async fn list(
     executor: impl PgExecutor<'_>,

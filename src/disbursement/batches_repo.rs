@@ -220,14 +220,14 @@ pub async fn grants_without_payee(
     .await
 }
 
-/// The batch's live instructions (not cancelled or returned), as sent, by grant.
+/// The batch's live instructions (not cancelled, returned or refused), as sent, by grant.
 pub async fn instructions_of(
     conn: &mut PgConnection,
     batch_id: i64,
 ) -> sqlx::Result<Vec<(i64, PaymentInstruction)>> {
     let rows = sqlx::query!(
         "SELECT id, grant_id, payee_name, payee_account, payee_bank, amount, uscc, purpose, budget_year
-         FROM payment_instructions WHERE batch_id = $1 AND status NOT IN ('cancelled', 'returned')
+         FROM payment_instructions WHERE batch_id = $1 AND status NOT IN ('cancelled', 'returned', 'refused')
          ORDER BY grant_id",
         batch_id
     )
@@ -329,4 +329,68 @@ pub async fn mark_voided(
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// A ready grant as the maker's list shows it.
+#[derive(Debug, Clone)]
+pub struct ReadyLine {
+    pub id: i64,
+    pub uscc: String,
+    pub firm_name: String,
+    pub amount: Decimal,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub reviewed_by: Option<i64>,
+}
+
+/// The grants [`lock_ready`] would take for the filter (without locking), with the firm's
+/// name: what a batch built now would hold.
+pub async fn list_ready(
+    executor: impl PgExecutor<'_>,
+    f: &Filter<'_>,
+) -> sqlx::Result<Vec<ReadyLine>> {
+    sqlx::query_as!(
+        ReadyLine,
+        r#"SELECT g.id, g.uscc, f.name AS firm_name, g.amount, g.created_at, g.reviewed_by
+           FROM grants g JOIN firms f ON f.uscc = g.uscc
+           WHERE g.policy_id = $1 AND g.status = 'ready' AND NOT g.provisional AND g.amount > 0
+             AND ($2::bigint[] IS NULL OR g.id = ANY($2))
+             AND ($3::numeric IS NULL OR g.amount >= $3)
+             AND ($4::numeric IS NULL OR g.amount <= $4)
+             AND ($5::date IS NULL OR (g.created_at AT TIME ZONE 'Asia/Shanghai')::date >= $5)
+             AND ($6::date IS NULL OR (g.created_at AT TIME ZONE 'Asia/Shanghai')::date <= $6)
+           ORDER BY g.id LIMIT $7"#,
+        f.policy_id,
+        f.grant_ids,
+        f.min,
+        f.max,
+        f.created_from,
+        f.created_to,
+        f.limit
+    )
+    .fetch_all(executor)
+    .await
+}
+
+/// Ready grants per policy: (policy, title, count, sum), by policy.
+#[derive(Debug, Clone)]
+pub struct ReadyTally {
+    pub policy_id: String,
+    pub title: String,
+    pub grants: i64,
+    pub total: Decimal,
+}
+
+pub async fn ready_by_policy(executor: impl PgExecutor<'_>) -> sqlx::Result<Vec<ReadyTally>> {
+    sqlx::query_as!(
+        ReadyTally,
+        r#"SELECT g.policy_id AS "policy_id!",
+                  (SELECT v.title FROM policy_versions v WHERE v.policy_id = g.policy_id
+                   ORDER BY v.id DESC LIMIT 1) AS "title!",
+                  count(*) AS "grants!", sum(g.amount) AS "total!"
+           FROM grants g
+           WHERE g.status = 'ready' AND NOT g.provisional AND g.amount > 0
+           GROUP BY g.policy_id ORDER BY g.policy_id"#
+    )
+    .fetch_all(executor)
+    .await
 }

@@ -8,8 +8,10 @@
 //! - [`ledger`]: append-only journal, [`ledger::verify`] rebuilds every balance;
 //! - [`batches`]: make (maker), approve or reject (checker), void;
 //! - [`sending`]: submit pending instructions, apply answers and polls; [`callbacks`];
+//! - [`refusals`]: an instruction the treasury refuses for good, to the exception queue;
 //! - [`reconciliation`]: the statement against our instructions, the exception queue;
-//! - [`export`]: `.csv` and `.xlsx` of a batch; [`idempotency`]: `Idempotency-Key`.
+//! - [`export`]: `.csv` and `.xlsx` of a batch; [`idempotency`]: `Idempotency-Key`;
+//! - [`payments`]: the instructions and their states, as finance lists them.
 
 pub mod batches;
 mod batches_repo;
@@ -20,6 +22,8 @@ pub mod export;
 pub mod idempotency;
 pub mod ledger;
 pub mod money;
+pub mod payments;
 pub mod reconciliation;
+pub mod refusals;
 pub mod schedule;
 pub mod sending;

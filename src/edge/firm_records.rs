@@ -62,3 +62,32 @@ pub async fn close_quarantined(
     tx.commit().await?;
     Ok(closed)
 }
+
+/// Answers data objection `id` with `answer`, audited in the same transaction; shared by
+/// the API and the reviewer's page.
+pub async fn answer_data_objection(
+    state: &AppState,
+    user: &str,
+    id: i64,
+    answer: &str,
+) -> Result<ingest::Objection, ApiError> {
+    let text = answer.trim();
+    if text.is_empty() {
+        return Err(ApiError::Unprocessable("答复不能为空".to_owned()));
+    }
+    let mut tx = state.pool.begin().await?;
+    let answered = ingest::answer_objection(&mut *tx, id, text, user)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("未找到数据异议 {id}")))?;
+    let after = json!({"uscc": answered.uscc, "field": answered.field, "answer": text});
+    let entry = AuditEntry::new(
+        Actor::User(user),
+        "objection.answer",
+        "data_objection",
+        id.to_string(),
+    )
+    .after(after);
+    audit::record(&mut *tx, &entry).await?;
+    tx.commit().await?;
+    Ok(answered)
+}

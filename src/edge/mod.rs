@@ -6,11 +6,14 @@
 pub mod auth;
 mod error;
 mod extract;
+mod filing;
 mod firm_records;
 pub mod headers;
+mod idempotent;
 pub mod observability;
 pub mod paging;
 mod sign_in;
+mod workflow_errors;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,7 +26,9 @@ use tower_http::timeout::TimeoutLayer;
 
 pub use error::{ApiError, ErrorInfo, method_not_allowed, not_found};
 pub use extract::{ApiForm, ApiJson, ApiPath, ApiQuery, check_text, forbidden_char};
-pub use firm_records::{close_quarantined, load_profile};
+pub use filing::export_batch;
+pub use firm_records::{answer_data_objection, close_quarantined, load_profile};
+pub use idempotent::{Keyed, Work, idempotent};
 pub use sign_in::{client_address, sign_in};
 
 use crate::config::Settings;

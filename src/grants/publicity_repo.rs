@@ -211,3 +211,36 @@ pub async fn list_objections(
     .fetch_all(executor)
     .await
 }
+
+/// A policy with grants in 公示: its window (first review to last end) and counts.
+#[derive(Debug, Clone)]
+pub struct PolicyInPublicity {
+    pub policy_id: String,
+    pub title: String,
+    pub issuer: String,
+    pub grants: i64,
+    pub total: Decimal,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+}
+
+pub async fn policies_in_publicity(
+    executor: impl PgExecutor<'_>,
+) -> sqlx::Result<Vec<PolicyInPublicity>> {
+    sqlx::query_as!(
+        PolicyInPublicity,
+        r#"SELECT g.policy_id AS "policy_id!",
+                  (SELECT v.title FROM policy_versions v WHERE v.policy_id = g.policy_id
+                   ORDER BY v.id DESC LIMIT 1) AS "title!",
+                  (SELECT coalesce(v.meta->>'issuer', '') FROM policy_versions v
+                   WHERE v.policy_id = g.policy_id ORDER BY v.id DESC LIMIT 1) AS "issuer!",
+                  count(*) AS "grants!", sum(g.amount) AS "total!",
+                  min(coalesce(g.reviewed_at, g.created_at)) AS "starts_at!",
+                  max(g.publicity_ends_at) AS "ends_at!"
+           FROM grants g
+           WHERE g.status IN ('publicity', 'disputed') AND g.publicity_ends_at IS NOT NULL
+           GROUP BY g.policy_id ORDER BY g.policy_id"#
+    )
+    .fetch_all(executor)
+    .await
+}

@@ -2,12 +2,9 @@
 //! states, the reconciliation exception queue, filing exports, the ledger check, and the
 //! treasury's signed callbacks. Every POST that moves money takes an `Idempotency-Key`.
 
-use std::future::Future;
-use std::pin::Pin;
-
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -17,39 +14,18 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sqlx::PgConnection;
 
-use super::auth::{Authorized, RoleSet};
+use super::auth::{Authorized, FinanceReaders, FinanceStaff};
 use super::page::Page;
 use super::{ApiError, ApiJson, ApiPath, ApiQuery, AppState};
-use crate::accounts::{Role, User};
+use crate::accounts::User;
 use crate::audit::Actor;
 use crate::disbursement::batches::{self, BatchError, NewBatch};
-use crate::disbursement::budgets::{self, BudgetError};
-use crate::disbursement::idempotency::{self, Claim, KeyError};
-use crate::disbursement::reconciliation::{self, ResolveError};
-use crate::disbursement::{callbacks, export, ledger};
-use crate::grants::steps::StepError;
-use crate::treasury::{
-    CallbackError, SIGNATURE_HEADER, TreasuryClient, mask_account, verify_callback,
-};
-
-/// Finance staff and those who oversee them read everything of the money side.
-#[derive(Debug)]
-pub struct FinanceReaders;
-impl RoleSet for FinanceReaders {
-    const ROLES: &'static [Role] = &[
-        Role::FinanceMaker,
-        Role::FinanceChecker,
-        Role::Auditor,
-        Role::Admin,
-    ];
-}
-
-/// Finance staff act (each step checks which of the two roles it needs).
-#[derive(Debug)]
-pub struct FinanceStaff;
-impl RoleSet for FinanceStaff {
-    const ROLES: &'static [Role] = &[Role::FinanceMaker, Role::FinanceChecker];
-}
+use crate::disbursement::budgets;
+use crate::disbursement::idempotency;
+use crate::disbursement::reconciliation;
+use crate::disbursement::{callbacks, ledger, payments};
+use crate::edge::Work;
+use crate::treasury::{CallbackError, SIGNATURE_HEADER, TreasuryClient, verify_callback};
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -75,66 +51,8 @@ pub(super) fn router() -> Router<AppState> {
         .route("/api/v1/treasury/callbacks", post(treasury_callback))
 }
 
-impl From<BatchError> for ApiError {
-    fn from(error: BatchError) -> Self {
-        let message = error.to_string();
-        match error {
-            BatchError::NotFound(_) => ApiError::NotFound(message),
-            BatchError::Forbidden(_)
-            | BatchError::OwnBatch(_)
-            | BatchError::ReviewerOfGrant { .. } => ApiError::Forbidden(message),
-            BatchError::WrongStatus { .. } | BatchError::Changed(_) => ApiError::Conflict(message),
-            BatchError::OtherPolicy { .. }
-            | BatchError::NotReady(_)
-            | BatchError::Empty(_)
-            | BatchError::TooLarge
-            | BatchError::Invalid(_)
-            | BatchError::Money(_)
-            | BatchError::NoPayee { .. } => ApiError::Unprocessable(message),
-            BatchError::Budget(e) => e.into(),
-            BatchError::Step(StepError::Db(e)) | BatchError::Db(e) => e.into(),
-            BatchError::Step(_) => ApiError::Conflict(message),
-            BatchError::Ledger(e) => ApiError::Internal(e.into()),
-        }
-    }
-}
-
-impl From<BudgetError> for ApiError {
-    fn from(error: BudgetError) -> Self {
-        match error {
-            BudgetError::Db(e) => e.into(),
-            BudgetError::Ledger(e) => ApiError::Internal(e.into()),
-            other => ApiError::Unprocessable(other.to_string()),
-        }
-    }
-}
-
-impl From<KeyError> for ApiError {
-    fn from(error: KeyError) -> Self {
-        match error {
-            KeyError::Db(e) => e.into(),
-            e @ KeyError::Reused(_) => ApiError::Unprocessable(e.to_string()),
-            e => ApiError::BadRequest(e.to_string()),
-        }
-    }
-}
-
-impl From<ResolveError> for ApiError {
-    fn from(error: ResolveError) -> Self {
-        match error {
-            ResolveError::Db(e) => e.into(),
-            e @ ResolveError::NotFound(_) => ApiError::NotFound(e.to_string()),
-            e @ ResolveError::AlreadyResolved(_) => ApiError::Conflict(e.to_string()),
-            e @ ResolveError::NoNote => ApiError::Unprocessable(e.to_string()),
-        }
-    }
-}
-
-type Work<'c> = Pin<Box<dyn Future<Output = Result<Value, ApiError>> + Send + 'c>>;
-
-/// Runs `work` in one transaction with the request's `Idempotency-Key` (see
-/// [`idempotency`]): a replay answers the first answer, another request under the same
-/// key is refused with 422.
+/// Runs `work` under the request's `Idempotency-Key` (see [`crate::edge::idempotent`]);
+/// a replay is answered with the first answer and `Idempotent-Replayed: true`.
 async fn idempotent(
     state: &AppState,
     user: &User,
@@ -143,27 +61,18 @@ async fn idempotent(
     body: &impl Serialize,
     work: impl for<'c> FnOnce(&'c mut PgConnection) -> Work<'c>,
 ) -> Result<Response, ApiError> {
-    let key = idempotency::check_key(
-        headers
-            .get(idempotency::HEADER)
-            .and_then(|v| v.to_str().ok()),
-    )?;
-    let body = serde_json::to_vec(body).map_err(|e| ApiError::Internal(e.into()))?;
-    let hash = idempotency::request_hash("POST", route, &body);
-    let mut tx = state.pool.begin().await?;
-    if let Claim::Replay { status, body } = idempotency::claim(&mut tx, user.id, key, &hash).await?
-    {
-        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
-        let mut response = (status, Json(body)).into_response();
+    let key = headers
+        .get(idempotency::HEADER)
+        .and_then(|v| v.to_str().ok());
+    let keyed = crate::edge::idempotent(&state.pool, user, key, route, body, work).await?;
+    let status = StatusCode::from_u16(keyed.status).unwrap_or(StatusCode::OK);
+    let mut response = (status, Json(keyed.body)).into_response();
+    if keyed.replayed {
         response
             .headers_mut()
             .insert("Idempotent-Replayed", HeaderValue::from_static("true"));
-        return Ok(response);
     }
-    let value = work(&mut tx).await?;
-    idempotency::store(&mut tx, user.id, key, 200, &value).await?;
-    tx.commit().await?;
-    Ok((StatusCode::OK, Json(value)).into_response())
+    Ok(response)
 }
 
 fn to_json(value: &impl Serialize) -> Result<Value, ApiError> {
@@ -377,47 +286,8 @@ async fn export_batch(
     ApiPath(id): ApiPath<i64>,
     ApiQuery(q): ApiQuery<ExportQuery>,
 ) -> Result<Response, ApiError> {
-    let batch = batches::get(&state.pool, id)
-        .await?
-        .ok_or(BatchError::NotFound(id))?;
-    if batch.status != "approved" {
-        return Err(ApiError::Conflict(format!(
-            "批次 {id} 状态为 {}, 审批通过后才能导出拨付清单",
-            batch.status
-        )));
-    }
-    let mut conn = state.pool.acquire().await?;
-    let rows = export::rows(&mut conn, id).await?;
     let format = q.format.as_deref().unwrap_or("xlsx");
-    let (bytes, content_type) = match format {
-        "csv" => (export::to_csv(&rows)?, "text/csv; charset=utf-8"),
-        "xlsx" => (
-            export::to_xlsx(&rows, &format!("批次{id}"))?,
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        ),
-        other => {
-            return Err(ApiError::BadRequest(format!(
-                "format {other:?} 不支持: 请用 xlsx 或 csv"
-            )));
-        }
-    };
-    let entry = crate::audit::AuditEntry::new(
-        Actor::User(&current.user.username),
-        "batch.export",
-        "payment_batch",
-        id.to_string(),
-    )
-    .after(json!({"format": format, "rows": rows.len()}));
-    crate::audit::record(&state.pool, &entry).await?;
-    let disposition = format!("attachment; filename=\"batch-{id}.{format}\"");
-    Ok((
-        [
-            (header::CONTENT_TYPE, content_type.to_owned()),
-            (header::CONTENT_DISPOSITION, disposition),
-        ],
-        bytes,
-    )
-        .into_response())
+    crate::edge::export_batch(&state, &current.user, id, format).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -426,59 +296,20 @@ struct PaymentQuery {
     batch: Option<i64>,
 }
 
-/// One payment as finance lists it (account masked).
-#[derive(Debug, Serialize)]
-struct Payment {
-    instruction_id: String,
-    batch_id: i64,
-    grant_id: i64,
-    policy_id: String,
-    uscc: String,
-    payee_name: String,
-    payee_account: String,
-    amount: Decimal,
-    status: String,
-    reason: Option<String>,
-    value_date: Option<NaiveDate>,
-    reconciled: bool,
-}
-
 async fn list_payments(
     State(state): State<AppState>,
     _: Authorized<FinanceReaders>,
     ApiQuery(q): ApiQuery<PaymentQuery>,
     page: Page,
 ) -> Result<Response, ApiError> {
-    let rows = sqlx::query!(
-        "SELECT id, batch_id, grant_id, policy_id, uscc, payee_name, payee_account, amount, status, reason,
-                value_date, reconciled_at IS NOT NULL AS \"reconciled!\"
-         FROM payment_instructions
-         WHERE ($1::text IS NULL OR status = $1) AND ($2::bigint IS NULL OR batch_id = $2) AND id > $3
-         ORDER BY id LIMIT $4",
-        q.status,
+    let items = payments::list(
+        &state.pool,
+        q.status.as_deref(),
         q.batch,
         page.after_text(),
-        page.limit
+        page.limit,
     )
-    .fetch_all(&state.pool)
     .await?;
-    let items: Vec<Payment> = rows
-        .into_iter()
-        .map(|r| Payment {
-            payee_account: mask_account(&r.payee_account),
-            instruction_id: r.id,
-            batch_id: r.batch_id,
-            grant_id: r.grant_id,
-            policy_id: r.policy_id,
-            uscc: r.uscc,
-            payee_name: r.payee_name,
-            amount: r.amount,
-            status: r.status,
-            reason: r.reason,
-            value_date: r.value_date,
-            reconciled: r.reconciled,
-        })
-        .collect();
     Ok(page.answer(items, |p| p.instruction_id.clone()))
 }
 

@@ -85,7 +85,6 @@ async fn answer(
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<Answer>,
 ) -> Result<Json<Value>, ApiError> {
-    let scope = FirmScope::of(&current.user);
-    let status = grants::answer(&state.pool, &scope, id, &current.user.username, &body).await?;
+    let status = grants::answer(&state.pool, &current.user, id, &body).await?;
     Ok(Json(json!({"id": id, "status": status})))
 }

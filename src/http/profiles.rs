@@ -8,13 +8,11 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 
 use super::auth::{Answerers, Authorized, Enterprises, FirmReaders, Staff};
 use super::page::Page;
 use super::{ApiError, ApiJson, ApiPath, ApiQuery, AppState};
-use crate::audit::{self, Actor, AuditEntry};
-use crate::edge::{close_quarantined, load_profile as load};
+use crate::edge::{answer_data_objection, close_quarantined, load_profile as load};
 use crate::firms::FirmScope;
 use crate::ingest::{self, Objection, QuarantineEntry, StoredProfile};
 
@@ -162,24 +160,7 @@ async fn answer(
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<AnswerBody>,
 ) -> Result<Json<Objection>, ApiError> {
-    let text = body.answer.trim();
-    if text.is_empty() {
-        return Err(ApiError::Unprocessable("答复不能为空".to_owned()));
-    }
     let user = &current.user.username;
-    let mut tx = state.pool.begin().await?;
-    let answered = ingest::answer_objection(&mut *tx, id, text, user)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("未找到数据异议 {id}")))?;
-    let after: Value = json!({"uscc": answered.uscc, "field": answered.field, "answer": text});
-    let entry = AuditEntry::new(
-        Actor::User(user),
-        "objection.answer",
-        "data_objection",
-        id.to_string(),
-    )
-    .after(after);
-    audit::record(&mut *tx, &entry).await?;
-    tx.commit().await?;
+    let answered = answer_data_objection(&state, user, id, &body.answer).await?;
     Ok(Json(answered))
 }

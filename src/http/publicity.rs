@@ -11,7 +11,6 @@ use serde_json::{Value, json};
 
 use super::auth::{Authorized, RoleSet};
 use super::page::Page;
-use super::review::objection_error;
 use super::{ApiError, ApiJson, ApiPath, AppState};
 use crate::accounts::Role;
 use crate::firms::FirmScope;
@@ -73,9 +72,7 @@ async fn raise_objection(
     ApiJson(body): ApiJson<ObjectionBody>,
 ) -> Result<Json<Value>, ApiError> {
     let actor = Actor::user(&current.user);
-    let objection = publicity::object(&state.pool, id, &actor, &body.message)
-        .await
-        .map_err(objection_error)?;
+    let objection = publicity::object(&state.pool, id, &actor, &body.message).await?;
     Ok(Json(
         json!({"objection_id": objection, "grant_id": id, "grant_status": "disputed"}),
     ))

@@ -9,21 +9,13 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::auth::{Authorized, RoleSet};
+use super::auth::{Authorized, Reviewers};
 use super::page::Page;
 use super::{ApiError, ApiJson, ApiPath, ApiQuery, AppState};
-use crate::accounts::Role;
-use crate::grants::publicity::{self, ObjectionError};
-use crate::grants::review::{self, Decision, ReviewError, Window};
-use crate::grants::steps::{Actor, GrantStatus, StepError};
+use crate::grants::publicity;
+use crate::grants::review::{self, Decision, Window};
+use crate::grants::steps::{Actor, GrantStatus};
 use crate::grants::{Grant, list_objections, review_queue};
-
-/// Reviewers review grants and answer 公示 objections.
-#[derive(Debug)]
-pub struct Reviewers;
-impl RoleSet for Reviewers {
-    const ROLES: &'static [Role] = &[Role::Reviewer];
-}
 
 pub(super) fn router() -> Router<AppState> {
     Router::new()
@@ -105,14 +97,7 @@ async fn decide(
         &body.reason,
         Window::PolicyDays,
     )
-    .await
-    .map_err(|e| match e {
-        ReviewError::Db(e) | ReviewError::Step(StepError::Db(e)) => e.into(),
-        e @ ReviewError::NotFound(_) => ApiError::NotFound(e.to_string()),
-        e @ ReviewError::NotReviewable { .. } => ApiError::Conflict(e.to_string()),
-        e @ ReviewError::Step(StepError::WrongRole { .. }) => ApiError::Forbidden(e.to_string()),
-        e => ApiError::Unprocessable(e.to_string()),
-    })?;
+    .await?;
     Ok(Json(json!(outcome)))
 }
 
@@ -147,9 +132,8 @@ async fn answer_objection(
     ApiJson(body): ApiJson<AnswerBody>,
 ) -> Result<Json<Value>, ApiError> {
     let actor = Actor::user(&current.user);
-    let status = publicity::answer_objection(&state.pool, id, &actor, body.uphold, &body.answer)
-        .await
-        .map_err(objection_error)?;
+    let status =
+        publicity::answer_objection(&state.pool, id, &actor, body.uphold, &body.answer).await?;
     Ok(Json(json!({"id": id, "grant_status": status})))
 }
 
@@ -162,19 +146,4 @@ async fn close(
         .await
         .map_err(|e| ApiError::Internal(e.into()))?;
     Ok(Json(json!(done)))
-}
-
-/// The HTTP answer to a refused objection or answer.
-pub(super) fn objection_error(error: ObjectionError) -> ApiError {
-    match error {
-        ObjectionError::Db(e) | ObjectionError::Step(StepError::Db(e)) => e.into(),
-        e @ (ObjectionError::NotFound | ObjectionError::NoOpenObjection) => {
-            ApiError::NotFound(e.to_string())
-        }
-        e @ (ObjectionError::NotInWindow | ObjectionError::AlreadyDisputed) => {
-            ApiError::Conflict(e.to_string())
-        }
-        e @ ObjectionError::Step(StepError::WrongRole { .. }) => ApiError::Forbidden(e.to_string()),
-        e => ApiError::Unprocessable(e.to_string()),
-    }
 }

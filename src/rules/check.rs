@@ -5,6 +5,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
+use super::lexer::{Tok, tokens};
 use super::view::KNOWN_FIELDS;
 
 /// One problem in a policy folder, located as precisely as it can be.
@@ -29,83 +30,13 @@ impl fmt::Display for CheckError {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
-enum Tok {
-    Ident(String),
-    /// A string literal (or a character, or a backtick string).
-    Str,
-    /// A number literal.
-    Num,
-    Punct(char),
-}
-
-/// Tokens with their 1-based line and column; strings and comments are skipped as units.
+/// Tokens with their 1-based line and column; comments are left out, strings are units.
 fn lex(src: &str) -> Vec<(Tok, usize, usize)> {
-    let chars: Vec<char> = src.chars().collect();
-    let (mut i, mut line, mut col) = (0, 1, 1);
-    let mut out = Vec::new();
-    let advance = |i: &mut usize, line: &mut usize, col: &mut usize| {
-        if chars[*i] == '\n' {
-            *line += 1;
-            *col = 1;
-        } else {
-            *col += 1;
-        }
-        *i += 1;
-    };
-    while i < chars.len() {
-        let c = chars[i];
-        let (l0, c0) = (line, col);
-        if c == '/' && chars.get(i + 1) == Some(&'/') {
-            while i < chars.len() && chars[i] != '\n' {
-                advance(&mut i, &mut line, &mut col);
-            }
-        } else if c == '/' && chars.get(i + 1) == Some(&'*') {
-            while i < chars.len() && !(chars[i] == '*' && chars.get(i + 1) == Some(&'/')) {
-                advance(&mut i, &mut line, &mut col);
-            }
-            for _ in 0..2 {
-                if i < chars.len() {
-                    advance(&mut i, &mut line, &mut col);
-                }
-            }
-        } else if c == '"' || c == '`' || c == '\'' {
-            advance(&mut i, &mut line, &mut col);
-            while i < chars.len() && chars[i] != c {
-                if chars[i] == '\\' {
-                    advance(&mut i, &mut line, &mut col);
-                }
-                if i < chars.len() {
-                    advance(&mut i, &mut line, &mut col);
-                }
-            }
-            if i < chars.len() {
-                advance(&mut i, &mut line, &mut col);
-            }
-            out.push((Tok::Str, l0, c0));
-        } else if c.is_alphabetic() || c == '_' {
-            let mut s = String::new();
-            while i < chars.len() && (chars[i].is_alphanumeric() || chars[i] == '_') {
-                s.push(chars[i]);
-                advance(&mut i, &mut line, &mut col);
-            }
-            out.push((Tok::Ident(s), l0, c0));
-        } else if c.is_ascii_digit() {
-            // Numbers, including decimals such as 0.055, are one token.
-            while i < chars.len()
-                && (chars[i].is_ascii_alphanumeric() || chars[i] == '.' || chars[i] == '_')
-            {
-                advance(&mut i, &mut line, &mut col);
-            }
-            out.push((Tok::Num, l0, c0));
-        } else {
-            if !c.is_whitespace() {
-                out.push((Tok::Punct(c), l0, c0));
-            }
-            advance(&mut i, &mut line, &mut col);
-        }
-    }
-    out
+    tokens(src)
+        .into_iter()
+        .filter(|t| t.tok != Tok::Comment)
+        .map(|t| (t.tok, t.line, t.column))
+        .collect()
 }
 
 /// True when every use of `params` in `src` is a plain read `params.name` (optionally followed by

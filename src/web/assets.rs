@@ -34,6 +34,16 @@ const ASSETS: &[Asset] = &[
         content_type: "text/javascript; charset=utf-8",
         bytes: include_bytes!("assets/cockpit.js"),
     },
+    Asset {
+        name: "progress.js",
+        content_type: "text/javascript; charset=utf-8",
+        bytes: include_bytes!("assets/progress.js"),
+    },
+    Asset {
+        name: "finance.js",
+        content_type: "text/javascript; charset=utf-8",
+        bytes: include_bytes!("assets/finance.js"),
+    },
     // Apache ECharts, vendored with its licence (assets/vendor/README.md).
     Asset {
         name: "echarts.min.js",

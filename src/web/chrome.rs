@@ -81,14 +81,18 @@ const COCKPIT: NavLink = link("/cockpit", "数字驾驶舱");
 const AUTHOR: &[NavLink] = &[HOME, link("/policies", "政策与版本"), COCKPIT];
 const REVIEWER: &[NavLink] = &[
     HOME,
-    link("/review", "待发布版本"),
+    link("/review", "审核工作台"),
+    link("/review/grants", "补贴审核"),
+    link("/review/objections", "异议处理"),
     link("/policies", "政策与版本"),
+    link("/gongshi", "公示"),
     link("/quarantine", "隔离区"),
     COCKPIT,
 ];
 const AUDITOR: &[NavLink] = &[
     HOME,
     link("/audit", "审计日志"),
+    link("/finance", "财政拨付"),
     link("/policies", "政策与版本"),
     link("/quarantine", "隔离区"),
     COCKPIT,
@@ -100,7 +104,15 @@ const ADMIN: &[NavLink] = &[
     link("/quarantine", "隔离区"),
     COCKPIT,
 ];
-const STAFF: &[NavLink] = &[HOME, link("/quarantine", "隔离区"), COCKPIT];
+const FINANCE: &[NavLink] = &[
+    HOME,
+    link("/finance", "财政工作台"),
+    link("/finance/ready", "待拨付"),
+    link("/finance/batches", "拨付批次"),
+    link("/finance/payments", "支付指令"),
+    link("/finance/exceptions", "对账异常"),
+    COCKPIT,
+];
 
 /// The pages each role works on, linked from every page it opens.
 pub fn workspace(role: Role) -> &'static [NavLink] {
@@ -110,6 +122,6 @@ pub fn workspace(role: Role) -> &'static [NavLink] {
         Role::Reviewer => REVIEWER,
         Role::Auditor => AUDITOR,
         Role::Admin => ADMIN,
-        Role::FinanceMaker | Role::FinanceChecker => STAFF,
+        Role::FinanceMaker | Role::FinanceChecker => FINANCE,
     }
 }

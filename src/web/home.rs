@@ -38,7 +38,13 @@ pub(super) struct HomePage {
 
 pub(super) async fn home(State(state): State<AppState>, current: Option<CurrentUser>) -> Response {
     let Some(current) = current else {
-        return Redirect::to("/login").into_response();
+        // The demo opens on its accounts; a real deployment on the sign-in page.
+        let to = if state.settings.demo.is_some() {
+            "/demo"
+        } else {
+            "/login"
+        };
+        return Redirect::to(to).into_response();
     };
     match page(&state, &current).await {
         Ok(page) => page.into_response(),

@@ -3,24 +3,29 @@
 //! a workspace per role, errors as pages for browsers ([`error_pages`]). The request
 //! plumbing is [`crate::edge`]; `app.rs` mounts these routes beside the API's.
 
+mod accounts_admin;
 mod admin;
 mod assets;
 mod audit;
+mod authoring;
 mod channels;
 mod chrome;
 mod cockpit;
 mod cockpit_export;
 mod cockpit_tables;
+mod demo_guide;
 mod errors;
+mod finance;
 mod format;
+mod gongshi;
 mod grants;
 mod home;
 mod library;
 mod notices;
-mod policies;
 mod profile_view;
 mod profiles;
 mod quarantine;
+mod review;
 mod sign_in;
 
 use axum::Router;
@@ -55,11 +60,6 @@ pub fn router() -> Router<AppState> {
         .route("/grants/{id}", get(grants::notice_link))
         .route("/my/channels", get(channels::show).post(channels::save))
         .route("/my/channels/test", post(channels::test_send))
-        .route("/policies", get(policies::list_page))
-        .route("/policies/{id}", get(policies::version_page))
-        .route("/policies/{id}/dry-run", get(policies::dry_run_page))
-        .route("/policies/{id}/publish", post(policies::publish))
-        .route("/review", get(policies::review_page))
         .route("/admin", get(admin::accounts_page))
         .route("/admin/users/{id}/unlock", post(admin::unlock))
         .route("/admin/users/{id}/disable", post(admin::disable))
@@ -71,4 +71,10 @@ pub fn router() -> Router<AppState> {
         .route("/cockpit/export/{file}", get(cockpit_export::export))
         .route("/quarantine", get(quarantine::quarantine_page))
         .route("/quarantine/{id}/close", post(quarantine::close))
+        .merge(authoring::router())
+        .merge(accounts_admin::router())
+        .merge(finance::router())
+        .merge(review::router())
+        .merge(gongshi::router())
+        .merge(demo_guide::router())
 }

@@ -185,8 +185,26 @@ const ROUTES: &[(&str, &str, &[&str])] = &[
     ("GET", "/policies", &[]),
     ("GET", "/policies/{id}", &[]),
     ("GET", "/policies/{id}/dry-run", &[]),
+    ("POST", "/policies/{id}/dry-runs", &[]),
+    ("GET", "/policies/dry-runs/{id}", &[]),
+    ("GET", "/policies/dry-runs/{id}/progress", &[]),
+    ("GET", "/policies/{id}/diff", &[]),
+    ("GET", "/policies/drafts/new", &[]),
+    (
+        "POST",
+        "/policies/drafts/edit",
+        &[
+            "policy_id",
+            "rule_rhai",
+            "policy_toml",
+            "cases_toml",
+            "action",
+        ],
+    ),
+    ("POST", "/policies/drafts/upload", &["policy_id", "files"]),
     ("POST", "/policies/{id}/publish", &[]),
     ("GET", "/review", &[]),
+    ("GET", "/review/versions", &[]),
     ("GET", "/audit", &[]),
     ("GET", "/audit/verify", &[]),
     ("GET", "/zhengce", &[]),
@@ -194,6 +212,64 @@ const ROUTES: &[(&str, &str, &[&str])] = &[
     ("POST", "/admin/users/{id}/unlock", &[]),
     ("POST", "/admin/users/{id}/disable", &[]),
     ("POST", "/admin/users/{id}/enable", &[]),
+    ("GET", "/admin/users/{id}", &[]),
+    ("POST", "/admin/users/{id}/role", &["role", "uscc"]),
+    ("POST", "/admin/users/{id}/tokens/{token_id}/revoke", &[]),
+    // The reviewer's, finance's, 公示 and demo pages (their forms are read as fields).
+    ("GET", "/review/versions", &[]),
+    ("GET", "/review/grants", &[]),
+    (
+        "POST",
+        "/review/grants",
+        &["grant", "reason", "decision", "status"],
+    ),
+    ("GET", "/review/objections", &[]),
+    (
+        "POST",
+        "/review/objections/{id}/answer",
+        &["outcome", "answer"],
+    ),
+    ("POST", "/review/data-objections/{id}/answer", &["answer"]),
+    ("GET", "/gongshi", &[]),
+    ("GET", "/demo", &[]),
+    ("GET", "/finance", &[]),
+    ("GET", "/finance/ready", &[]),
+    ("GET", "/finance/batches", &[]),
+    (
+        "POST",
+        "/finance/batches",
+        &[
+            "idempotency_key",
+            "policy",
+            "min",
+            "max",
+            "from",
+            "to",
+            "grant",
+            "note",
+            "budget_year",
+        ],
+    ),
+    ("GET", "/finance/batches/{id}", &[]),
+    (
+        "POST",
+        "/finance/batches/{id}/approve",
+        &["idempotency_key", "note"],
+    ),
+    (
+        "POST",
+        "/finance/batches/{id}/reject",
+        &["idempotency_key", "note"],
+    ),
+    (
+        "POST",
+        "/finance/batches/{id}/void",
+        &["idempotency_key", "note"],
+    ),
+    ("GET", "/finance/batches/{id}/export", &[]),
+    ("GET", "/finance/payments", &[]),
+    ("GET", "/finance/exceptions", &[]),
+    ("POST", "/finance/exceptions/{id}/resolve", &["note"]),
 ];
 
 /// Query parameters any route may be given.
@@ -216,6 +292,7 @@ const QUERY_KEYS: &[&str] = &[
     "saved",
     "q",
     "mode",
+    "against",
 ];
 
 /// `.route("…", get(…).post(…))` declarations in `dir`'s files: (METHOD, path).
@@ -223,6 +300,11 @@ fn declared_routes(dir: &str) -> BTreeSet<(String, String)> {
     let mut found = BTreeSet::new();
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
+        // Modules with their own sub-router live in folders of their own.
+        if path.is_dir() {
+            found.extend(declared_routes(path.to_str().unwrap()));
+            continue;
+        }
         if path.extension().is_none_or(|e| e != "rs") {
             continue;
         }

@@ -4,6 +4,7 @@
 
 mod accounts;
 mod audit;
+mod authoring;
 mod cli;
 mod cockpit;
 #[path = "../cockpit_support/mod.rs"]
@@ -17,6 +18,9 @@ mod health;
 mod helpers;
 #[path = "../matching_support/mod.rs"]
 mod matching_support;
+#[allow(dead_code)] // the browser tests use the rest
+#[path = "../browser/money_world.rs"]
+mod money_world;
 mod near_misses;
 mod notices;
 mod notices_config;
@@ -33,4 +37,5 @@ mod security_smaller;
 mod security_tokens;
 mod security_webhooks;
 mod slow_statements;
+mod web_finance;
 mod web_pages;

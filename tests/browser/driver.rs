@@ -142,6 +142,21 @@ impl Browser {
         panic!("{css}: still at {}, not {path}", self.path().await);
     }
 
+    /// Waits until the browser is at a path starting with `prefix` (a form's answer
+    /// redirected to a page whose id the test does not know yet); returns the path.
+    pub async fn wait_for_path(&self, prefix: &str) -> String {
+        for _ in 0..100 {
+            let path = self.path().await;
+            if path.starts_with(prefix)
+                && self.run("return document.readyState;").await == json!("complete")
+            {
+                return path;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("still at {}, not under {prefix}", self.path().await);
+    }
+
     /// Signs in on the sign-in page the browser is at, and waits to be at `then`.
     pub async fn sign_in_to(&self, username: &str, then: &str) {
         self.fill("username", username).await;

@@ -1,7 +1,8 @@
 //! What people type comes back as text, never as markup: `<script>`, quotes, an event
 //! handler and a zoo of unicode in every free-text field an enterprise fills (its data
-//! objection, its objection to a grant) and in a display name, shown on each page that
-//! shows them; no script of theirs runs.
+//! objection, its objection to a grant), every note staff type (a batch's note, a reason to
+//! reject it, an exception's resolution, an answer to an objection) and a display name,
+//! shown on each page that shows them; no script of theirs runs.
 
 use mianshen::accounts::{self, NewUser, Role};
 use mianshen::audit::Actor;
@@ -56,12 +57,18 @@ async fn typed_markup_is_shown_as_text_on_every_page_that_shows_it() {
     browser.goto("/my/profile").await;
     browser.click("#field option[value='name']").await;
     browser.fill("message", PAYLOAD).await;
+    // The answer comes back to `/my/profile#objections`: wait for it, since the path alone
+    // is the page the form was on.
     browser
-        .submit(
-            "form[action='/my/profile/objections'] button",
-            "/my/profile",
-        )
+        .click("form[action='/my/profile/objections'] button")
         .await;
+    for _ in 0..100 {
+        let url = browser.client.current_url().await.unwrap();
+        if url.fragment() == Some("objections") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     // The objection to the grant, on the grant's page.
     browser.goto(&format!("/my/grants/{grant}")).await;
     browser.fill("message", PAYLOAD).await;
@@ -96,4 +103,235 @@ async fn typed_markup_is_shown_as_text_on_every_page_that_shows_it() {
             .await;
     }
     browser.close().await;
+}
+
+/// What authors write (a policy's title, a comment in its rule) and a token's label come
+/// back as text on every workspace page that shows them: the versions, a version with its
+/// highlighted rule, the diff, the editor, and the administrator's account page.
+#[tokio::test]
+async fn authored_text_is_shown_as_text_on_the_policy_and_account_pages() {
+    const POLICY: &str = "qd-2026-little-giant-reward";
+    let app = spawn_app().await;
+    let alice = app.create_user("alice", Role::PolicyAuthor, None).await;
+    app.create_user("admin", Role::Admin, None).await;
+    let original: std::collections::BTreeMap<String, String> =
+        ["policy.toml", "rule.rhai", "cases.toml"]
+            .iter()
+            .map(|n| {
+                let text = std::fs::read_to_string(format!("rules/{POLICY}/{n}")).unwrap();
+                ((*n).to_owned(), text)
+            })
+            .collect();
+    let mut typed = original.clone();
+    let meta = typed.get_mut("policy.toml").unwrap();
+    let title_line = meta
+        .lines()
+        .find(|l| l.starts_with("title"))
+        .unwrap()
+        .to_owned();
+    *meta = meta.replace(&title_line, &format!("title = '''{PAYLOAD}'''"));
+    let rule = typed.get_mut("rule.rhai").unwrap();
+    *rule = format!("// {PAYLOAD}\n{rule}");
+    let first = mianshen::policies::submit(&app.app_pool, POLICY, &original, "alice")
+        .await
+        .unwrap()
+        .id;
+    let second = mianshen::policies::submit(&app.app_pool, POLICY, &typed, "alice")
+        .await
+        .unwrap()
+        .id;
+    // A label is at most 100 characters, stored trimmed.
+    let label = PAYLOAD
+        .chars()
+        .take(100)
+        .collect::<String>()
+        .trim()
+        .to_owned();
+    accounts::issue_token(
+        &app.app_pool,
+        &alice,
+        Actor::User("alice"),
+        &label,
+        None,
+        30,
+    )
+    .await
+    .unwrap();
+
+    let browser = Browser::open(&app.address).await;
+    browser.goto("/policies").await;
+    browser.sign_in_to("alice", "/policies").await;
+    let shown = PAYLOAD.replace('\u{200b}', "");
+    let label_shown = label.replace('\u{200b}', "");
+    let pages = [
+        ("/policies".to_owned(), shown.as_str()),
+        (format!("/policies/{second}"), shown.as_str()),
+        (
+            format!("/policies/{second}/diff?against={first}"),
+            shown.as_str(),
+        ),
+    ];
+    for (path, expected) in &pages {
+        expect_text(&browser, path, expected).await;
+    }
+    // The editor holds the rule as the text area's value.
+    browser
+        .goto(&format!("/policies/drafts/new?from={second}"))
+        .await;
+    let held = browser
+        .client
+        .execute(
+            "return document.getElementById('rule-rhai').value;",
+            Vec::new(),
+        )
+        .await
+        .unwrap();
+    assert!(held.as_str().unwrap().contains(PAYLOAD), "{held}");
+    expect_no_markup_ran(&browser, "/policies/drafts/new").await;
+    browser.submit("form.who button", "/login").await;
+
+    browser.goto(&format!("/admin/users/{}", alice.id)).await;
+    browser
+        .sign_in_to("admin", &format!("/admin/users/{}", alice.id))
+        .await;
+    expect_text(
+        &browser,
+        &format!("/admin/users/{}", alice.id),
+        &label_shown,
+    )
+    .await;
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn typed_markup_in_finance_and_review_notes_is_shown_as_text() {
+    use crate::money_world::{created_grants, publish_policy, ready_grants};
+    use rust_decimal_macros::dec;
+
+    let shown = PAYLOAD.replace('\u{200b}', "");
+    let app = spawn_app().await;
+    publish_policy(&app).await;
+    let reviewer = app.create_user("reviewer", Role::Reviewer, None).await;
+    app.create_user("maker", Role::FinanceMaker, None).await;
+    app.create_user("checker", Role::FinanceChecker, None).await;
+    ready_grants(&app, &reviewer, 1, &[dec!(1000.00)]).await;
+    let in_window = created_grants(&app, 2, &[dec!(2000.00)]).await;
+    mianshen::grants::review::review(
+        &app.app_pool,
+        &in_window,
+        mianshen::grants::review::Decision::Approve,
+        &mianshen::grants::steps::Actor::user(&reviewer),
+        "审核通过",
+        mianshen::grants::review::Window::PolicyDays,
+    )
+    .await
+    .unwrap();
+    // What a firm typed reaches the reviewer: a data objection and a 公示 objection.
+    sqlx::query(
+        "INSERT INTO data_objections (uscc, field, message, raised_by)
+         VALUES ('913702120000000001', 'employees', $1, 'firm1')",
+    )
+    .bind(PAYLOAD)
+    .execute(&app.db.pool)
+    .await
+    .unwrap();
+    mianshen::grants::publicity::object(
+        &app.app_pool,
+        in_window[0],
+        &mianshen::grants::steps::Actor::user(&reviewer),
+        PAYLOAD,
+    )
+    .await
+    .unwrap();
+    // An exception for finance to resolve.
+    sqlx::query(
+        "WITH run AS (INSERT INTO reconciliation_runs (statement_date, complete, lines, agreed, exceptions, actor)
+                      VALUES ('2026-12-01', true, 1, 0, 1, 'test') RETURNING id)
+         INSERT INTO reconciliation_exceptions (run_id, statement_date, kind, instruction_id, line_nos, detail)
+         SELECT id, '2026-12-01', 'unknown', 'X-1', '{1}', '对账单中有一笔未知支付' FROM run",
+    )
+    .execute(&app.db.pool)
+    .await
+    .unwrap();
+
+    let browser = Browser::open(&app.address).await;
+    // The maker's note for the checker.
+    browser.goto("/finance/ready").await;
+    browser.sign_in_to("maker", "/finance/ready").await;
+    browser.fill("note", PAYLOAD).await;
+    browser
+        .click("form[action='/finance/batches'] button")
+        .await;
+    let batch_path = browser.wait_for_path("/finance/batches/").await;
+    let batch = batch_path.split('?').next().unwrap().to_owned();
+    expect_text(&browser, &batch, &shown).await;
+    browser.submit("form.who button", "/login").await;
+
+    // The checker's reason for rejecting it, and the note resolving an exception.
+    browser.goto(&batch).await;
+    browser.sign_in_to("checker", &batch).await;
+    browser.fill("reject-note", PAYLOAD).await;
+    browser
+        .submit(
+            &format!("form[action='{batch}/reject'] button"),
+            &format!("{batch}?done=rejected"),
+        )
+        .await;
+    let text = browser.text().await.replace('\u{200b}', "");
+    let typed = PAYLOAD.replace('\u{200b}', "");
+    assert!(text.matches(&typed).count() >= 2, "note and reason: {text}");
+    expect_text(&browser, &batch, &shown).await;
+    browser.goto("/finance/exceptions").await;
+    browser.fill("note-1", PAYLOAD).await;
+    browser
+        .submit(
+            "form[action='/finance/exceptions/1/resolve'] button",
+            "/finance/exceptions?done=resolved",
+        )
+        .await;
+    expect_text(&browser, "/finance/exceptions", &shown).await;
+    browser.submit("form.who button", "/login").await;
+
+    // The reviewer reads both objections as text, and answers the data objection.
+    browser.goto("/review/objections").await;
+    browser.sign_in_to("reviewer", "/review/objections").await;
+    let text = browser.text().await.replace('\u{200b}', "");
+    assert!(text.matches(&typed).count() >= 2, "both objections: {text}");
+    expect_text(&browser, "/review/objections", &shown).await;
+    browser.fill("data-answer-1", PAYLOAD).await;
+    browser
+        .submit(
+            "form[action='/review/data-objections/1/answer'] button",
+            "/review/objections?done=answered",
+        )
+        .await;
+    let answer: String = sqlx::query_scalar("SELECT answer FROM data_objections")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    assert_eq!(answer.replace('\u{200b}', ""), typed);
+    browser.close().await;
+}
+
+/// Opens `path` and checks its text shows `expected` and no typed markup ran.
+async fn expect_text(browser: &Browser, path: &str, expected: &str) {
+    browser.goto(path).await;
+    let text = browser.text().await.replace('\u{200b}', "");
+    assert!(text.contains(expected), "{path}: {text}");
+    expect_no_markup_ran(browser, path).await;
+}
+
+async fn expect_no_markup_ran(browser: &Browser, path: &str) {
+    let ran = browser
+        .client
+        .execute(
+            "return [window.__xss === undefined, document.querySelectorAll('img[src=x]').length];",
+            Vec::new(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(ran, serde_json::json!([true, 0]), "{path}: markup ran");
+    browser
+        .screenshot(&format!("escaping{}", path.replace(['/', '?', '='], "-")))
+        .await;
 }

@@ -10,13 +10,17 @@ mod admin;
 mod cockpit;
 #[path = "../cockpit_support/mod.rs"]
 mod cockpit_support;
+mod authoring;
 mod driver;
 mod enterprise;
 mod escaping;
+mod finance;
 #[allow(dead_code)]
 #[path = "../api/helpers.rs"]
 mod helpers;
 mod keyboard;
 #[path = "../matching_support/mod.rs"]
 mod matching_support;
+mod money_world;
 mod policies;
+mod review;
