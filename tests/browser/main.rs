@@ -7,10 +7,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod admin;
+mod authoring;
 mod cockpit;
 #[path = "../cockpit_support/mod.rs"]
 mod cockpit_support;
-mod authoring;
 mod driver;
 mod enterprise;
 mod escaping;
