@@ -21,7 +21,7 @@ use sqlx::PgPool;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::timeout::TimeoutLayer;
 
-pub use error::{ApiError, ErrorInfo, method_not_allowed, not_found};
+pub use error::{ApiError, ErrorBody, ErrorDetail, ErrorInfo, method_not_allowed, not_found};
 pub use extract::{ApiForm, ApiJson, ApiPath, ApiQuery, check_text, forbidden_char};
 pub use firm_records::{close_quarantined, load_profile};
 pub use sign_in::{client_address, sign_in};
