@@ -63,9 +63,7 @@ pub const CSRF: &str = "csrf";
 /// The metrics token of `/metrics` (not an account's token).
 pub const METRICS: &str = "metrics_token";
 
-/// Adds the security schemes and, to every operation, the error answers any request may
-/// get: 400 (a malformed request or a control character), 500 and 503 (the request
-/// timed out); and 401/403 to every operation that needs a signed-in caller.
+/// Adds the security schemes.
 struct CommonParts;
 
 impl Modify for CommonParts {
@@ -109,7 +107,10 @@ impl Modify for CommonParts {
     }
 }
 
-/// The error answers added to every operation that does not describe them itself.
+/// The error answers added to every operation that does not describe them itself: 400 (a
+/// malformed request or a control character), 401 (no valid credential; on an open
+/// operation only when a bad bearer token is sent), 500, 503 (the request timed out), and
+/// 403 where a signed-in caller is needed.
 fn add_common_errors(operation: &mut Operation) {
     let secured = operation
         .security
@@ -125,6 +126,14 @@ fn add_common_errors(operation: &mut Operation) {
     ];
     if secured {
         common.push(("401", "No valid session or token"));
+    } else {
+        common.push((
+            "401",
+            "An `Authorization: Bearer` token was sent but is not valid (refused even where \
+             no sign-in is needed)",
+        ));
+    }
+    if secured {
         common.push((
             "403",
             "The role may not do this, the CSRF header is missing, or the password must be changed first",

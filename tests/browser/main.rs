@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod admin;
+mod api_docs;
 mod driver;
 mod enterprise;
 mod escaping;
