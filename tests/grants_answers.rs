@@ -140,6 +140,19 @@ async fn answers_are_checked_scoped_stored_once_and_audited() {
             .await
             .unwrap();
     assert_eq!(audited, 1);
+    // The step went through the one path: who (the firm's account), its role and why.
+    let (actor, role): (String, String) = sqlx::query_as(
+        "SELECT actor, after->>'role' FROM audit_events
+         WHERE action = 'grant.step' AND entity_id = ($1::bigint)::text AND after->>'status' = 'confirmed'",
+    )
+    .bind(confirm)
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        (actor.as_str(), role.as_str()),
+        ("u-enterprise", "enterprise")
+    );
 
     // The firm lists only its own grants.
     let mine: Vec<Value> = firm

@@ -124,13 +124,11 @@ async fn an_account_is_checked_stored_masked_and_releases_the_grants_waiting_for
 
 #[tokio::test]
 async fn confirming_a_grant_with_its_bank_gives_the_payee_account() {
-    use mianshen::firms::FirmScope;
     use mianshen::grants::{Answer, answer};
     let w = world().await;
     let ids = w
         .grants("确认即享", &[(FIRM_A, "100.00"), (FIRM_A, "50.00")])
         .await;
-    let scope = FirmScope::of(&w.enterprise_a);
     let confirm = |bank: Option<&str>| Answer::Confirm {
         bank_account_name: NAME_A.to_owned(),
         bank_account_no: "6222 0212 3456 7890".to_owned(),
@@ -138,7 +136,7 @@ async fn confirming_a_grant_with_its_bank_gives_the_payee_account() {
         bank: bank.map(str::to_owned),
     };
     // A bank name too short is refused and nothing is stored.
-    let refused = answer(&w.app_pool, &scope, ids[0], "firm-a", &confirm(Some("行"))).await;
+    let refused = answer(&w.app_pool, &w.enterprise_a, ids[0], &confirm(Some("行"))).await;
     assert_eq!(
         refused.err().map(|e| e.to_string()),
         Some("开户银行须为2至60个字".to_owned())
@@ -146,15 +144,14 @@ async fn confirming_a_grant_with_its_bank_gives_the_payee_account() {
     assert!(payee_account(&w.app_pool, FIRM_A).await.unwrap().is_none());
     assert_eq!(w.statuses(&ids[..1]).await, ["created"]);
     // Without a bank the grant is confirmed but no account is set; with one, both.
-    answer(&w.app_pool, &scope, ids[1], "firm-a", &confirm(None))
+    answer(&w.app_pool, &w.enterprise_a, ids[1], &confirm(None))
         .await
         .unwrap();
     assert!(payee_account(&w.app_pool, FIRM_A).await.unwrap().is_none());
     answer(
         &w.app_pool,
-        &scope,
+        &w.enterprise_a,
         ids[0],
-        "firm-a",
         &confirm(Some("中国银行")),
     )
     .await

@@ -107,7 +107,8 @@ async fn a_second_run_creates_nothing_twice_and_a_lapsed_firm_is_held() {
     );
     let audited = count(
         &pool,
-        "SELECT count(*) FROM audit_events WHERE action = 'grant.hold'",
+        "SELECT count(*) FROM audit_events WHERE action = 'grant.step' AND actor = 'system:matching'
+           AND after->>'status' = 'held'",
     )
     .await;
     assert_eq!(audited, statuses.len() as i64);

@@ -29,6 +29,7 @@ async fn a_rolled_back_enqueue_leaves_nothing_and_a_replay_returns_the_same_id()
         template: Some("{name}: 拟奖励 {amount} 元 ({title})"),
         link: "https://mianshen.local/grants/7".into(),
         kind: NoticeKind::Grant,
+        returned: None,
     };
     let mut tx = db.pool.begin().await.unwrap();
     enqueue_grant_notice(&mut tx, &notice).await.unwrap();

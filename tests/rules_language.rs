@@ -54,7 +54,8 @@ fn ratio_takes_money_and_compares_exactly() {
             "money-over-money",
             "let y = annual(2025); let r = ratio(y.revenue, y.total_assets); require(r < 0.05 && r > 0.0499999999, \"比率 {}\", r); grant(1, \"x\");",
             true,
-            "比率 0.049999999950000001049999978",
+            // 0.04999999995000000104999997795…: 20 places, half to even.
+            "比率 0.04999999995000000105",
         ),
         (
             "money-over-int",
@@ -94,6 +95,99 @@ fn ratio_takes_money_and_compares_exactly() {
         "{:?}",
         zero[0].1
     );
+}
+
+#[test]
+fn ratio_compares_exactly_a_hair_either_side_of_a_rate() {
+    // Arrange: quotients that do not terminate, 10^-16 and 10^-17 either side of 5% and 5.25%,
+    // with money of 14 integer digits; the expected side is a / b against the rate, exactly
+    // (a < rate × b, the product being exact).
+    let money = |s: &str| s.parse::<Decimal>().expect("decimal");
+    let pairs = [
+        ("4999999999999.99", "99999999999999.97", "0.05"),
+        ("5000000000000.00", "99999999999999.97", "0.05"),
+        ("500000.01", "10000000.21", "0.05"),
+        ("5249999999999.99", "99999999999999.97", "0.0525"),
+        ("5250000000000.00", "99999999999999.97", "0.0525"),
+        ("11", "200", "0.055"),
+    ];
+    let mut rules = Vec::new();
+    let mut expected = Vec::new();
+    for (i, (a, b, rate)) in pairs.iter().enumerate() {
+        let exact = money(a).cmp(&(money(rate) * money(b)));
+        for (op, holds) in [
+            ("<", exact.is_lt()),
+            ("<=", exact.is_le()),
+            ("==", exact.is_eq()),
+            (">=", exact.is_ge()),
+            (">", exact.is_gt()),
+        ] {
+            let name = format!(
+                "pair{i}-{}",
+                op.replace('<', "lt").replace('>', "gt").replace('=', "eq")
+            );
+            let rule = format!("require(ratio({a}, {b}) {op} {rate}, \"x\"); grant(1, \"x\");");
+            rules.push((name.clone(), rule));
+            expected.push((name, holds));
+        }
+    }
+    let borrowed: Vec<(&str, &str)> = rules
+        .iter()
+        .map(|(n, r)| (n.as_str(), r.as_str()))
+        .collect();
+
+    // Act
+    let decided = decide(&borrowed);
+
+    // Assert: every comparison agrees with the exact one.
+    for (name, holds) in expected {
+        let (_, d) = decided.iter().find(|(n, _)| *n == name).expect("decided");
+        assert_eq!(d.error, None, "{name}");
+        assert_eq!(d.eligible, holds, "{name}");
+    }
+}
+
+#[test]
+fn a_missing_number_or_text_is_shown_as_missing_never_as_a_stand_in() {
+    // Arrange: the firm has no 2025 research expense or layoffs, no industry code and no
+    // abnormal-operation flag; it has 200 employees.
+    let rules = [
+        (
+            "reads-missing",
+            "let y = annual(2025); require(y.rd_expense >= 100, \"研发费用 {元} 元, 裁员 {} 人 (职工 {} 人), 行业 {}\", y.rd_expense, y.layoffs, y.employees_avg, profile.industry_code); require(!profile.abnormal_operation, \"经营异常 {}\", profile.abnormal_operation); grant(y.rd_expense, \"研发费用 {元} 元\", y.rd_expense);",
+        ),
+        (
+            "real-zero",
+            "let y = annual(2025); require(y.employees_avg - 200 == 0, \"差额 {} 人\", y.employees_avg - 200); grant(1, \"x\");",
+        ),
+    ];
+
+    // Act
+    let decided = decide(&rules);
+
+    // Assert
+    let reads = &decided
+        .iter()
+        .find(|(n, _)| n == "reads-missing")
+        .expect("d")
+        .1;
+    assert_eq!(
+        (reads.eligible, reads.error.as_deref()),
+        (false, None),
+        "{reads:?}"
+    );
+    assert_eq!(
+        texts(reads),
+        [
+            "研发费用 缺少2025年度研发费用 元, 裁员 缺少2025年度裁员人数 人 (职工 200 人), 行业 缺少行业代码: 缺少2025年度研发费用数据",
+            "经营异常 缺少经营异常名录: 缺少经营异常名录数据",
+            "金额 研发费用 缺少2025年度研发费用 元: 企业条件未满足, 不适用",
+        ]
+    );
+    // A real zero is a value, not missing data.
+    let zero = &decided.iter().find(|(n, _)| n == "real-zero").expect("d").1;
+    assert!(zero.eligible);
+    assert_eq!(texts(zero)[0], "差额 0 人");
 }
 
 #[test]
@@ -147,7 +241,7 @@ fn a_missing_date_is_shown_as_missing_never_as_a_sentinel() {
 
     // Assert
     let text = &texts(&decided[0].1)[0];
-    assert!(text.starts_with("成立日期 缺少日期"), "{text}");
+    assert!(text.starts_with("成立日期 缺少成立日期"), "{text}");
     assert!(!text.contains("262143"), "{text}");
     assert!(text.contains("缺少成立日期数据"), "{text}");
 }

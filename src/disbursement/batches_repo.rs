@@ -220,14 +220,14 @@ pub async fn grants_without_payee(
     .await
 }
 
-/// The batch's live instructions (not cancelled or returned), as sent, by grant.
+/// The batch's live instructions (not cancelled, returned or refused), as sent, by grant.
 pub async fn instructions_of(
     conn: &mut PgConnection,
     batch_id: i64,
 ) -> sqlx::Result<Vec<(i64, PaymentInstruction)>> {
     let rows = sqlx::query!(
         "SELECT id, grant_id, payee_name, payee_account, payee_bank, amount, uscc, purpose, budget_year
-         FROM payment_instructions WHERE batch_id = $1 AND status NOT IN ('cancelled', 'returned')
+         FROM payment_instructions WHERE batch_id = $1 AND status NOT IN ('cancelled', 'returned', 'refused')
          ORDER BY grant_id",
         batch_id
     )

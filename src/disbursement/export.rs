@@ -62,7 +62,7 @@ pub async fn rows(conn: &mut PgConnection, batch_id: i64) -> sqlx::Result<Vec<Ex
            FROM payment_instructions p
            JOIN grants g ON g.id = p.grant_id
            JOIN policy_versions pv ON pv.id = g.policy_version_id
-           WHERE p.batch_id = $1 AND p.status NOT IN ('cancelled', 'returned')
+           WHERE p.batch_id = $1 AND p.status NOT IN ('cancelled', 'returned', 'refused')
            ORDER BY p.grant_id"#,
         batch_id
     )

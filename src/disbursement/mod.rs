@@ -8,6 +8,7 @@
 //! - [`ledger`]: append-only journal, [`ledger::verify`] rebuilds every balance;
 //! - [`batches`]: make (maker), approve or reject (checker), void;
 //! - [`sending`]: submit pending instructions, apply answers and polls; [`callbacks`];
+//! - [`refusals`]: an instruction the treasury refuses for good, to the exception queue;
 //! - [`reconciliation`]: the statement against our instructions, the exception queue;
 //! - [`export`]: `.csv` and `.xlsx` of a batch; [`idempotency`]: `Idempotency-Key`.
 
@@ -21,5 +22,6 @@ pub mod idempotency;
 pub mod ledger;
 pub mod money;
 pub mod reconciliation;
+pub mod refusals;
 pub mod schedule;
 pub mod sending;

@@ -60,7 +60,7 @@ pub async fn reconcile(
         .collect();
     let rows = sqlx::query!(
         "SELECT id, amount, status FROM payment_instructions
-         WHERE status <> 'cancelled' AND (value_date = $1 OR id = ANY($2))
+         WHERE status NOT IN ('cancelled', 'refused') AND (value_date = $1 OR id = ANY($2))
          ORDER BY id",
         statement.date,
         &line_ids as &[&str]

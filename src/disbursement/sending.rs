@@ -18,6 +18,8 @@ use sqlx::{PgConnection, PgPool};
 
 use super::budgets;
 use super::ledger::{self, Kind, Posting};
+use super::refusals::{self, Culprit};
+use crate::grants::publicity::{self, Bounced};
 use crate::grants::steps::{self, Actor as StepActor, GrantStatus};
 use crate::treasury::{
     Callback, InstructionState, InstructionStatus, PaymentInstruction, TreasuryClient,
@@ -71,6 +73,8 @@ pub struct Applied {
     pub paid: u64,
     /// Newly returned.
     pub returned: u64,
+    /// Refused by the treasury for good (in the exception queue, reservation released).
+    pub refused: u64,
 }
 
 impl std::ops::AddAssign for Applied {
@@ -78,6 +82,7 @@ impl std::ops::AddAssign for Applied {
         self.sent += other.sent;
         self.paid += other.paid;
         self.returned += other.returned;
+        self.refused += other.refused;
     }
 }
 
@@ -254,6 +259,18 @@ pub async fn apply(conn: &mut PgConnection, updates: &[Update]) -> anyhow::Resul
             "退回后待企业更正收款账户, 将以新指令重新支付",
         )
         .await?;
+        // The firm must fix its account each time a payment bounces: one reminder per
+        // returned instruction, through its notice channels, in this transaction.
+        let bounced: Vec<Bounced<'_>> = returned
+            .iter()
+            .zip(&reasons)
+            .map(|((r, _), reason)| Bounced {
+                grant_id: r.grant_id,
+                instruction_id: &r.id,
+                reason,
+            })
+            .collect();
+        publicity::remind_bounced(&mut *conn, &bounced).await?;
         applied.returned = returned.len() as u64;
     }
     Ok(applied)
@@ -266,8 +283,10 @@ pub struct SendReport {
     pub submitted: u64,
     /// What the answers changed.
     pub applied: Applied,
-    /// Why the run stopped early (the treasury unreachable, a refusal); the instructions
-    /// stay pending and are submitted again next run.
+    /// Why the run stopped early (the treasury unreachable or unavailable, our token
+    /// refused); the instructions stay pending and are submitted again next run. A refusal
+    /// of an instruction does not stop the run: that instruction goes to the exception
+    /// queue ([`refusals`]).
     pub stopped: Option<String>,
 }
 
@@ -276,8 +295,9 @@ pub struct SendReport {
 pub const SEND_CONCURRENCY: usize = 4;
 
 /// Submits every pending instruction, `chunk` at a time and [`SEND_CONCURRENCY`] requests
-/// at once, and records each answer. A refusal or an unreachable treasury stops new
-/// submissions; what was not recorded stays pending for the next run.
+/// at once, and records each answer. An unreachable or unavailable treasury (or a refused
+/// token) stops new submissions; what was not recorded stays pending for the next run.
+/// An instruction refused for good is taken out ([`refusals`]).
 pub async fn send_pending(
     pool: &PgPool,
     client: &TreasuryClient,
@@ -311,12 +331,14 @@ pub async fn send_pending_with(
         }
         match in_flight.next().await {
             None => break,
-            Some(Ok(Ok(applied))) => report.applied += applied,
-            Some(Ok(Err(error))) => {
-                if !error.is_retryable() {
-                    tracing::error!(%error, "the treasury refused a submission");
+            Some(Ok((applied, stopped))) => {
+                report.applied += applied;
+                if let Some(error) = stopped {
+                    if !error.is_retryable() {
+                        tracing::error!(%error, "the treasury refused a submission");
+                    }
+                    report.stopped.get_or_insert_with(|| error.to_string());
                 }
-                report.stopped.get_or_insert_with(|| error.to_string());
             }
             Some(Err(error)) => return Err(error),
         }
@@ -324,26 +346,58 @@ pub async fn send_pending_with(
     Ok(report)
 }
 
-/// Submits claimed instructions and records the answer in one transaction.
+/// Submits claimed instructions and records each answer in a transaction of its own. An
+/// instruction the treasury refuses for good leaves `pending` for the exception queue
+/// ([`refusals`]) and the rest are submitted again without it; any other failure stops
+/// the submission (returned with what was recorded before it), the rest staying pending.
 async fn submit_and_record(
     pool: &PgPool,
     client: &TreasuryClient,
     instructions: Vec<PaymentInstruction>,
-) -> anyhow::Result<Result<Applied, TreasuryError>> {
+) -> anyhow::Result<(Applied, Option<TreasuryError>)> {
     let first = instructions
         .first()
         .map(|i| i.instruction_id.as_str())
         .unwrap_or_default();
     let batch_ref = format!("BATCH-{}", first.split('-').nth(1).unwrap_or("0"));
-    let states = match client.submit(&batch_ref, &instructions).await {
-        Ok(states) => states,
-        Err(error) => return Ok(Err(error)),
-    };
-    let updates: Vec<Update> = states.iter().map(Update::from).collect();
-    let mut tx = pool.begin().await?;
-    let applied = apply(&mut tx, &updates).await?;
-    tx.commit().await?;
-    Ok(Ok(applied))
+    let mut applied = Applied::default();
+    let mut parts = vec![instructions];
+    while let Some(mut part) = parts.pop() {
+        if part.is_empty() {
+            continue;
+        }
+        let error = match client.submit(&batch_ref, &part).await {
+            Ok(states) => {
+                let updates: Vec<Update> = states.iter().map(Update::from).collect();
+                let mut tx = pool.begin().await?;
+                applied += apply(&mut tx, &updates).await?;
+                tx.commit().await?;
+                continue;
+            }
+            Err(error) => error,
+        };
+        match refusals::culprit(&error, &part) {
+            Culprit::One(index, refusal) => {
+                let refused = part.remove(index);
+                tracing::warn!(
+                    instruction.id = %refused.instruction_id,
+                    %error,
+                    "the treasury refused an instruction; it goes to the exception queue"
+                );
+                let mut tx = pool.begin().await?;
+                applied += refusals::record(&mut tx, &refused.instruction_id, &refusal).await?;
+                tx.commit().await?;
+                parts.push(part);
+            }
+            Culprit::Split => {
+                let second = part.split_off(part.len() / 2);
+                parts.push(second);
+                parts.push(part);
+            }
+            Culprit::None => return Ok((applied, Some(error))),
+        }
+    }
+    Ok((applied, None))
 }
 
 /// Marks the next pending instructions (after id `after`) attempted, committed before
@@ -457,6 +511,7 @@ pub async fn run_sender(
                 sent = report.applied.sent,
                 paid = report.applied.paid,
                 returned = report.applied.returned,
+                refused = report.applied.refused,
                 stopped = report.stopped.as_deref().unwrap_or(""),
                 "payment instructions submitted"
             ),

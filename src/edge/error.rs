@@ -80,8 +80,9 @@ impl From<sqlx::Error> for ApiError {
 impl From<crate::grants::AnswerError> for ApiError {
     fn from(error: crate::grants::AnswerError) -> Self {
         use crate::grants::AnswerError as E;
+        use crate::grants::steps::StepError;
         match error {
-            E::Db(e) => e.into(),
+            E::Db(e) | E::Step(StepError::Db(e)) => e.into(),
             e @ E::NotFound => ApiError::NotFound(e.to_string()),
             e @ E::AlreadyAnswered => ApiError::Conflict(e.to_string()),
             e @ (E::NoCommitment | E::NoMessage) => ApiError::BadRequest(e.to_string()),

@@ -7,9 +7,11 @@ use serde::Deserialize;
 use serde_json::json;
 use sqlx::PgPool;
 
-use super::answer_repo::{insert_answer, lock_grant, set_status};
+use super::answer_repo::{insert_answer, lock_grant};
 use super::payee::{self, PayeeError, PayeeInput};
 use super::payee_repo;
+use super::steps::{self, GrantStatus, StepError};
+use crate::accounts::User;
 use crate::audit::{self, Actor, AuditEntry};
 use crate::firms::FirmScope;
 
@@ -52,19 +54,23 @@ pub enum AnswerError {
     #[error("开户银行须为2至60个字")]
     BadBank,
     #[error(transparent)]
+    Step(#[from] StepError),
+    #[error(transparent)]
     Db(#[from] sqlx::Error),
 }
 
-/// Records `answer` to grant `id` by account `by`, within `scope`.
+/// Records `answer` to grant `id` by the firm's account `user` (only its own firm's grants);
+/// the grant moves through [`steps::advance`], like every step.
 pub async fn answer(
     pool: &PgPool,
-    scope: &FirmScope,
+    user: &User,
     id: i64,
-    by: &str,
     answer: &Answer,
 ) -> Result<&'static str, AnswerError> {
+    let by = user.username.as_str();
+    let scope = FirmScope::of(user);
     let mut tx = pool.begin().await?;
-    let grant = lock_grant(&mut *tx, id, scope_bind(scope))
+    let grant = lock_grant(&mut *tx, id, scope_bind(&scope))
         .await?
         .ok_or(AnswerError::NotFound)?;
     if grant.mode == "免申即享" {
@@ -135,7 +141,23 @@ pub async fn answer(
     if !stored {
         return Err(AnswerError::AlreadyAnswered);
     }
-    set_status(&mut *tx, id, status).await?;
+    let (to, reason) = match kind {
+        "confirm" => (GrantStatus::Confirmed, "企业确认领取"),
+        "decline" => (GrantStatus::Declined, "企业放弃领取"),
+        _ => (GrantStatus::Objected, "企业对补贴提出异议"),
+    };
+    let moved = steps::advance(
+        &mut tx,
+        &[id],
+        GrantStatus::Created,
+        to,
+        &steps::Actor::user(user),
+        reason,
+    )
+    .await?;
+    if moved != 1 {
+        return Err(AnswerError::AlreadyAnswered);
+    }
     let entry = AuditEntry::new(
         Actor::User(by),
         "grant.answer",

@@ -59,14 +59,3 @@ pub async fn insert_answer(
     .await?;
     Ok(done.rows_affected() == 1)
 }
-
-pub async fn set_status(executor: impl PgExecutor<'_>, id: i64, status: &str) -> sqlx::Result<()> {
-    sqlx::query!(
-        "UPDATE grants SET status = $2, updated_at = now() WHERE id = $1",
-        id,
-        status
-    )
-    .execute(executor)
-    .await?;
-    Ok(())
-}

@@ -1,5 +1,5 @@
-//! SQL of one grant as its page shows it: the grant, its policy, the decision behind it
-//! (reasons and items), the firm's answer and when it was told.
+//! SQL of one grant as its page shows it: the grant, its policy, the decision behind it,
+//! (reasons and items), the firm's answer, when it was told, and the steps it took.
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -92,4 +92,26 @@ pub async fn list_summaries(
     )
     .fetch_all(executor)
     .await
+}
+
+/// The steps grant `id` took, oldest first, as [`super::steps::advance`] recorded them
+/// (one `grant.step` audit row per step): (status reached, when).
+pub async fn step_history(
+    executor: impl PgExecutor<'_>,
+    id: i64,
+) -> sqlx::Result<Vec<(String, DateTime<Utc>)>> {
+    let rows = sqlx::query!(
+        r#"SELECT after->>'status' AS "status!", occurred_at
+           FROM audit_events
+           WHERE entity_type = 'grant' AND entity_id = $1::bigint::text AND action = 'grant.step'
+             AND after ? 'status'
+           ORDER BY seq"#,
+        id
+    )
+    .fetch_all(executor)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.status, r.occurred_at))
+        .collect())
 }

@@ -8,6 +8,7 @@ mod answer;
 mod answer_repo;
 mod batch_repo;
 mod detail_repo;
+pub mod hold;
 pub mod payee;
 mod payee_repo;
 pub mod publicity;
@@ -25,11 +26,10 @@ pub use batch_repo::{
     CompactResult, GrantBatch, NewGrant, eligible_compact, eligible_of_firms, eligible_page,
     insert_granted_persons, insert_grants, update_provisional_many,
 };
-pub use detail_repo::{GrantDetail, GrantSummary, find_detail, list_summaries};
+pub use detail_repo::{GrantDetail, GrantSummary, find_detail, list_summaries, step_history};
+pub use hold::hold_lapsed;
 pub use payee_repo::firms_without_account;
 pub use publicity_repo::{Objection, list_objections};
 pub use reminder::queue_reminders;
-pub use repo::{
-    EligibleResult, Grant, firm_awaiting_answers, granted_persons, hold_lapsed, list_grants,
-};
+pub use repo::{EligibleResult, Grant, firm_awaiting_answers, granted_persons, list_grants};
 pub use review_repo::{automatic_awaiting_review, queue as review_queue};

@@ -12,7 +12,7 @@ use sqlx::{PgConnection, PgPool};
 use super::publicity_repo as repo;
 use super::steps::{self, Actor, GrantStatus, StepError};
 use crate::audit::{self, AuditEntry};
-use crate::notices::{GrantNotice, NoticeKind, enqueue_grant_notices};
+use crate::notices::{GrantNotice, NoticeKind, ReturnedPayment, enqueue_grant_notices};
 
 /// The endings of registered firm names that stay visible when a name is masked, longest
 /// first.
@@ -84,10 +84,49 @@ pub async fn settle(
 /// Queues the reminder to give a payee account for each of `ids`, through the firm's
 /// notice channels, in the caller's transaction.
 async fn remind(conn: &mut PgConnection, ids: &[i64]) -> sqlx::Result<u64> {
-    let due = repo::reminder_details(&mut *conn, ids).await?;
+    let due: Vec<(i64, Option<ReturnedPayment<'_>>)> = ids.iter().map(|&id| (id, None)).collect();
+    queue_account_reminders(conn, &due).await
+}
+
+/// A grant whose payment the treasury returned, back with the firm to fix its account.
+#[derive(Debug, Clone, Copy)]
+pub struct Bounced<'a> {
+    pub grant_id: i64,
+    /// The returned instruction (a reminder is queued once per instruction).
+    pub instruction_id: &'a str,
+    /// The treasury's reason.
+    pub reason: &'a str,
+}
+
+/// Queues, in the caller's transaction, the reminder to correct the payee account for
+/// each bounced payment: one per returned instruction, so a firm whose second payment
+/// bounces too is told again. Returns how many were queued (a replay queues none).
+pub async fn remind_bounced(conn: &mut PgConnection, bounced: &[Bounced<'_>]) -> sqlx::Result<u64> {
+    let due: Vec<(i64, Option<ReturnedPayment<'_>>)> = bounced
+        .iter()
+        .map(|b| {
+            let returned = ReturnedPayment {
+                instruction_id: b.instruction_id,
+                reason: b.reason,
+            };
+            (b.grant_id, Some(returned))
+        })
+        .collect();
+    queue_account_reminders(conn, &due).await
+}
+
+async fn queue_account_reminders(
+    conn: &mut PgConnection,
+    due: &[(i64, Option<ReturnedPayment<'_>>)],
+) -> sqlx::Result<u64> {
+    let ids: Vec<i64> = due.iter().map(|(id, _)| *id).collect();
+    let details = repo::reminder_details(&mut *conn, &ids).await?;
+    let by_id: std::collections::HashMap<i64, &repo::ReminderDetail> =
+        details.iter().map(|g| (g.id, g)).collect();
     let notices: Vec<GrantNotice<'_>> = due
         .iter()
-        .map(|g| GrantNotice {
+        .filter_map(|(id, returned)| by_id.get(id).map(|g| (*g, *returned)))
+        .map(|(g, returned)| GrantNotice {
             grant_id: g.id,
             uscc: &g.uscc,
             policy_id: &g.policy_id,
@@ -98,6 +137,7 @@ async fn remind(conn: &mut PgConnection, ids: &[i64]) -> sqlx::Result<u64> {
             template: None,
             link: "/api/v1/enterprise/payee-account".to_owned(),
             kind: NoticeKind::AccountReminder,
+            returned,
         })
         .collect();
     enqueue_grant_notices(conn, &notices).await

@@ -27,6 +27,7 @@ pub async fn queue_reminders(pool: &PgPool) -> anyhow::Result<u64> {
                 template: None,
                 link: format!("/grants/{}", g.id),
                 kind: NoticeKind::Reminder,
+                returned: None,
             };
             enqueue_grant_notice(&mut tx, &notice).await?;
             mark_reminded(&mut *tx, g.id).await?;

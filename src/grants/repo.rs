@@ -45,29 +45,33 @@ pub async fn granted_persons(
     .await
 }
 
-/// Holds for review the unpaid grants not yet in a payment batch of firms whose decision for `version_id` in run
-/// `run_id` is no longer eligible (a firm not decided again cannot have lapsed). Returns
-/// (grant id, uscc, status before).
-pub async fn hold_lapsed(
+/// The unpaid grants not yet in a payment batch of firms whose decision for `version_id`
+/// in run `run_id` is no longer eligible (a firm not decided again cannot have lapsed), as
+/// (grant id, status), by id, locked in id order (as the single UPDATE this replaced held
+/// them all at once), so the moves per status that follow wait for no one.
+/// [`super::hold::hold_lapsed`] moves them.
+pub async fn lapsed(
     executor: impl PgExecutor<'_>,
     policy_id: &str,
     version_id: i64,
     run_id: i64,
-) -> sqlx::Result<Vec<(i64, String, String)>> {
+) -> sqlx::Result<Vec<(i64, String)>> {
     let rows = sqlx::query!(
-        r#"UPDATE grants g SET status = 'held', updated_at = now()
-           FROM match_results r, grants old
-           WHERE old.id = g.id AND g.policy_id = $1 AND r.policy_version_id = $2 AND r.uscc = g.uscc
-             AND r.run_id = $3 AND NOT r.eligible AND g.status IN ('created', 'confirmed', 'objected', 'publicity', 'disputed', 'ready',
-                                                       'awaiting_account')
-           RETURNING g.id, g.uscc, old.status"#,
+        r#"SELECT g.id, g.status
+           FROM grants g JOIN match_results r
+             ON r.policy_version_id = $2 AND r.uscc = g.uscc AND r.run_id = $3
+           WHERE g.policy_id = $1 AND NOT r.eligible
+             AND g.status IN ('created', 'confirmed', 'objected', 'publicity', 'disputed', 'ready',
+                              'awaiting_account')
+           ORDER BY g.id
+           FOR UPDATE OF g"#,
         policy_id,
         version_id,
         run_id
     )
     .fetch_all(executor)
     .await?;
-    Ok(rows.into_iter().map(|r| (r.id, r.uscc, r.status)).collect())
+    Ok(rows.into_iter().map(|r| (r.id, r.status)).collect())
 }
 
 /// Up to `limit` grants of a firm (or every firm for staff) older than `before_id`,

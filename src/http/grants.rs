@@ -117,7 +117,6 @@ async fn answer(
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<Answer>,
 ) -> Result<Json<Answered>, ApiError> {
-    let scope = FirmScope::of(&current.user);
-    let status = grants::answer(&state.pool, &scope, id, &current.user.username, &body).await?;
+    let status = grants::answer(&state.pool, &current.user, id, &body).await?;
     Ok(Json(Answered { id, status }))
 }

@@ -9,12 +9,10 @@ use std::sync::Arc;
 
 use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
-use serde_json::json;
 use sqlx::PgPool;
 
 use super::finalise_page::{decision_of, finalise_page, item_of};
 use super::repo;
-use crate::audit::{self, Actor, AuditEntry};
 use crate::grants;
 use crate::policies::{find_version, policy_of};
 use crate::rules::{Allocation, CrossFirmPlan, Decision, Period, Policy, Reasons, plan_cross_firm};
@@ -156,25 +154,12 @@ async fn finalise_policy(
         }
     }
     let mut tx = pool.begin().await?;
-    let held = grants::hold_lapsed(&mut *tx, &policy.id, step.version_id, step.run_id).await?;
-    let entries: Vec<AuditEntry> = held
-        .iter()
-        .map(|(grant_id, uscc, before)| {
-            AuditEntry::new(
-                Actor::System("matching"),
-                "grant.hold",
-                "grant",
-                grant_id.to_string(),
-            )
-            .before(json!({"status": before}))
-            .after(json!({"status": "held", "uscc": uscc, "reason": "企业不再符合条件，待复核"}))
-        })
-        .collect();
-    audit::record_many(&mut *tx, &entries).await?;
+    // Through the grant's steps: who (system:matching), why, and an audit row per grant.
+    let held = grants::hold_lapsed(&mut tx, &policy.id, step.version_id, step.run_id).await?;
     let (version_id, run_id, as_of) = (step.version_id, step.run_id, step.as_of);
     super::near_miss_notices::queue(&mut tx, policy, version_id, run_id, as_of, counts).await?;
     tx.commit().await?;
-    counts.held += held.len() as u64;
+    counts.held += held;
     Ok(())
 }
 

@@ -102,6 +102,7 @@ pub(super) async fn finalise_page(
             template: Some(&policy.meta.notice_template),
             link: format!("/grants/{grant_id}"),
             kind: NoticeKind::Grant,
+            returned: None,
         })
         .collect();
     counts.notices_queued += enqueue_grant_notices(&mut *tx, &notices).await?;

@@ -1,6 +1,6 @@
 //! Enqueueing many grant notices in one transaction with a handful of statements: the firms'
 //! names and the policies' public-notice days read once, every notice rendered, then notices
-//! and their deliveries inserted many rows at a time, idempotent per (grant, kind). The one
+//! and their deliveries inserted many rows at a time, idempotent per (grant, kind, occasion). The one
 //! way grant and reminder notices are written ([`super::enqueue_grant_notice`] is a batch of one).
 
 use std::collections::HashMap;
@@ -12,7 +12,7 @@ use super::render::{Context, render};
 use super::{GrantNotice, repo};
 
 /// Renders and writes the notices with one delivery per channel of each firm, in the
-/// caller's transaction. A (grant, kind) that already has a notice is skipped. Returns how
+/// caller's transaction. A (grant, kind, occasion) that already has a notice is skipped. Returns how
 /// many notices were written.
 pub async fn enqueue_grant_notices(
     tx: &mut PgConnection,
@@ -55,9 +55,9 @@ pub async fn enqueue_grant_notices(
         columns.push(n, rendered.title, rendered.body);
     }
     let created: Vec<i64> = sqlx::query_scalar!(
-        r#"INSERT INTO notices (grant_id, uscc, policy_id, kind, title, body, amount, link)
+        r#"INSERT INTO notices (grant_id, uscc, policy_id, kind, title, body, amount, link, occasion)
            SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[],
-                                $6::text[], $7::numeric[], $8::text[])
+                                $6::text[], $7::numeric[], $8::text[], $9::text[])
            ON CONFLICT ON CONSTRAINT notices_grant_kind_key DO NOTHING
            RETURNING id"#,
         &columns.grant_ids,
@@ -67,7 +67,8 @@ pub async fn enqueue_grant_notices(
         &columns.titles,
         &columns.bodies,
         &columns.amounts,
-        &columns.links
+        &columns.links,
+        &columns.occasions as &[&str]
     )
     .fetch_all(&mut *tx)
     .await?;
@@ -86,6 +87,7 @@ struct NoticeColumns<'a> {
     bodies: Vec<String>,
     amounts: Vec<Decimal>,
     links: Vec<String>,
+    occasions: Vec<&'a str>,
 }
 
 impl<'a> NoticeColumns<'a> {
@@ -98,5 +100,6 @@ impl<'a> NoticeColumns<'a> {
         self.bodies.push(body);
         self.amounts.push(n.amount);
         self.links.push(n.link.clone());
+        self.occasions.push(n.occasion());
     }
 }

@@ -83,6 +83,7 @@ pub async fn run(pool: &PgPool, count: u32, concurrency: usize) -> anyhow::Resul
             template: None,
             link: format!("https://mianshen.local/grants/{grant_id}"),
             kind: NoticeKind::Grant,
+            returned: None,
         };
         enqueue_grant_notice(&mut tx, &notice).await?;
     }

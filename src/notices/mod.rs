@@ -73,19 +73,44 @@ pub struct GrantNotice<'a> {
     pub link: String,
     /// What the notice is about.
     pub kind: NoticeKind,
+    /// The bounced payment an [`NoticeKind::AccountReminder`] follows, if any: the firm is
+    /// told once per returned instruction, not once per grant.
+    pub returned: Option<ReturnedPayment<'a>>,
+}
+
+/// A payment the treasury returned (e.g. a closed account), as a reminder names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReturnedPayment<'a> {
+    /// Our instruction id, e.g. `PAY-3-17`.
+    pub instruction_id: &'a str,
+    /// The treasury's reason, e.g. `收款账户已销户`.
+    pub reason: &'a str,
+}
+
+impl<'a> GrantNotice<'a> {
+    /// What this notice is about beyond its kind (`notices.occasion`): `''` for the first
+    /// one, the returned instruction's id for a reminder after a return.
+    pub fn occasion(&self) -> &'a str {
+        self.returned.map_or("", |r| r.instruction_id)
+    }
 }
 
 /// Renders the notice and writes it with one delivery per channel of the firm, in the
 /// caller's transaction ([`enqueue_grant_notices`] with one notice). Idempotent per (grant,
-/// kind): a replay returns the existing id.
+/// kind, occasion): a replay returns the existing id.
 pub async fn enqueue_grant_notice(
     tx: &mut PgConnection,
     notice: &GrantNotice<'_>,
 ) -> sqlx::Result<i64> {
     enqueue_grant_notices(&mut *tx, std::slice::from_ref(notice)).await?;
-    repo::notice_id(&mut *tx, notice.grant_id, notice.kind.as_str())
-        .await?
-        .ok_or(sqlx::Error::RowNotFound)
+    repo::notice_id(
+        &mut *tx,
+        notice.grant_id,
+        notice.kind.as_str(),
+        notice.occasion(),
+    )
+    .await?
+    .ok_or(sqlx::Error::RowNotFound)
 }
 
 /// A near-miss notice ready to write: the firm and its rendered text.

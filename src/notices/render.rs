@@ -134,6 +134,12 @@ pub fn render(notice: &GrantNotice<'_>, context: &Context<'_>) -> Rendered {
         NoticeKind::Grant => format!("【{}】{} {amount} 元", notice.mode, notice.policy_title),
         NoticeKind::Reminder => format!("【待确认提醒】{} {amount} 元", notice.policy_title),
         NoticeKind::NearMiss => format!("【政策提示】{}", notice.policy_title),
+        NoticeKind::AccountReminder if notice.returned.is_some() => {
+            format!(
+                "【收款失败，请更正收款账户】{} {amount} 元",
+                notice.policy_title
+            )
+        }
         NoticeKind::AccountReminder => {
             format!("【请提供收款账户】{} {amount} 元", notice.policy_title)
         }
@@ -142,11 +148,17 @@ pub fn render(notice: &GrantNotice<'_>, context: &Context<'_>) -> Rendered {
     if notice.kind == NoticeKind::Reminder {
         body.push_str("提醒: 以下资金尚未确认, 请尽快确认。\n");
     }
-    if notice.kind == NoticeKind::AccountReminder {
-        body.push_str(
+    match (notice.kind, notice.returned) {
+        (NoticeKind::AccountReminder, Some(returned)) => body.push_str(&format!(
+            "提醒: 以下资金向贵单位收款账户支付时被退回 (支付指令 {}, 原因: {})。\
+             请登录平台更正收款账户 (账户名称须与企业登记名称一致), 更正后将以新的支付指令重新拨付。\n",
+            returned.instruction_id, returned.reason
+        )),
+        (NoticeKind::AccountReminder, None) => body.push_str(
             "提醒: 以下资金已可拨付, 但贵单位尚未提供收款账户。请登录平台填写收款账户 \
              (账户名称须与企业登记名称一致), 填写后即进入拨付。\n",
-        );
+        ),
+        _ => {}
     }
     body.push_str(&lead);
     body.push_str(&format!("\n\n金额: {amount} 元\n"));

@@ -58,11 +58,13 @@ pub async fn notice_id(
     executor: impl PgExecutor<'_>,
     grant_id: i64,
     kind: &str,
+    occasion: &str,
 ) -> sqlx::Result<Option<i64>> {
     sqlx::query_scalar!(
-        "SELECT id FROM notices WHERE grant_id = $1 AND kind = $2",
+        "SELECT id FROM notices WHERE grant_id = $1 AND kind = $2 AND occasion = $3",
         grant_id,
-        kind
+        kind,
+        occasion
     )
     .fetch_optional(executor)
     .await

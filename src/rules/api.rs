@@ -178,15 +178,28 @@ pub(crate) fn register(engine: &mut Engine) {
     register_has(engine);
 }
 
-/// `a / b` for money and rates: exact whenever the quotient has at most 28 significant digits
-/// (every rate of whole numbers of people or fen over a denominator of 2s and 5s), otherwise
-/// correctly rounded to 28 (rust_decimal's precision). Never a float, never truncated.
+/// Decimal places a [`ratio`] keeps.
+pub(crate) const RATIO_PLACES: u32 = 20;
+
+/// `a / b` for money and rates: exact when the quotient has at most [`RATIO_PLACES`] (20)
+/// decimal places (every rate of whole numbers of people or fen over a denominator made of
+/// 2s and 5s: `ratio(11, 200)` is `0.055`), otherwise rounded to 20 places **half to even**
+/// (banker's rounding), after rust_decimal's division to 28 significant digits. Never a
+/// float, never truncated.
+///
+/// Comparisons with a rate stay exact: for a rate of at most 4 decimal places (`0.05`,
+/// `0.0525`) and a denominator below 10^14 yuan (or 10^16 people), an exact quotient other
+/// than the rate differs from it by at least 10^-20, more than the rounding can move it, so
+/// `ratio(a, b) < 0.05` is true exactly when a / b < 0.05 (tests/rules_language.rs checks
+/// quotients 10^-17 either side of a rate).
 fn ratio(a: Decimal, b: Decimal) -> Res<Decimal> {
     if b.is_zero() {
         return Err("ratio: 分母为0".into());
     }
-    a.checked_div(b)
-        .ok_or_else(|| format!("ratio: {a}/{b} 超出十进制数范围").into())
+    let quotient = a
+        .checked_div(b)
+        .ok_or_else(|| format!("ratio: {a}/{b} 超出十进制数范围"))?;
+    Ok(quotient.round_dp_with_strategy(RATIO_PLACES, RoundingStrategy::MidpointNearestEven))
 }
 
 /// An ordering as `sort` wants it: -1, 0 or 1.
@@ -199,7 +212,8 @@ fn order(o: std::cmp::Ordering) -> INT {
 fn register_has(engine: &mut Engine) {
     let syntax =
         engine.register_custom_syntax(["has", "(", "$expr$", ")"], false, |ctx, inputs| {
-            let (before, reads) = STATE.with_borrow(|s| (s.missing.clone(), s.missing_reads));
+            let (before, reads, stand_ins) =
+                STATE.with_borrow(|s| (s.missing.clone(), s.missing_reads, s.stand_ins.len()));
             let Some(expr) = inputs.first() else {
                 return Ok(Dynamic::FALSE);
             };
@@ -209,6 +223,7 @@ fn register_has(engine: &mut Engine) {
                 let present = s.missing_reads == reads;
                 // Whatever `has` read is the rule's question, not missing data of the firm.
                 s.missing = before;
+                s.stand_ins.truncate(stand_ins);
                 present
             });
             Ok(Dynamic::from_bool(present))

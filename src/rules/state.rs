@@ -31,6 +31,9 @@ pub(crate) struct State {
     pub(crate) missing: Option<String>,
     /// Every read of missing data so far (for `has(…)`).
     pub(crate) missing_reads: u32,
+    /// When explaining: the stand-in values handed out for missing data since the last
+    /// condition, with how a reason shows them (`缺少2025年度营业收入`).
+    pub(crate) stand_ins: Vec<(Dynamic, String)>,
     pub(crate) reasons: Reasons,
     pub(crate) amount: Option<Decimal>,
     pub(crate) items: Vec<Item>,
@@ -56,27 +59,74 @@ fn decided(s: &State) -> Res<()> {
 /// The token of the early stop (see [`decided`]).
 pub(crate) const DECIDED: &str = "decided";
 
-/// Marks missing data for the current condition and returns the typed placeholder.
-pub(crate) fn missing<T>(what: impl FnOnce() -> String, placeholder: T) -> T {
+/// Marks missing data for the current condition and returns the typed placeholder. When
+/// explaining, the placeholder is remembered as a stand-in, so that a reason of the next
+/// condition shows it as what is missing (`缺少2025年度营业收入`), never as `0` or `""`.
+pub(crate) fn missing<T: Clone + Send + Sync + 'static>(
+    what: impl FnOnce() -> String,
+    placeholder: T,
+) -> T {
     STATE.with_borrow_mut(|s| {
         s.missing_reads = s.missing_reads.wrapping_add(1);
-        if s.missing.is_none() {
-            s.missing = Some(if s.explain { what() } else { String::new() });
+        if !s.explain {
+            s.missing.get_or_insert_with(String::new);
+            return;
         }
+        let what = what();
+        let shown = what.strip_suffix("数据").unwrap_or(&what).to_owned();
+        s.stand_ins
+            .push((Dynamic::from(placeholder.clone()), shown));
+        s.missing.get_or_insert(what);
     });
     placeholder
+}
+
+/// The stand-ins handed out since the last condition, taken for its reason.
+type StandIns = Vec<(Dynamic, String)>;
+
+/// Whether `a` and `b` are the same value of the same type (a stand-in and an argument).
+fn same(a: &Dynamic, b: &Dynamic) -> bool {
+    if a.type_id() != b.type_id() {
+        return false;
+    }
+    if let (Ok(x), Ok(y)) = (a.as_int(), b.as_int()) {
+        return x == y;
+    }
+    if let (Ok(x), Ok(y)) = (a.as_bool(), b.as_bool()) {
+        return x == y;
+    }
+    if let (Some(x), Some(y)) = (
+        a.clone().try_cast::<Decimal>(),
+        b.clone().try_cast::<Decimal>(),
+    ) {
+        return x == y;
+    }
+    if let (Some(x), Some(y)) = (a.clone().try_cast::<Day>(), b.clone().try_cast::<Day>()) {
+        return x == y;
+    }
+    if let (Ok(x), Ok(y)) = (a.as_immutable_string_ref(), b.as_immutable_string_ref()) {
+        return *x == *y;
+    }
+    false
 }
 
 /// Renders `{}` (as is), `{%}` (a rate as a percentage, 2 decimals) and `{元}` (money, 2 decimals).
 #[cfg(test)]
 fn render<A: Borrow<Dynamic>>(text: &str, args: &[A]) -> String {
     let mut out = String::with_capacity(text.len() + 16);
-    write_rendered(&mut out, text, args);
+    write_rendered(&mut out, text, args, &mut StandIns::new());
     out
 }
 
-/// [`render`] appended to `out`; a placeholder without a value left shows `?`.
-fn write_rendered<A: Borrow<Dynamic>>(out: &mut String, text: &str, args: &[A]) {
+/// [`render`] appended to `out`; a placeholder without a value left shows `?`. An argument
+/// that is one of `stand_ins` (a value read from missing data) shows what is missing, each
+/// stand-in once, in the order read.
+fn write_rendered<A: Borrow<Dynamic>>(
+    out: &mut String,
+    text: &str,
+    args: &[A],
+    stand_ins: &mut StandIns,
+) {
     let mut args = args.iter();
     let mut rest = text;
     while let Some(at) = rest.find('{') {
@@ -95,7 +145,7 @@ fn write_rendered<A: Borrow<Dynamic>>(out: &mut String, text: &str, args: &[A]) 
         };
         out.push_str(&rest[..at]);
         match args.next() {
-            Some(a) => write_shown(out, a.borrow(), spec),
+            Some(a) => write_shown(out, a.borrow(), spec, stand_ins),
             None => out.push('?'),
         }
         rest = &tail[len..];
@@ -103,9 +153,12 @@ fn write_rendered<A: Borrow<Dynamic>>(out: &mut String, text: &str, args: &[A]) 
     out.push_str(rest);
 }
 
-/// A value in a reason (see [`render`]), appended to `out`. A missing date (its placeholder) shows as `缺少日期`, never as a
-/// date.
-fn write_shown(out: &mut String, v: &Dynamic, spec: Spec) {
+/// A value in a reason (see [`render`]), appended to `out`. A value read from missing data
+/// shows what is missing (`缺少2025年度营业收入`), never its stand-in (`0`, `""`, a date).
+fn write_shown(out: &mut String, v: &Dynamic, spec: Spec, stand_ins: &mut StandIns) {
+    if let Some(at) = stand_ins.iter().position(|(p, _)| same(p, v)) {
+        return out.push_str(&stand_ins.remove(at).1);
+    }
     if let Some(d) = v.clone().try_cast::<Decimal>() {
         return write_decimal(out, d, spec);
     }
@@ -137,13 +190,14 @@ pub(crate) fn record_scope<A: Borrow<Dynamic>>(passed: bool, text: &str, args: &
             return Err("scope 不能在 item 内使用".into());
         }
         let missing = s.missing.take();
+        let mut stand_ins = std::mem::take(&mut s.stand_ins);
         let passed = passed && missing.is_none();
         s.failed |= !passed;
         s.out_of_scope |= !passed;
         s.failures += u32::from(!passed);
         if s.explain {
             s.reasons.push_with(passed, |out| {
-                write_rendered(out, text, args);
+                write_rendered(out, text, args, &mut stand_ins);
                 if let Some(m) = &missing {
                     out.push_str(": ");
                     out.push_str(m);
@@ -157,6 +211,7 @@ pub(crate) fn record_scope<A: Borrow<Dynamic>>(passed: bool, text: &str, args: &
 pub(crate) fn record<A: Borrow<Dynamic>>(passed: bool, text: &str, args: &[A]) -> Res<()> {
     STATE.with_borrow_mut(|s| {
         let missing = s.missing.take();
+        let mut stand_ins = std::mem::take(&mut s.stand_ins);
         let passed = passed && missing.is_none();
         let reasons = match s.open.as_mut() {
             Some(item) => {
@@ -171,7 +226,7 @@ pub(crate) fn record<A: Borrow<Dynamic>>(passed: bool, text: &str, args: &[A]) -
         };
         if s.explain {
             reasons.push_with(passed, |out| {
-                write_rendered(out, text, args);
+                write_rendered(out, text, args, &mut stand_ins);
                 if let Some(m) = &missing {
                     out.push_str(": ");
                     out.push_str(m);
@@ -198,15 +253,21 @@ pub(crate) fn grant<A: Borrow<Dynamic>>(amount: &Dynamic, text: &str, args: &[A]
             return Err("grant 不能在 item 内使用, 请用 grant_item".into());
         }
         let missing = s.missing.take();
+        let mut stand_ins = std::mem::take(&mut s.stand_ins);
         if s.explain {
             // After a failed firm-level condition the amount does not apply: never a tick.
             let applies = !s.failed;
             s.reasons.push_with(missing.is_none() && applies, |out| {
                 if applies {
-                    write_amount_reason(out, text, args, missing.as_deref(), true, amount);
+                    let shown = Shown {
+                        missing: missing.as_deref(),
+                        counted: true,
+                        amount,
+                    };
+                    write_amount_reason(out, text, args, &mut stand_ins, shown);
                 } else {
                     out.push_str(AMOUNT);
-                    write_rendered(out, text, args);
+                    write_rendered(out, text, args, &mut stand_ins);
                     out.push_str(NOT_APPLYING);
                 }
             });
@@ -228,6 +289,7 @@ pub(crate) fn open_item(key: &str, date: Day) -> Res<()> {
             return Err("上一个 item 尚未以 grant_item 结束".into());
         }
         // Missing data read before the item belongs to the firm, not to the item.
+        s.stand_ins.clear();
         if let Some(m) = s.missing.take() {
             s.failed = true;
             s.failures += 1;
@@ -255,6 +317,7 @@ pub(crate) fn grant_item<A: Borrow<Dynamic>>(amount: &Dynamic, text: &str, args:
     STATE.with_borrow_mut(|s| {
         let mut item = s.open.take().ok_or("grant_item 之前没有 item(...)")?;
         let missing = s.missing.take();
+        let mut stand_ins = std::mem::take(&mut s.stand_ins);
         item.passed &= missing.is_none();
         if item.passed {
             item.amount = amount;
@@ -264,10 +327,15 @@ pub(crate) fn grant_item<A: Borrow<Dynamic>>(amount: &Dynamic, text: &str, args:
             let applies = !s.failed;
             item.reasons.push_with(counted && applies, |out| {
                 if applies {
-                    write_amount_reason(out, text, args, missing.as_deref(), counted, amount);
+                    let shown = Shown {
+                        missing: missing.as_deref(),
+                        counted,
+                        amount,
+                    };
+                    write_amount_reason(out, text, args, &mut stand_ins, shown);
                 } else {
                     out.push_str(AMOUNT);
-                    write_rendered(out, text, args);
+                    write_rendered(out, text, args, &mut stand_ins);
                     out.push_str(NOT_APPLYING);
                 }
             });
@@ -283,12 +351,15 @@ fn write_amount_reason<A: Borrow<Dynamic>>(
     out: &mut String,
     text: &str,
     args: &[A],
-    missing: Option<&str>,
-    counted: bool,
-    amount: Decimal,
+    stand_ins: &mut StandIns,
+    Shown {
+        missing,
+        counted,
+        amount,
+    }: Shown<'_>,
 ) {
     out.push_str(AMOUNT);
-    write_rendered(out, text, args);
+    write_rendered(out, text, args, stand_ins);
     match missing {
         Some(m) => {
             out.push_str(": ");
@@ -297,6 +368,13 @@ fn write_amount_reason<A: Borrow<Dynamic>>(
         None if counted => write_amount(out, amount),
         None => out.push_str(NOT_COUNTED),
     }
+}
+
+/// How an amount's reason ends: the missing data, or whether the amount is counted.
+struct Shown<'a> {
+    missing: Option<&'a str>,
+    counted: bool,
+    amount: Decimal,
 }
 
 /// What a `grant`'s or `grant_item`'s reason starts with.

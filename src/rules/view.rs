@@ -136,7 +136,7 @@ impl FirmView {
 
 fn opt<T>(v: &Option<T>, label: &'static str, sentinel: T) -> T
 where
-    T: Clone,
+    T: Clone + Send + Sync + 'static,
 {
     match v {
         Some(x) => x.clone(),

@@ -18,6 +18,7 @@ use crate::accounts::Role;
 use crate::edge::auth::{Authorized, CurrentUser, Enterprises, FirmReaders};
 use crate::edge::{ApiError, ApiForm, ApiPath, AppState};
 use crate::firms::FirmScope;
+use crate::grants::steps::GrantStatus;
 use crate::grants::{self, Answer, GrantDetail};
 
 /// The commitment a firm signs when it confirms.
@@ -173,14 +174,16 @@ fn at(moment: Option<DateTime<Utc>>) -> String {
     moment.map(format::beijing).unwrap_or_default()
 }
 
-/// The grant's steps, those behind it done and the one it waits for marked.
-fn timeline(g: &GrantDetail) -> Vec<Step> {
+/// The grant's steps, those behind it done and the one it waits for marked: how it was
+/// found and told, the firm's answer, then the money's road as the grant took it
+/// (`history`: each step [`grants::steps::advance`] recorded, with its time) and what is
+/// still ahead of it up to 已对账.
+fn timeline(g: &GrantDetail, history: &[(String, DateTime<Utc>)]) -> Vec<Step> {
     let step = |label: &str, at: String, state| Step {
         label: label.to_owned(),
         at,
         state,
     };
-    let paid = g.status == "paid";
     let mut steps = vec![
         step(
             "平台依据共享数据认定符合条件",
@@ -225,37 +228,102 @@ fn timeline(g: &GrantDetail) -> Vec<Step> {
             if answered { "done" } else { "todo" },
         )),
     }
-    if g.status == "held" {
-        steps.push(step(
-            "暂缓：企业最新数据不再符合条件，等待人工复核",
-            at(Some(g.updated_at)),
-            "next",
-        ));
-        return steps;
+    // The road as it happened.
+    for (status, moment) in history {
+        if let Some(label) = status.parse().ok().and_then(road_label) {
+            steps.push(step(label, format::beijing(*moment), "done"));
+        }
     }
-    let waiting = if g.mode == "免申即享" || answered {
-        "next"
-    } else {
-        "todo"
+    let Ok(current) = g.status.parse::<GrantStatus>() else {
+        return steps;
     };
-    let later = if paid { "done" } else { "todo" };
-    steps.push(step(
-        "业务部门审核",
-        String::new(),
-        if paid { "done" } else { waiting },
-    ));
-    steps.push(step("公示（公示期内可提出异议）", String::new(), later));
-    steps.push(step("财政部门拨付", String::new(), later));
-    steps.push(step(
-        "资金到账",
-        if paid {
-            at(Some(g.updated_at))
+    match current {
+        GrantStatus::Held => {
+            if history.is_empty() {
+                steps.push(step(
+                    road_label(current).unwrap_or_default(),
+                    at(Some(g.updated_at)),
+                    "next",
+                ));
+            } else if let Some(last) = steps.last_mut() {
+                last.state = "next";
+            }
+            return steps;
+        }
+        GrantStatus::Rejected | GrantStatus::Declined | GrantStatus::Reconciled => return steps,
+        GrantStatus::AwaitingAccount => steps.push(step(
+            "请提供或更正收款账户（账户名称须与企业登记名称一致），之后重新拨付",
+            String::new(),
+            "next",
+        )),
+        GrantStatus::Disputed => {
+            steps.push(step("等待审核人员处理公示异议", String::new(), "next"))
+        }
+        _ => {}
+    }
+    // What is still ahead, up to 已对账.
+    let waiting = g.mode == "免申即享" || answered;
+    let position = ROAD.iter().position(|(s, _)| *s == road_position(current));
+    let ahead = position.map_or(0, |p| p + 1);
+    for (i, (_, label)) in ROAD.iter().enumerate().skip(ahead) {
+        let first = i == ahead
+            && !matches!(
+                current,
+                GrantStatus::AwaitingAccount | GrantStatus::Disputed
+            );
+        let state = if first && (waiting || position.is_some()) {
+            "next"
         } else {
-            String::new()
-        },
-        later,
-    ));
+            "todo"
+        };
+        steps.push(step(label, String::new(), state));
+    }
     steps
+}
+
+/// The money's road ahead of a grant, as a to-do list.
+const ROAD: [(GrantStatus, &str); 8] = [
+    (GrantStatus::Reviewed, "业务部门审核"),
+    (GrantStatus::Publicity, "公示（公示期内可提出异议）"),
+    (GrantStatus::Ready, "公示期满，待财政拨付"),
+    (GrantStatus::InBatch, "编入拨付批次"),
+    (GrantStatus::Approved, "财务复核审批"),
+    (GrantStatus::Sent, "支付指令提交国库"),
+    (GrantStatus::Paid, "资金到账"),
+    (GrantStatus::Reconciled, "国库对账"),
+];
+
+/// Where on [`ROAD`] a grant at `status` stands (a bounced one is back before payment).
+fn road_position(status: GrantStatus) -> GrantStatus {
+    match status {
+        GrantStatus::Disputed => GrantStatus::Publicity,
+        GrantStatus::AwaitingAccount | GrantStatus::Returned => GrantStatus::Ready,
+        other => other,
+    }
+}
+
+/// A step the grant took, as the firm reads it; `None` for the firm's own answers (shown
+/// above the road).
+fn road_label(status: GrantStatus) -> Option<&'static str> {
+    Some(match status {
+        GrantStatus::Reviewed => "业务部门审核通过",
+        GrantStatus::Rejected => "审核未通过，流程结束",
+        GrantStatus::Publicity => "进入公示（公示期内可提出异议）",
+        GrantStatus::Disputed => "公示期内有异议，待审核人员处理",
+        GrantStatus::Held => "暂缓：企业最新数据不再符合条件，等待人工复核",
+        GrantStatus::Ready => "进入拨付（待财政拨付）",
+        GrantStatus::AwaitingAccount => "待补充收款账户",
+        GrantStatus::InBatch => "已编入拨付批次",
+        GrantStatus::Approved => "拨付批次已审批",
+        GrantStatus::Sent => "支付指令已提交国库",
+        GrantStatus::Paid => "资金已到账",
+        GrantStatus::Returned => "支付被退回（收款账户有误）",
+        GrantStatus::Reconciled => "国库对账相符，拨付完成",
+        GrantStatus::Created
+        | GrantStatus::Confirmed
+        | GrantStatus::Declined
+        | GrantStatus::Objected => return None,
+    })
 }
 
 fn answer_text(g: &GrantDetail) -> Option<String> {
@@ -284,6 +352,7 @@ pub(super) async fn grant_page(
     let grant = grants::find_detail(&state.pool, id, scope.as_deref())
         .await?
         .ok_or_else(|| ApiError::NotFound("未找到该补贴".to_owned()))?;
+    let history = grants::step_history(&state.pool, grant.id).await?;
     let can_answer = current.user.role == Role::Enterprise
         && grant.mode == "确认即享"
         && grant.status == "created";
@@ -294,7 +363,7 @@ pub(super) async fn grant_page(
         period: period_of(&grant.period_key),
         reasons: reasons_of(grant.reasons.as_ref()),
         items: items_of(grant.items.as_ref()),
-        timeline: timeline(&grant),
+        timeline: timeline(&grant, &history),
         answer: answer_text(&grant),
         can_answer,
         commitment: COMMITMENT,
@@ -325,8 +394,7 @@ async fn record(
     id: i64,
     answer: &Answer,
 ) -> Result<Redirect, ApiError> {
-    let scope = FirmScope::of(&current.user);
-    grants::answer(&state.pool, &scope, id, &current.user.username, answer).await?;
+    grants::answer(&state.pool, &current.user, id, answer).await?;
     Ok(Redirect::to(&format!("/my/grants/{id}")))
 }
 

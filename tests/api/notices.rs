@@ -22,6 +22,7 @@ async fn notice_for(app: &TestApp, n: i64, uscc: &str) -> i64 {
         template: None,
         link: "https://mianshen.local/g".into(),
         kind: NoticeKind::Grant,
+        returned: None,
     };
     let id = enqueue_grant_notice(&mut tx, &notice).await.unwrap();
     tx.commit().await.unwrap();

@@ -78,7 +78,7 @@ impl World {
                 "INSERT INTO policy_versions (policy_id, version_hash, title, mode, meta, files, author,
                                               status, published_by, published_at)
                  VALUES ($1, 'h-' || $1, '青岛市测试奖励', '免申即享',
-                         jsonb_build_object('budget', $2::text, 'source', '青科规〔2026〕1号'),
+                         jsonb_build_object('budget', $2::text, 'source', '青科规〔2026〕1号', 'notice_days', 0),
                          '{}', 'author1', 'published', 'reviewer1', now())",
             )
             .bind(policy)

@@ -108,6 +108,7 @@ pub async fn enqueue(pool: &PgPool, n: i64, uscc: &str) -> i64 {
         template: None,
         link: format!("https://mianshen.local/grants/{grant_id}"),
         kind: NoticeKind::Grant,
+        returned: None,
     };
     let id = enqueue_grant_notice(&mut tx, &notice).await.unwrap();
     tx.commit().await.unwrap();

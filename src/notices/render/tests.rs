@@ -17,6 +17,7 @@ fn notice<'a>(template: Option<&'a str>, kind: NoticeKind) -> GrantNotice<'a> {
         template,
         link: "/grants/1".into(),
         kind,
+        returned: None,
     }
 }
 

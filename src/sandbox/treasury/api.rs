@@ -135,6 +135,17 @@ async fn submit(State(shared): State<Arc<Shared>>, body: Bytes) -> Result<Respon
             "batch_ref 应为 1 到 64 个字符 (A-Z a-z 0-9 - _ . :)",
         ));
     }
+    if shared.faults.refusals.take() {
+        let first = request.instructions.first();
+        return Err(ApiError {
+            instruction_id: first.map(|i| i.instruction_id.clone()),
+            ..ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_instruction",
+                "payee_bank 收款人开户银行不在国库集中支付清算行名录中 (注入的拒绝)",
+            )
+        });
+    }
     let submitted = shared
         .book
         .lock()

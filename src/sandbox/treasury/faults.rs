@@ -1,5 +1,5 @@
-//! Faults a test orders: the next N requests time out or answer 503, the next N callbacks
-//! are dropped.
+//! Faults a test orders: the next N requests time out or answer 503, the next N
+//! submissions are refused (422, naming an instruction), the next N callbacks are dropped.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -35,6 +35,8 @@ pub struct Faults {
     pub timeouts: Countdown,
     /// API requests answered 503 without being carried out.
     pub errors: Countdown,
+    /// Submissions refused `422 invalid_instruction`, naming their first instruction.
+    pub refusals: Countdown,
     /// Callbacks never sent.
     pub drop_callbacks: Countdown,
 }
@@ -47,6 +49,10 @@ pub struct FaultOrder {
     pub timeouts: u32,
     /// The next N API requests are answered 503 and not carried out.
     pub errors: u32,
+    /// The next N submissions are refused `422 invalid_instruction` naming their first
+    /// instruction (as a treasury refuses a payee bank it cannot clear to), and not
+    /// carried out.
+    pub refusals: u32,
     /// The next N callbacks are never sent.
     pub drop_callbacks: u32,
 }
@@ -56,6 +62,7 @@ impl Faults {
     pub fn add(&self, order: FaultOrder) {
         self.timeouts.add(order.timeouts);
         self.errors.add(order.errors);
+        self.refusals.add(order.refusals);
         self.drop_callbacks.add(order.drop_callbacks);
     }
 
@@ -64,6 +71,7 @@ impl Faults {
         FaultOrder {
             timeouts: self.timeouts.left(),
             errors: self.errors.left(),
+            refusals: self.refusals.left(),
             drop_callbacks: self.drop_callbacks.left(),
         }
     }
