@@ -1,5 +1,6 @@
 //! `mianshen worker`: claims matching shards from PostgreSQL until none is left (or, with
-//! --follow, forever). Any number of workers may run side by side.
+//! --follow, forever), then any dry run (试算) waiting or left unfinished by another
+//! instance. Any number of workers may run side by side.
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -7,6 +8,7 @@ use std::time::Duration;
 use crate::config::Settings;
 use crate::db::Database;
 use crate::matching::{WorkerOptions, run_worker};
+use crate::policies::DryRunWorker;
 
 /// Options of `mianshen worker`.
 #[derive(Debug, clap::Args)]
@@ -28,8 +30,12 @@ pub async fn run(settings: Settings, args: WorkerArgs) -> anyhow::Result<ExitCod
         exit_when_idle: !args.follow,
     };
     let stats = run_worker(&database.pool, &opts).await;
+    // Dry runs (试算) waiting, or left by an instance that died, are finished here too.
+    let dry_runs =
+        crate::policies::work_dry_runs(&database.pool, &DryRunWorker::new(opts.name.clone())).await;
     database.close().await;
     let stats = stats?;
+    println!("worker: dry runs finished {}", dry_runs?);
     println!(
         "worker: shards {} decisions {} runs finalised {} grants created {} held {}",
         stats.shards,

@@ -4,7 +4,7 @@
 use std::marker::PhantomData;
 
 use axum::body::{Body, to_bytes};
-use axum::extract::{FromRequestParts, Request, State};
+use axum::extract::{FromRequest, FromRequestParts, Request, State};
 use axum::http::{Method, header, request::Parts};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -21,7 +21,9 @@ pub const CSRF_HEADER: &str = "x-csrf-token";
 /// The form field that carries it in HTML forms.
 pub const CSRF_FIELD: &str = "_csrf";
 /// Larger form bodies are not read for a CSRF token.
-const MAX_FORM_BYTES: usize = 64 * 1024;
+const MAX_FORM_BYTES: usize = 1024 * 1024;
+/// Larger uploads (`multipart/form-data`) are refused before their CSRF token is read.
+pub const MAX_UPLOAD_BYTES: usize = 4 * 1024 * 1024;
 
 /// How the caller proved who it is.
 #[derive(Debug, Clone)]
@@ -181,12 +183,16 @@ async fn presented_csrf(request: Request) -> Result<(Option<String>, Request), A
         let value = value.to_owned();
         return Ok((Some(value), request));
     }
-    let is_form = request
+    let content_type = request
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    if !is_form {
+        .unwrap_or_default()
+        .to_owned();
+    if content_type.starts_with("multipart/form-data") {
+        return multipart_csrf(request, content_type).await;
+    }
+    if !content_type.starts_with("application/x-www-form-urlencoded") {
         return Ok((None, request));
     }
     let (parts, body) = request.into_parts();
@@ -194,6 +200,34 @@ async fn presented_csrf(request: Request) -> Result<(Option<String>, Request), A
         .await
         .map_err(|_| ApiError::BadRequest("表单过大".to_owned()))?;
     let token = form_urlencoded_field(&bytes, CSRF_FIELD);
+    Ok((token, Request::from_parts(parts, Body::from(bytes))))
+}
+
+/// The `_csrf` field of an upload (a form with files), read from a copy of the body.
+async fn multipart_csrf(
+    request: Request,
+    content_type: String,
+) -> Result<(Option<String>, Request), ApiError> {
+    let (parts, body) = request.into_parts();
+    let bytes = to_bytes(body, MAX_UPLOAD_BYTES).await.map_err(|_| {
+        ApiError::BadRequest(format!(
+            "上传内容过大：一次最多上传 {} MiB，请只选择政策文件夹中的 rule.rhai、policy.toml 和 cases.toml",
+            MAX_UPLOAD_BYTES / 1024 / 1024
+        ))
+    })?;
+    let copy = Request::builder()
+        .header(header::CONTENT_TYPE, content_type)
+        .body(Body::from(bytes.clone()))
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    let mut token = None;
+    if let Ok(mut form) = axum::extract::Multipart::from_request(copy, &()).await {
+        while let Ok(Some(field)) = form.next_field().await {
+            if field.name() == Some(CSRF_FIELD) {
+                token = field.text().await.ok();
+                break;
+            }
+        }
+    }
     Ok((token, Request::from_parts(parts, Body::from(bytes))))
 }
 
@@ -339,4 +373,11 @@ impl RoleSet for Authors {
 pub struct Publishers;
 impl RoleSet for Publishers {
     const ROLES: &'static [Role] = &[Role::Reviewer];
+}
+
+/// Who may start a dry run (试算) of a version: its authors and the reviewers weighing it.
+#[derive(Debug)]
+pub struct PolicyWorkers;
+impl RoleSet for PolicyWorkers {
+    const ROLES: &'static [Role] = &[Role::PolicyAuthor, Role::Reviewer];
 }

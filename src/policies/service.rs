@@ -160,12 +160,12 @@ pub async fn retire(pool: &PgPool, id: i64, by: &str) -> Result<(), PublishError
     Ok(())
 }
 
-/// Rebuilds the exact [`Policy`] of a stored version from its files.
-pub fn policy_of(version: &PolicyVersion) -> anyhow::Result<Policy> {
+/// The stored files of a version by name (empty when the stored value is not a map).
+pub fn files_of(version: &PolicyVersion) -> BTreeMap<String, String> {
     let Value::Object(stored) = &version.files else {
-        anyhow::bail!("政策版本 {} 的文件不完整", version.id);
+        return BTreeMap::new();
     };
-    let files: BTreeMap<String, String> = stored
+    stored
         .iter()
         .map(|(name, content)| {
             (
@@ -173,7 +173,13 @@ pub fn policy_of(version: &PolicyVersion) -> anyhow::Result<Policy> {
                 content.as_str().unwrap_or_default().to_owned(),
             )
         })
-        .collect();
+        .collect()
+}
+
+/// Rebuilds the exact [`Policy`] of a stored version from its files.
+pub fn policy_of(version: &PolicyVersion) -> anyhow::Result<Policy> {
+    let files = files_of(version);
+    anyhow::ensure!(!files.is_empty(), "政策版本 {} 的文件不完整", version.id);
     let policy = with_folder(&version.policy_id, &files, RuleSet::load)?
         .map_err(|e| anyhow::anyhow!("政策版本 {} 无法加载: {e:?}", version.id))?
         .policies

@@ -12,6 +12,7 @@ mod cross_firm;
 mod decision;
 mod engine;
 mod format;
+mod highlight;
 mod policy;
 mod reasons;
 mod ruleset;
@@ -26,6 +27,7 @@ pub use cross_firm::{
 };
 pub use decision::{Decision, Explain, Item, PolicyKey, Reason, Reasons, money_string};
 pub use engine::{Interrupted, Limits, RuleEngine};
+pub use highlight::{SourceLine, SourceSpan, highlight_rhai};
 pub use policy::{
     Allocation, Mode, Param, Params, Period, Policy, PolicyMeta, Window, read_folder,
 };

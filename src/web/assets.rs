@@ -29,6 +29,11 @@ const ASSETS: &[Asset] = &[
         content_type: "text/javascript; charset=utf-8",
         bytes: include_bytes!("assets/charts.js"),
     },
+    Asset {
+        name: "progress.js",
+        content_type: "text/javascript; charset=utf-8",
+        bytes: include_bytes!("assets/progress.js"),
+    },
     // Apache ECharts, vendored with its licence (assets/vendor/README.md).
     Asset {
         name: "echarts.min.js",

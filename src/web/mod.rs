@@ -3,9 +3,11 @@
 //! a workspace per role, errors as pages for browsers ([`error_pages`]). The request
 //! plumbing is [`crate::edge`]; `app.rs` mounts these routes beside the API's.
 
+mod accounts_admin;
 mod admin;
 mod assets;
 mod audit;
+mod authoring;
 mod channels;
 mod chrome;
 mod errors;
@@ -14,13 +16,13 @@ mod grants;
 mod home;
 mod library;
 mod notices;
-mod policies;
 mod profile_view;
 mod profiles;
 mod quarantine;
 mod sign_in;
 
 use axum::Router;
+use axum::response::Redirect;
 use axum::routing::{get, post};
 
 pub use errors::error_pages;
@@ -52,11 +54,11 @@ pub fn router() -> Router<AppState> {
         .route("/grants/{id}", get(grants::notice_link))
         .route("/my/channels", get(channels::show).post(channels::save))
         .route("/my/channels/test", post(channels::test_send))
-        .route("/policies", get(policies::list_page))
-        .route("/policies/{id}", get(policies::version_page))
-        .route("/policies/{id}/dry-run", get(policies::dry_run_page))
-        .route("/policies/{id}/publish", post(policies::publish))
-        .route("/review", get(policies::review_page))
+        // The reviewer's workspace is `/review` (branch webfin); until it lands, the drafts.
+        .route(
+            "/review",
+            get(|| async { Redirect::to("/review/versions") }),
+        )
         .route("/admin", get(admin::accounts_page))
         .route("/admin/users/{id}/unlock", post(admin::unlock))
         .route("/admin/users/{id}/disable", post(admin::disable))
@@ -66,4 +68,6 @@ pub fn router() -> Router<AppState> {
         .route("/audit/verify", get(audit::verify_page))
         .route("/quarantine", get(quarantine::quarantine_page))
         .route("/quarantine/{id}/close", post(quarantine::close))
+        .merge(authoring::router())
+        .merge(accounts_admin::router())
 }

@@ -186,8 +186,26 @@ const ROUTES: &[(&str, &str, &[&str])] = &[
     ("GET", "/policies", &[]),
     ("GET", "/policies/{id}", &[]),
     ("GET", "/policies/{id}/dry-run", &[]),
+    ("POST", "/policies/{id}/dry-runs", &[]),
+    ("GET", "/policies/dry-runs/{id}", &[]),
+    ("GET", "/policies/dry-runs/{id}/progress", &[]),
+    ("GET", "/policies/{id}/diff", &[]),
+    ("GET", "/policies/drafts/new", &[]),
+    (
+        "POST",
+        "/policies/drafts/edit",
+        &[
+            "policy_id",
+            "rule_rhai",
+            "policy_toml",
+            "cases_toml",
+            "action",
+        ],
+    ),
+    ("POST", "/policies/drafts/upload", &["policy_id", "files"]),
     ("POST", "/policies/{id}/publish", &[]),
     ("GET", "/review", &[]),
+    ("GET", "/review/versions", &[]),
     ("GET", "/audit", &[]),
     ("GET", "/audit/verify", &[]),
     ("GET", "/zhengce", &[]),
@@ -195,6 +213,9 @@ const ROUTES: &[(&str, &str, &[&str])] = &[
     ("POST", "/admin/users/{id}/unlock", &[]),
     ("POST", "/admin/users/{id}/disable", &[]),
     ("POST", "/admin/users/{id}/enable", &[]),
+    ("GET", "/admin/users/{id}", &[]),
+    ("POST", "/admin/users/{id}/role", &["role", "uscc"]),
+    ("POST", "/admin/users/{id}/tokens/{token_id}/revoke", &[]),
 ];
 
 /// Query parameters any route may be given.
@@ -217,6 +238,7 @@ const QUERY_KEYS: &[&str] = &[
     "saved",
     "q",
     "mode",
+    "against",
 ];
 
 /// `.route("…", get(…).post(…))` declarations and `#[utoipa::path(get, path = "…")]`
@@ -226,6 +248,11 @@ fn declared_routes(dir: &str) -> BTreeSet<(String, String)> {
     let mut found = described_routes(dir);
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
+        // Modules with their own sub-router live in folders of their own.
+        if path.is_dir() {
+            found.extend(declared_routes(path.to_str().unwrap()));
+            continue;
+        }
         if path.extension().is_none_or(|e| e != "rs") {
             continue;
         }

@@ -4,6 +4,7 @@
 
 mod accounts;
 mod audit;
+mod authoring;
 mod cli;
 mod config;
 mod firms;

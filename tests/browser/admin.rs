@@ -51,3 +51,58 @@ async fn an_administrator_disables_an_account_on_the_page() {
     assert_eq!(refused.status(), 401);
     browser.close().await;
 }
+
+/// An administrator opens an account, revokes its API token (which stops working at once)
+/// and finds no way to change their own role on their own account's page.
+#[tokio::test]
+async fn an_administrator_revokes_a_token_on_the_account_page() {
+    let app = spawn_app().await;
+    let admin = app.create_user("admin", Role::Admin, None).await;
+    let author = app.create_user("author", Role::PolicyAuthor, None).await;
+    let token = crate::helpers::insert_token(&app, author.id).await;
+    let me = || {
+        reqwest::Client::new()
+            .get(format!("{}/api/v1/me", app.address))
+            .bearer_auth(&token)
+            .send()
+    };
+    assert_eq!(me().await.unwrap().status(), 200);
+
+    let browser = Browser::open(&app.address).await;
+    browser.goto("/admin").await;
+    browser.sign_in_to("admin", "/admin").await;
+    browser
+        .submit(
+            &format!("a[href='/admin/users/{}']", author.id),
+            &format!("/admin/users/{}", author.id),
+        )
+        .await;
+    browser.check_page("admin-account-tokens").await;
+    browser
+        .click(&format!(
+            "form[action^='/admin/users/{}/tokens/'] button",
+            author.id
+        ))
+        .await;
+    browser
+        .client
+        .wait()
+        .for_element(Locator::XPath("//span[contains(., '已吊销')]"))
+        .await
+        .expect("the token shows as revoked");
+    assert!(browser.text().await.contains("由 admin"));
+    assert_eq!(me().await.unwrap().status(), 401);
+    browser.check_page("admin-account-revoked").await;
+
+    browser.goto(&format!("/admin/users/{}", admin.id)).await;
+    assert!(browser.text().await.contains("不能变更自己的角色"));
+    assert!(
+        browser
+            .client
+            .find(Locator::Css("form[action$='/role']"))
+            .await
+            .is_err(),
+        "no role form on one's own account"
+    );
+    browser.close().await;
+}

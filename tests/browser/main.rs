@@ -8,6 +8,7 @@
 
 mod admin;
 mod api_docs;
+mod authoring;
 mod driver;
 mod enterprise;
 mod escaping;

@@ -1,4 +1,4 @@
-//! Authors, reviewers and auditors at work: an author dry-runs a draft and sees how many
+//! Authors, reviewers and auditors at work: an author starts a draft's dry run and sees how many
 //! firms and how much money it means, with its charts drawn; a reviewer who did not write
 //! it publishes it from the review list; an auditor finds the publication in the trail and
 //! verifies the chain.
@@ -38,7 +38,15 @@ async fn an_author_dry_runs_a_reviewer_publishes_and_an_auditor_verifies() {
         "no publishing one's own draft"
     );
     browser.check_page("author-version").await;
-    browser.goto(&format!("/policies/{draft}/dry-run")).await;
+    browser
+        .click(&format!("form[action='/policies/{draft}/dry-runs'] button"))
+        .await;
+    browser
+        .client
+        .wait()
+        .for_element(Locator::Css("#totals"))
+        .await
+        .expect("the dry run finishes");
     let page = browser.text().await;
     for expected in ["符合条件的企业", "资金合计", "按区县", "按企业规模", " 元"]
     {
@@ -53,8 +61,8 @@ async fn an_author_dry_runs_a_reviewer_publishes_and_an_auditor_verifies() {
     browser.check_page("author-dry-run").await;
     browser.submit("form.who button", "/login").await;
 
-    browser.goto("/review").await;
-    browser.sign_in_to("bob", "/review").await;
+    browser.goto("/review/versions").await;
+    browser.sign_in_to("bob", "/review/versions").await;
     browser.check_page("reviewer-review").await;
     browser
         .submit(
