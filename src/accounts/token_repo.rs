@@ -10,7 +10,7 @@ use super::secrets::{digest, random_token};
 use super::user::User;
 
 /// A token as its owner and administrators see it: never the secret itself.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(utoipa::ToSchema, Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct ApiTokenInfo {
     /// Its id.
     pub id: i64,
@@ -29,7 +29,7 @@ pub struct ApiTokenInfo {
 }
 
 /// A token just issued: the secret is shown this once.
-#[derive(Debug, Clone, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, Serialize)]
 pub struct IssuedToken {
     /// The bearer value (`msk_…`), stored only as its SHA-256.
     pub token: String,

@@ -6,7 +6,7 @@ use super::Role;
 use crate::profiles::Uscc;
 
 /// A signed-in (or about to be) account. Built only from the database.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(utoipa::ToSchema, Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct User {
     /// Database id.
     pub id: i64,

@@ -11,7 +11,7 @@ use super::AuditEntry;
 use super::chain::{GENESIS, RowContent, link_hash};
 
 /// A stored audit row.
-#[derive(Debug, Clone, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, Serialize)]
 pub struct AuditEvent {
     /// Position in the chain.
     pub seq: i64,
@@ -152,7 +152,7 @@ pub async fn list_events_about(
 }
 
 /// The outcome of walking the chain.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(utoipa::ToSchema, Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct VerifyReport {
     /// Rows checked, up to and including the first broken one.
     pub rows_checked: u64,
@@ -163,7 +163,7 @@ pub struct VerifyReport {
 }
 
 /// Where and why the chain breaks.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(utoipa::ToSchema, Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct BrokenLink {
     /// The row's position.
     pub seq: i64,

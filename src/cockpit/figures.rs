@@ -7,7 +7,7 @@ use serde::Serialize;
 
 /// One policy: grants to eligible firms (one per firm and period), their money, what was
 /// paid, against the budget.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct PolicyRow {
     pub policy_id: String,
     /// The title of its newest version.
@@ -22,7 +22,7 @@ pub struct PolicyRow {
 }
 
 /// One stage of the funnel.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct FunnelStage {
     /// `eligible`, `notified`, `confirmed`, `reviewed`, `publicity`, `paid`.
     pub stage: &'static str,
@@ -32,7 +32,7 @@ pub struct FunnelStage {
 }
 
 /// Time from eligibility (the grant's creation) to cash (the treasury's settlement).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct TimeToCashRow {
     pub policy_id: String,
     /// Grants paid.
@@ -44,7 +44,7 @@ pub struct TimeToCashRow {
 }
 
 /// Deliveries of one channel by state.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ChannelRow {
     /// `inbox`, `webhook`, `email`, `sms`.
     pub channel: String,
@@ -59,7 +59,7 @@ pub struct ChannelRow {
 }
 
 /// Records refused by one source on one night.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct QuarantineRow {
     /// The Beijing date the records arrived.
     pub night: NaiveDate,
@@ -68,7 +68,7 @@ pub struct QuarantineRow {
 }
 
 /// One nightly run.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct NightRow {
     pub id: i64,
     pub scheduled_for: DateTime<Utc>,
@@ -78,6 +78,7 @@ pub struct NightRow {
     pub status: String,
     pub duration_ms: Option<i64>,
     /// Milliseconds of each phase (`ingest`, `matching`, `publicity`), when recorded.
+    #[schema(value_type = Object)]
     pub phases_ms: serde_json::Value,
     /// Firms the matching decided.
     pub firms: Option<i64>,
@@ -86,7 +87,7 @@ pub struct NightRow {
 }
 
 /// The last nightly runs and the next.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct NightlyRuns {
     pub runs: Vec<NightRow>,
     /// When the next run is due by the schedule (`None` when scheduling is off).
@@ -94,7 +95,7 @@ pub struct NightlyRuns {
 }
 
 /// Grants of one district or size class.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct SliceRow {
     /// The 行政区划 code or the size class (`large` … `micro`); empty when unknown.
     pub key: String,

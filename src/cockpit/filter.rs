@@ -6,7 +6,8 @@ use chrono_tz::Asia::Shanghai;
 use serde::Deserialize;
 
 /// The filters as they arrive in a query string (empty fields mean "all").
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RawFilter {
     /// A policy id (`sd-2026-stable-jobs-refund`).
     pub policy: Option<String>,

@@ -25,7 +25,7 @@ pub const MAX_BATCH_GRANTS: usize = 200_000;
 
 /// What a maker asks for: the ready grants of one policy, all of them or those named,
 /// narrowed by amount and by the date they were granted.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewBatch {
     /// The policy whose grants go in.
@@ -35,8 +35,10 @@ pub struct NewBatch {
     /// Exactly these grants (each must be of the policy and ready).
     pub grant_ids: Option<Vec<i64>>,
     /// Only grants of at least this amount.
+    #[schema(value_type = Option<String>, pattern = "^[0-9]{1,13}([.][0-9]{1,2})?$")]
     pub min_amount: Option<Decimal>,
     /// Only grants of at most this amount.
+    #[schema(value_type = Option<String>, pattern = "^[0-9]{1,13}([.][0-9]{1,2})?$")]
     pub max_amount: Option<Decimal>,
     /// Only grants created on or after this day (Asia/Shanghai).
     pub created_from: Option<NaiveDate>,
@@ -49,7 +51,7 @@ pub struct NewBatch {
 }
 
 /// A batch as finance sees it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Batch {
     /// Its id.
     pub id: i64,
@@ -317,7 +319,7 @@ pub async fn create(
 }
 
 /// What an approval made.
-#[derive(Debug, Clone, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, Serialize)]
 pub struct Approved {
     /// The batch, now approved.
     pub batch: Batch,

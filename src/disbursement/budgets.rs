@@ -14,7 +14,7 @@ use crate::audit::{self, Actor, AuditEntry};
 use crate::notices::render::format_amount;
 
 /// One budget.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Budget {
     /// The policy.
     pub policy_id: String,

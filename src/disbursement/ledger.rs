@@ -237,7 +237,7 @@ pub async fn post(
 
 /// One account whose balance rebuilt from the entries differs from what the budgets or
 /// the instructions say it must be.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Difference {
     /// The account.
     pub account: String,
@@ -250,7 +250,7 @@ pub struct Difference {
 }
 
 /// A journal transaction whose entries do not sum to zero.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Unbalanced {
     /// The transaction.
     pub id: i64,
@@ -263,7 +263,7 @@ pub struct Unbalanced {
 }
 
 /// What `mianshen ledger verify` found.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, Default, Serialize)]
 pub struct LedgerReport {
     /// Transactions checked.
     pub transactions: i64,

@@ -10,7 +10,7 @@ use sqlx::PgExecutor;
 use crate::treasury::mask_account;
 
 /// One payment (account masked).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Payment {
     pub instruction_id: String,
     pub batch_id: i64,

@@ -16,7 +16,7 @@ use crate::treasury::reconcile::reconcile_statement;
 use crate::treasury::{Expected, ExpectedStatus, InstructionStatus, Statement, TreasuryClient};
 
 /// What one reconciliation run found.
-#[derive(Debug, Clone, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, Serialize)]
 pub struct RunReport {
     /// The run's id.
     pub run_id: i64,
@@ -209,7 +209,7 @@ pub async fn reconcile(
 }
 
 /// One queued mismatch.
-#[derive(Debug, Clone, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, Serialize)]
 pub struct QueuedException {
     /// Its id.
     pub id: i64,

@@ -6,7 +6,8 @@
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::observability::current_request_id;
 
@@ -146,9 +147,33 @@ pub struct ErrorInfo {
     pub message: String,
 }
 
+/// The body of every error answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// What went wrong.
+    pub error: ErrorDetail,
+}
+
+/// What went wrong: a stable code for programs and a message for people.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// A stable code: `bad_request`, `unauthorized`, `forbidden`, `not_found`,
+    /// `method_not_allowed`, `conflict`, `unprocessable`, `locked`, `too_many_requests`
+    /// or `internal`.
+    #[schema(example = "not_found")]
+    pub code: String,
+    /// A message a person can act on (in Chinese; a 500 names the request id).
+    pub message: String,
+}
+
 /// An error answer: `{"error":{"code","message"}}` with the message also attached.
 fn answer(status: StatusCode, code: &str, message: String) -> Response {
-    let body = json!({ "error": { "code": code, "message": message } });
+    let body = ErrorBody {
+        error: ErrorDetail {
+            code: code.to_owned(),
+            message: message.clone(),
+        },
+    };
     let mut response = (status, axum::Json(body)).into_response();
     response.extensions_mut().insert(ErrorInfo { message });
     response

@@ -24,7 +24,7 @@ use sqlx::PgPool;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::timeout::TimeoutLayer;
 
-pub use error::{ApiError, ErrorInfo, method_not_allowed, not_found};
+pub use error::{ApiError, ErrorBody, ErrorDetail, ErrorInfo, method_not_allowed, not_found};
 pub use extract::{ApiForm, ApiJson, ApiPath, ApiQuery, check_text, forbidden_char};
 pub use filing::export_batch;
 pub use firm_records::{answer_data_objection, close_quarantined, load_profile};

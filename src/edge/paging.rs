@@ -18,6 +18,17 @@ pub const DEFAULT_LIMIT: i64 = 100;
 /// The most items one page may hold.
 pub const MAX_LIMIT: i64 = 500;
 
+/// The paging parameters as the API description shows them; [`Page`] reads them.
+#[derive(Debug, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageParams {
+    /// The cursor of the last item of the previous page (from the `Link` header).
+    pub after: Option<String>,
+    /// Items wanted, 1 to 500 (100 when absent).
+    #[param(minimum = 1, maximum = 500)]
+    pub limit: Option<i64>,
+}
+
 /// The page a caller asks for.
 #[derive(Debug, Clone)]
 pub struct Page {

@@ -8,7 +8,7 @@ use super::FirmScope;
 use crate::profiles::Uscc;
 
 /// A firm's registry record.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(utoipa::ToSchema, Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Firm {
     /// 统一社会信用代码.
     pub uscc: String,

@@ -16,7 +16,7 @@ use crate::audit::{self, Actor, AuditEntry};
 use crate::firms::FirmScope;
 
 /// What the firm answers (JSON: `{"kind": "confirm" | "decline" | "object", …}`).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Answer {
     Confirm {

@@ -23,7 +23,7 @@ pub struct PayeeAccount {
 }
 
 /// The account as people see it: the number masked (`************7890`).
-#[derive(Debug, Clone, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, Serialize)]
 pub struct MaskedPayeeAccount {
     pub uscc: String,
     pub account_name: String,
@@ -45,7 +45,7 @@ impl PayeeAccount {
 }
 
 /// What the firm sends.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PayeeInput {
     pub account_name: String,
@@ -108,7 +108,7 @@ pub async fn payee_account(
 }
 
 /// What setting an account did.
-#[derive(Debug, Clone, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, Serialize)]
 pub struct AccountSet {
     pub account: MaskedPayeeAccount,
     /// Grants that waited for the account and are now ready for payment.

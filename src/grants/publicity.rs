@@ -45,7 +45,7 @@ pub fn mask_firm_name(name: &str) -> String {
 }
 
 /// How many grants a step of the 公示 job moved.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Settled {
     pub ready: u64,
     pub awaiting_account: u64,
@@ -171,7 +171,7 @@ pub async fn close_windows(pool: &PgPool) -> Result<Settled, StepError> {
 }
 
 /// One line of a policy's public list.
-#[derive(Debug, Clone, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, Serialize)]
 pub struct PublicEntry {
     pub grant_id: i64,
     /// Masked ([`mask_firm_name`]).

@@ -179,7 +179,8 @@ pub async fn answer_objection(
 }
 
 /// An objection as reviewers list it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, Serialize)]
+#[schema(as = PublicityObjection)]
 pub struct Objection {
     pub id: i64,
     pub grant_id: i64,

@@ -17,7 +17,7 @@ pub struct EligibleResult {
 }
 
 /// One grant as staff and the firm see it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, Serialize)]
 pub struct Grant {
     pub id: i64,
     pub policy_id: String,

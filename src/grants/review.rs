@@ -31,7 +31,7 @@ pub enum Window {
 }
 
 /// What a review did.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ReviewOutcome {
     /// Grants whose 公示 window started.
     pub publicity: u64,

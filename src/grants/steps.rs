@@ -17,7 +17,19 @@ use crate::audit;
 
 /// Where a grant is on its road from eligibility to cash. The `status` column holds
 /// [`GrantStatus::as_str`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    utoipa::ToSchema,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum GrantStatus {
     /// Eligible; a 免申即享 grant waits here for review, a 确认即享 one for the firm.

@@ -4,34 +4,37 @@
 //! (`http/me.rs`), and an account an administrator creates must set its own password
 //! before it may do anything else.
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::{get, post, put};
-use axum::{Json, Router};
 use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::auth::{Admins, Authorized};
-use super::page::Page;
+use super::page::{Page, PageParams};
 use super::{ApiError, ApiJson, ApiPath, AppState};
 use crate::accounts::{self, AccountError, ApiTokenInfo, ManageError, NewUser, Role, User};
 use crate::audit::Actor;
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/admin/users", get(list).post(create))
-        .route("/api/v1/admin/users/{id}/unlock", post(unlock))
-        .route("/api/v1/admin/users/{id}/disable", post(disable))
-        .route("/api/v1/admin/users/{id}/enable", post(enable))
-        .route("/api/v1/admin/users/{id}/role", put(change_role))
-        .route("/api/v1/admin/users/{id}/tokens", get(tokens))
-        .route(
-            "/api/v1/admin/users/{id}/tokens/{token_id}/revoke",
-            post(revoke_token),
-        )
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(unlock))
+        .routes(routes!(disable))
+        .routes(routes!(enable))
+        .routes(routes!(change_role))
+        .routes(routes!(tokens))
+        .routes(routes!(revoke_token))
 }
 
 /// A page of accounts by id (`?after=<id>&limit=`).
+#[utoipa::path(get, path = "/api/v1/admin/users", tag = "admin",
+    params(PageParams),
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 200, description = "A page of accounts", body = [User])))]
 async fn list(
     State(state): State<AppState>,
     _admin: Authorized<Admins>,
@@ -42,11 +45,13 @@ async fn list(
     Ok(page.answer(items, |u| u.id.to_string()))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 struct CreateUser {
     username: String,
     display_name: String,
+    #[schema(value_type = Role)]
     role: String,
+    /// The firm of an enterprise account (required for that role only).
     uscc: Option<String>,
     /// The initial password; the owner must replace it before doing anything else.
     password: String,
@@ -56,6 +61,15 @@ fn unknown_role(e: &accounts::UnknownRole) -> ApiError {
     ApiError::Unprocessable(format!("角色无效 / {e}"))
 }
 
+/// Creates an account; its owner must replace the initial password before anything else.
+#[utoipa::path(post, path = "/api/v1/admin/users", tag = "admin",
+    request_body = CreateUser,
+    security(("bearer" = []), ("session" = [], "csrf" = [])),
+    responses(
+        (status = 201, description = "Created", body = User),
+        (status = 409, description = "The user name is taken", body = crate::edge::ErrorBody),
+        (status = 422, description = "A field is not acceptable", body = crate::edge::ErrorBody),
+    ))]
 async fn create(
     State(state): State<AppState>,
     Authorized(admin, ..): Authorized<Admins>,
@@ -84,6 +98,15 @@ fn refusal(error: ManageError) -> ApiError {
     ApiError::from(error)
 }
 
+/// Lifts the login wait of an account.
+#[utoipa::path(post, path = "/api/v1/admin/users/{id}/unlock", tag = "admin",
+    params(("id" = i64, Path, description = "The account's id")),
+    security(("bearer" = []), ("session" = [], "csrf" = [])),
+    responses(
+        (status = 204, description = "Unlocked"),
+        (status = 404, description = "No such account", body = crate::edge::ErrorBody),
+        (status = 422, description = "Not acceptable for this account", body = crate::edge::ErrorBody),
+    ))]
 async fn unlock(
     State(state): State<AppState>,
     Authorized(admin, ..): Authorized<Admins>,
@@ -95,6 +118,15 @@ async fn unlock(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Disables an account (never one's own).
+#[utoipa::path(post, path = "/api/v1/admin/users/{id}/disable", tag = "admin",
+    params(("id" = i64, Path, description = "The account's id")),
+    security(("bearer" = []), ("session" = [], "csrf" = [])),
+    responses(
+        (status = 200, description = "Disabled", body = User),
+        (status = 404, description = "No such account", body = crate::edge::ErrorBody),
+        (status = 422, description = "Not acceptable for this account", body = crate::edge::ErrorBody),
+    ))]
 async fn disable(
     State(state): State<AppState>,
     Authorized(admin, ..): Authorized<Admins>,
@@ -106,6 +138,15 @@ async fn disable(
     Ok(Json(user))
 }
 
+/// Enables a disabled account.
+#[utoipa::path(post, path = "/api/v1/admin/users/{id}/enable", tag = "admin",
+    params(("id" = i64, Path, description = "The account's id")),
+    security(("bearer" = []), ("session" = [], "csrf" = [])),
+    responses(
+        (status = 200, description = "Enabled", body = User),
+        (status = 404, description = "No such account", body = crate::edge::ErrorBody),
+        (status = 422, description = "Not acceptable for this account", body = crate::edge::ErrorBody),
+    ))]
 async fn enable(
     State(state): State<AppState>,
     Authorized(admin, ..): Authorized<Admins>,
@@ -117,12 +158,24 @@ async fn enable(
     Ok(Json(user))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 struct RoleChange {
+    #[schema(value_type = Role)]
     role: String,
+    /// The firm, when the new role is `enterprise`.
     uscc: Option<String>,
 }
 
+/// Changes an account's role.
+#[utoipa::path(put, path = "/api/v1/admin/users/{id}/role", tag = "admin",
+    request_body = RoleChange,
+    params(("id" = i64, Path, description = "The account's id")),
+    security(("bearer" = []), ("session" = [], "csrf" = [])),
+    responses(
+        (status = 200, description = "Changed", body = User),
+        (status = 404, description = "No such account", body = crate::edge::ErrorBody),
+        (status = 422, description = "Not acceptable for this account", body = crate::edge::ErrorBody),
+    ))]
 async fn change_role(
     State(state): State<AppState>,
     Authorized(admin, ..): Authorized<Admins>,
@@ -137,6 +190,13 @@ async fn change_role(
 }
 
 /// A page of an account's tokens (never their secrets).
+#[utoipa::path(get, path = "/api/v1/admin/users/{id}/tokens", tag = "admin",
+    params(("id" = i64, Path, description = "The account's id"), PageParams),
+    security(("bearer" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "A page of tokens", body = [ApiTokenInfo]),
+        (status = 404, description = "No such account", body = crate::edge::ErrorBody),
+    ))]
 async fn tokens(
     State(state): State<AppState>,
     _admin: Authorized<Admins>,
@@ -153,6 +213,15 @@ async fn tokens(
 }
 
 /// Revokes a person's token (say, when they leave); the administrator never uses it.
+#[utoipa::path(post, path = "/api/v1/admin/users/{id}/tokens/{token_id}/revoke", tag = "admin",
+    params(("id" = i64, Path, description = "The account's id"), ("token_id" = i64, Path, description = "The token's id")),
+    security(("bearer" = []), ("session" = [], "csrf" = [])),
+    responses(
+        (status = 200, description = "Revoked", body = ApiTokenInfo),
+        (status = 404, description = "No such token of this account", body = crate::edge::ErrorBody),
+        (status = 409, description = "Refused", body = crate::edge::ErrorBody),
+        (status = 422, description = "Refused", body = crate::edge::ErrorBody),
+    ))]
 async fn revoke_token(
     State(state): State<AppState>,
     Authorized(admin, ..): Authorized<Admins>,

@@ -1,14 +1,16 @@
 //! Grants over the JSON API: a firm lists its own grants and answers a 确认即享 grant
 //! (confirm with a bank account, decline, or object); staff list every grant.
 
+use axum::Json;
 use axum::extract::State;
 use axum::response::Response;
-use axum::routing::{get, post};
-use axum::{Json, Router};
-use serde_json::{Value, json};
+use serde::Serialize;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::auth::{Authorized, FirmReaders, RoleSet};
-use super::page::Page;
+use super::page::{Page, PageParams};
 use super::{ApiError, ApiJson, ApiPath, AppState};
 use crate::accounts::Role;
 use crate::firms::FirmScope;
@@ -22,14 +24,26 @@ impl RoleSet for GrantAnswerers {
     const ROLES: &'static [Role] = &[Role::Enterprise];
 }
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/grants", get(list))
-        .route("/api/v1/grants/{id}/answer", post(answer))
-        .route("/api/v1/near-misses", get(near_misses))
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(answer))
+        .routes(routes!(near_misses))
 }
 
-/// A page of grants, newest first (`?after=<id>&limit=`).
+/// A grant after the firm's answer.
+#[derive(Debug, Serialize, ToSchema)]
+struct Answered {
+    id: i64,
+    /// The grant's status now.
+    status: &'static str,
+}
+
+/// A page of grants, newest first (`?after=<id>&limit=`); a firm sees its own.
+#[utoipa::path(get, path = "/api/v1/grants", tag = "grants",
+    params(PageParams),
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 200, description = "A page of grants", body = [Grant])))]
 async fn list(
     State(state): State<AppState>,
     Authorized(current, ..): Authorized<FirmReaders>,
@@ -50,13 +64,19 @@ fn scope_bind(scope: &FirmScope) -> Option<&str> {
     }
 }
 
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct NearMissQuery {
+    /// Only this policy.
     policy: Option<String>,
 }
 
 /// Staff see every near miss; a firm sees what it lacks for each policy (its own only).
 /// Paged by (USCC, policy): `after` is `USCC` or `USCC,policy`.
+#[utoipa::path(get, path = "/api/v1/near-misses", tag = "grants",
+    params(NearMissQuery, PageParams),
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 200, description = "A page of near misses", body = [NearMiss])))]
 async fn near_misses(
     State(state): State<AppState>,
     Authorized(current, ..): Authorized<FirmReaders>,
@@ -79,12 +99,24 @@ async fn near_misses(
     Ok(page.answer(items, |m| format!("{},{}", m.uscc, m.policy_id)))
 }
 
+/// The firm answers its 确认即享 grant: confirm (with a bank account and the
+/// commitment), decline, or object.
+#[utoipa::path(post, path = "/api/v1/grants/{id}/answer", tag = "grants",
+    params(("id" = i64, Path, description = "The grant's id")),
+    request_body = Answer,
+    security(("bearer" = []), ("session" = [], "csrf" = [])),
+    responses(
+        (status = 200, description = "Answered", body = Answered),
+        (status = 404, description = "No such grant of the caller's firm", body = crate::edge::ErrorBody),
+        (status = 409, description = "Already answered", body = crate::edge::ErrorBody),
+        (status = 422, description = "Not acceptable (bad account, not awaiting an answer…)", body = crate::edge::ErrorBody),
+    ))]
 async fn answer(
     State(state): State<AppState>,
     Authorized(current, ..): Authorized<GrantAnswerers>,
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<Answer>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Answered>, ApiError> {
     let status = grants::answer(&state.pool, &current.user, id, &body).await?;
-    Ok(Json(json!({"id": id, "status": status})))
+    Ok(Json(Answered { id, status }))
 }

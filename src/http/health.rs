@@ -8,25 +8,52 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use serde_json::json;
+use serde::Serialize;
 use subtle::ConstantTimeEq as _;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::{ApiError, AppState};
 use crate::edge::observability::metrics_handle;
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/metrics", get(metrics))
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(healthz))
+        .routes(routes!(readyz))
+        .routes(routes!(metrics))
+}
+
+/// The answer of `/healthz`.
+#[derive(Debug, Serialize, ToSchema)]
+struct Health {
+    /// Always `ok`.
+    #[schema(example = "ok")]
+    status: &'static str,
+}
+
+/// The answer of `/readyz`.
+#[derive(Debug, Serialize, ToSchema)]
+struct Readiness {
+    /// `ready` or `not_ready`.
+    status: &'static str,
+    /// `ok` or `unavailable`.
+    database: &'static str,
 }
 
 /// The process is up.
-async fn healthz() -> impl IntoResponse {
-    Json(json!({ "status": "ok" }))
+#[utoipa::path(get, path = "/healthz", tag = "operations",
+    responses((status = 200, description = "The process is up", body = Health)))]
+async fn healthz() -> Json<Health> {
+    Json(Health { status: "ok" })
 }
 
 /// The process can do its work: the database answers.
+#[utoipa::path(get, path = "/readyz", tag = "operations",
+    responses(
+        (status = 200, description = "The database answers", body = Readiness),
+        (status = 503, description = "The database does not answer", body = Readiness),
+    ))]
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     match sqlx::query_scalar!(r#"SELECT 1 AS "one!""#)
         .fetch_one(&state.pool)
@@ -34,19 +61,33 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     {
         Ok(_) => (
             StatusCode::OK,
-            Json(json!({ "status": "ready", "database": "ok" })),
+            Json(Readiness {
+                status: "ready",
+                database: "ok",
+            }),
         ),
         Err(error) => {
             tracing::warn!(%error, "readiness check: database unavailable");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({ "status": "not_ready", "database": "unavailable" })),
+                Json(Readiness {
+                    status: "not_ready",
+                    database: "unavailable",
+                }),
             )
         }
     }
 }
 
 /// `/metrics` on the main address: only to a caller with the metrics token.
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    security(("metrics_token" = [])),
+    responses(
+        (status = 200, description = "Prometheus text exposition", body = String,
+            content_type = "text/plain"),
+        (status = 404, description = "Without the metrics token the address does not exist",
+            body = crate::edge::ErrorBody),
+    ))]
 async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let presented = headers
         .get(header::AUTHORIZATION)

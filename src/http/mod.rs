@@ -11,6 +11,7 @@ mod grants;
 mod health;
 mod me;
 mod notices;
+pub mod openapi;
 mod policies;
 mod profiles;
 mod publicity;
@@ -18,6 +19,7 @@ mod review;
 mod session;
 
 use axum::Router;
+use utoipa_axum::router::OpenApiRouter;
 
 pub use health::metrics_router;
 
@@ -25,9 +27,9 @@ pub use health::metrics_router;
 use crate::edge::paging as page;
 use crate::edge::{ApiError, ApiJson, ApiPath, ApiQuery, AppState, auth};
 
-/// The API and operational routes (the layers are added by `app.rs`).
-pub fn router() -> Router<AppState> {
-    Router::new()
+/// Every route family, each route registered with its description.
+fn families() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
         .merge(health::router())
         .merge(session::router())
         .merge(firms::router())
@@ -42,4 +44,17 @@ pub fn router() -> Router<AppState> {
         .merge(policies::router())
         .merge(review::router())
         .merge(publicity::router())
+}
+
+/// The API and operational routes (the layers are added by `app.rs`), with the
+/// description at `/openapi.json` and the reference page at `/api/docs`.
+pub fn router() -> Router<AppState> {
+    let (routes, _) = openapi::described(families()).split_for_parts();
+    routes.merge(openapi::reference_page())
+}
+
+/// The OpenAPI 3.1 description of every route [`router`] serves (the reference page's
+/// own files aside).
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    openapi::finish(openapi::described(families()).into_openapi())
 }

@@ -3,30 +3,40 @@
 //! objections (数据异议). Enterprise accounts see
 //! only their own firm (the scope is in every query); staff see all.
 
+use axum::Json;
 use axum::extract::State;
 use axum::response::Response;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::auth::{Answerers, Authorized, Enterprises, FirmReaders, Staff};
-use super::page::Page;
+use super::page::{Page, PageParams};
 use super::{ApiError, ApiJson, ApiPath, ApiQuery, AppState};
 use crate::edge::{answer_data_objection, close_quarantined, load_profile as load};
 use crate::firms::FirmScope;
 use crate::ingest::{self, Objection, QuarantineEntry, StoredProfile};
 
-pub(super) fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/profiles/{uscc}", get(show))
-        .route("/api/v1/profiles/{uscc}/snapshots", get(history))
-        .route("/api/v1/profiles/{uscc}/objections", post(raise))
-        .route("/api/v1/quarantine", get(quarantine))
-        .route("/api/v1/quarantine/{id}/close", post(close))
-        .route("/api/v1/objections", get(objections))
-        .route("/api/v1/objections/{id}/answer", post(answer))
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(show))
+        .routes(routes!(history))
+        .routes(routes!(raise))
+        .routes(routes!(quarantine))
+        .routes(routes!(close))
+        .routes(routes!(objections))
+        .routes(routes!(answer))
 }
 
+/// A firm's profile with each field's source and dates.
+#[utoipa::path(get, path = "/api/v1/profiles/{uscc}", tag = "firms",
+    params(("uscc" = String, Path, description = "The firm's unified social credit code")),
+    security(("bearer" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "The profile", body = StoredProfile),
+        (status = 404, description = "No profile the caller may see", body = crate::edge::ErrorBody),
+    ))]
 async fn show(
     State(state): State<AppState>,
     Authorized(current, ..): Authorized<FirmReaders>,
@@ -38,7 +48,7 @@ async fn show(
 }
 
 /// A snapshot with the fields that changed from the one before it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct HistoryEntry {
     #[serde(flatten)]
     snapshot: ingest::Snapshot,
@@ -47,6 +57,13 @@ struct HistoryEntry {
 
 /// A page of the firm's snapshots, newest first (`?after=<id>&limit=`), each with the
 /// fields that changed from the one before it (read one beyond the page for that).
+#[utoipa::path(get, path = "/api/v1/profiles/{uscc}/snapshots", tag = "firms",
+    params(("uscc" = String, Path, description = "The firm's unified social credit code"), PageParams),
+    security(("bearer" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "A page of snapshots", body = [HistoryEntry]),
+        (status = 404, description = "No profile the caller may see", body = crate::edge::ErrorBody),
+    ))]
 async fn history(
     State(state): State<AppState>,
     Authorized(current, ..): Authorized<FirmReaders>,
@@ -70,15 +87,21 @@ async fn history(
     Ok(page.answer(entries, |e| e.snapshot.id.to_string()))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct QuarantineQuery {
+    /// Only records from this source.
     source: Option<String>,
 }
 
 /// A page of quarantined records, newest first (`?source=&after=<id>&limit=`).
+#[utoipa::path(get, path = "/api/v1/quarantine", tag = "firms",
+    params(QuarantineQuery, PageParams),
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 200, description = "A page of quarantined records", body = [QuarantineEntry])))]
 async fn quarantine(
     State(state): State<AppState>,
-    Authorized(..): Authorized<Staff>,
+    _: Authorized<Staff>,
     ApiQuery(q): ApiQuery<QuarantineQuery>,
     page: Page,
 ) -> Result<Response, ApiError> {
@@ -88,7 +111,7 @@ async fn quarantine(
     Ok(page.answer(items, |q| q.id.to_string()))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 struct CloseBody {
     /// `resolved` (corrected at its source) or `dismissed` (nothing to correct).
     status: String,
@@ -96,6 +119,16 @@ struct CloseBody {
 }
 
 /// Closes an open quarantined record, with a note for the audit trail (reviewers, admins).
+#[utoipa::path(post, path = "/api/v1/quarantine/{id}/close", tag = "firms",
+    params(("id" = i64, Path, description = "The record's id")),
+    request_body = CloseBody,
+    security(("bearer" = []), ("session" = [], "csrf" = [])),
+    responses(
+        (status = 200, description = "Closed", body = QuarantineEntry),
+        (status = 404, description = "No such record", body = crate::edge::ErrorBody),
+        (status = 409, description = "Already closed", body = crate::edge::ErrorBody),
+        (status = 422, description = "Bad status or empty note", body = crate::edge::ErrorBody),
+    ))]
 async fn close(
     State(state): State<AppState>,
     Authorized(current, ..): Authorized<Answerers>,
@@ -108,12 +141,22 @@ async fn close(
     ))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 struct NewObjection {
     field: String,
     message: String,
 }
 
+/// A firm objects to a field of its own profile (数据异议).
+#[utoipa::path(post, path = "/api/v1/profiles/{uscc}/objections", tag = "firms",
+    params(("uscc" = String, Path, description = "The firm's unified social credit code")),
+    request_body = NewObjection,
+    security(("bearer" = []), ("session" = [], "csrf" = [])),
+    responses(
+        (status = 201, description = "Raised", body = Objection),
+        (status = 404, description = "No profile the caller may see", body = crate::edge::ErrorBody),
+        (status = 422, description = "Empty field or message, or too long", body = crate::edge::ErrorBody),
+    ))]
 async fn raise(
     State(state): State<AppState>,
     Authorized(current, ..): Authorized<Enterprises>,
@@ -136,7 +179,11 @@ async fn raise(
     Ok((axum::http::StatusCode::CREATED, Json(raised)))
 }
 
-/// A page of objections, newest first (`?after=<id>&limit=`).
+/// A page of data objections, newest first (`?after=<id>&limit=`); a firm sees its own.
+#[utoipa::path(get, path = "/api/v1/objections", tag = "firms",
+    params(PageParams),
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 200, description = "A page of objections", body = [Objection])))]
 async fn objections(
     State(state): State<AppState>,
     Authorized(current, ..): Authorized<FirmReaders>,
@@ -149,11 +196,21 @@ async fn objections(
     Ok(page.answer(items, |o| o.id.to_string()))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 struct AnswerBody {
     answer: String,
 }
 
+/// Answers a data objection (reviewers, admins).
+#[utoipa::path(post, path = "/api/v1/objections/{id}/answer", tag = "firms",
+    params(("id" = i64, Path, description = "The objection's id")),
+    request_body = AnswerBody,
+    security(("bearer" = []), ("session" = [], "csrf" = [])),
+    responses(
+        (status = 200, description = "Answered", body = Objection),
+        (status = 404, description = "No such objection", body = crate::edge::ErrorBody),
+        (status = 422, description = "Empty answer", body = crate::edge::ErrorBody),
+    ))]
 async fn answer(
     State(state): State<AppState>,
     Authorized(current, ..): Authorized<Answerers>,

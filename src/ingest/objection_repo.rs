@@ -8,7 +8,7 @@ use sqlx::PgExecutor;
 use crate::firms::FirmScope;
 
 /// One objection and its answer, if any.
-#[derive(Debug, Clone, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, Serialize)]
 pub struct Objection {
     /// Row id.
     pub id: i64,

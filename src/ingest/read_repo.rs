@@ -9,7 +9,7 @@ use sqlx::PgExecutor;
 use crate::firms::FirmScope;
 
 /// A firm's current merged profile.
-#[derive(Debug, Clone, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, Serialize)]
 pub struct StoredProfile {
     /// 统一社会信用代码.
     pub uscc: String,
@@ -26,7 +26,7 @@ pub struct StoredProfile {
 }
 
 /// One entry of a profile's history.
-#[derive(Debug, Clone, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, Serialize)]
 pub struct Snapshot {
     /// Its id (ascending in time).
     pub id: i64,
@@ -52,7 +52,7 @@ pub struct ChangedFirm {
 }
 
 /// A quarantined record.
-#[derive(Debug, Clone, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, Serialize)]
 pub struct QuarantineEntry {
     /// Row id.
     pub id: i64,

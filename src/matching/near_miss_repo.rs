@@ -4,7 +4,7 @@ use serde::Serialize;
 use sqlx::PgExecutor;
 
 /// A firm that lacks exactly one condition.
-#[derive(Debug, Clone, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, Serialize)]
 pub struct NearMiss {
     pub policy_id: String,
     pub uscc: String,

@@ -8,7 +8,7 @@ use super::repo::FirmChannels;
 
 /// A firm's channel settings as it sends them (`PUT /api/v1/enterprise/channels`, the
 /// channels page); empty strings clear a channel.
-#[derive(Debug, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ChannelUpdate {
     /// Webhook URL (https:// to a public address, or a host on the operator's allow-list).

@@ -6,7 +6,7 @@ use serde::Serialize;
 use sqlx::PgExecutor;
 
 /// A notice as the firm's inbox shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, Serialize)]
 pub struct InboxNotice {
     /// Notice id.
     pub id: i64,
@@ -31,7 +31,7 @@ pub struct InboxNotice {
 }
 
 /// A firm's channels as its users see them (the secret is never read back).
-#[derive(Debug, Clone, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, Serialize)]
 pub struct ChannelView {
     /// Webhook URL.
     pub webhook_url: Option<String>,

@@ -23,14 +23,14 @@ use crate::profiles::validate_value;
 use crate::rules::{Decision, Explain, FirmView, Params, Policy, RuleEngine, apply_cross_firm};
 
 /// Count and amount of one group.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tally {
     pub firms: u64,
     pub amount: Decimal,
 }
 
 /// A firm whose outcome differs from the published version's (amounts `None`: not eligible).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Changed {
     pub uscc: String,
     pub before: Option<Decimal>,
@@ -38,7 +38,7 @@ pub struct Changed {
 }
 
 /// The result of a dry run.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DryRun {
     pub version_id: i64,
     pub policy_id: String,

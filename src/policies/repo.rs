@@ -6,7 +6,7 @@ use serde_json::Value;
 use sqlx::PgExecutor;
 
 /// One stored version of a policy folder.
-#[derive(Debug, Clone, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, Serialize)]
 pub struct PolicyVersion {
     pub id: i64,
     pub policy_id: String,

@@ -60,7 +60,7 @@ pub enum SubmitError {
 }
 
 /// A submitted version: what is recorded, and whether it is new.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, serde::Serialize)]
 pub struct Submitted {
     pub id: i64,
     pub policy_id: String,

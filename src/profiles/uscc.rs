@@ -10,7 +10,9 @@ const WEIGHTS: [u32; 17] = [
 ];
 
 /// A valid USCC, normalised to trimmed upper case.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[derive(
+    utoipa::ToSchema, Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize,
+)]
 #[serde(transparent)]
 pub struct Uscc(String);
 

@@ -171,7 +171,7 @@ pub enum InstructionStatus {
 }
 
 /// How a settled instruction ended (callbacks and statement lines carry only these).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SettledStatus {
     /// Paid into the payee's account.
@@ -239,7 +239,7 @@ pub struct SubmitResponse {
 }
 
 /// A signed notification that an instruction was paid or returned.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Callback {
     /// The event's id: the same for every resend of this event.
@@ -249,6 +249,7 @@ pub struct Callback {
     /// How it ended.
     pub status: SettledStatus,
     /// The amount paid or returned.
+    #[schema(value_type = String, pattern = "^[0-9]{1,13}[.][0-9]{2}$")]
     #[serde(with = "wire")]
     pub amount: Decimal,
     /// Why it was returned (only for `returned`).

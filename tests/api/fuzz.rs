@@ -22,6 +22,7 @@ const ROUTES: &[(&str, &str, &[&str])] = &[
     ("GET", "/healthz", &[]),
     ("GET", "/readyz", &[]),
     ("GET", "/metrics", &[]),
+    ("GET", "/openapi.json", &[]),
     ("POST", "/api/v1/session", &["username", "password"]),
     ("DELETE", "/api/v1/session", &[]),
     ("GET", "/api/v1/me", &[]),
@@ -305,9 +306,11 @@ const QUERY_KEYS: &[&str] = &[
     "against",
 ];
 
-/// `.route("…", get(…).post(…))` declarations in `dir`'s files: (METHOD, path).
+/// `.route("…", get(…).post(…))` declarations and `#[utoipa::path(get, path = "…")]`
+/// descriptions (the API's routes are registered from them) in `dir`'s files:
+/// (METHOD, path).
 fn declared_routes(dir: &str) -> BTreeSet<(String, String)> {
-    let mut found = BTreeSet::new();
+    let mut found = described_routes(dir);
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
         // Modules with their own sub-router live in folders of their own.
@@ -350,6 +353,29 @@ fn declared_routes(dir: &str) -> BTreeSet<(String, String)> {
                     found.insert((method.to_uppercase(), route.to_owned()));
                 }
             }
+        }
+    }
+    found
+}
+
+/// `#[utoipa::path(method, path = "…", …)]` attributes in `dir`'s files.
+fn described_routes(dir: &str) -> BTreeSet<(String, String)> {
+    let mut found = BTreeSet::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        for (start, _) in text.match_indices("#[utoipa::path(") {
+            let rest = &text[start + "#[utoipa::path(".len()..];
+            let method = rest.split(',').next().unwrap_or_default().trim();
+            let Some(at) = rest.find("path = \"") else {
+                continue;
+            };
+            let route = &rest[at + "path = \"".len()..];
+            let route = &route[..route.find('"').unwrap_or(0)];
+            found.insert((method.to_uppercase(), route.to_owned()));
         }
     }
     found

@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod admin;
+mod api_docs;
 mod authoring;
 mod cockpit;
 #[path = "../cockpit_support/mod.rs"]
