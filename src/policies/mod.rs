@@ -20,7 +20,10 @@ pub use dry_run_job::{
     start_dry_run, work_dry_runs,
 };
 pub use dry_run_job_repo::DryRunJob;
-pub use library_repo::{LibraryEntry, Standing, library, standings};
+pub use library_repo::{
+    LibraryChoices, LibraryEntry, LibraryFilter, PROVINCE_PREFIX, Standing, library,
+    library_choices, standings,
+};
 pub use repo::{
     PolicyVersion, find_version, list_versions, list_versions_page, published_versions,
 };

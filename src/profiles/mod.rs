@@ -16,7 +16,7 @@ pub use industry::Sector;
 pub use model::{
     Annual, CertKind, CertLevel, Certification, Hire, HireCategory, Profile, SizeClass, Status,
 };
-pub use region::RegionCode;
+pub use region::{RegionCode, area_name};
 pub use size::{derive_size, size_from_record};
 pub use uscc::{Uscc, UsccError};
 pub use validate::{FieldError, parse_money, validate_line, validate_value};

@@ -11,6 +11,17 @@ const OLD_CODES: [(&str, &str); 5] = [
     ("371203", "370117"),
 ];
 
+/// The areas the platform's policies name (data-rules §2), by code prefix.
+const AREA_NAMES: [(&str, &str); 3] = [("37", "山东省"), ("3701", "济南市"), ("3702", "青岛市")];
+
+/// The Chinese name of the area whose codes start with `prefix` (`3702` → 青岛市), when known.
+pub fn area_name(prefix: &str) -> Option<&'static str> {
+    AREA_NAMES
+        .iter()
+        .find(|(code, _)| *code == prefix)
+        .map(|(_, name)| *name)
+}
+
 /// A current six-digit region code.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(transparent)]

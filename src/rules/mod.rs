@@ -8,6 +8,7 @@
 mod api;
 pub mod cases;
 mod check;
+mod conditions;
 mod cross_firm;
 mod decision;
 mod engine;
@@ -22,6 +23,7 @@ mod view;
 
 pub use api::Day;
 pub use check::CheckError;
+pub use conditions::rule_conditions;
 pub use cross_firm::{
     CrossFirmPlan, GRANTED_ELSEWHERE, SCALED, apply_cross_firm, per_person_once, plan_cross_firm,
     pro_rata,

@@ -1,5 +1,7 @@
 //! 政策库, the public policy library (no sign-in): every published policy with its title,
-//! issuer, source document, window, mode and period, searchable by words and mode. A
+//! issuer, region, source document, window, mode, period and the conditions and amount its
+//! rule checks (read from the rule itself), searchable by words, mode, issuing department
+//! and region. A
 //! signed-in firm sees where it stands on each: 符合 (with its grant), 尚差 (the
 //! conditions it does not meet, from its latest decision), or 不适用 / 未比对.
 
@@ -13,7 +15,7 @@ use super::format;
 use crate::edge::auth::CurrentUser;
 use crate::edge::{ApiError, ApiQuery, AppState};
 use crate::firms::FirmScope;
-use crate::policies::{self, Standing};
+use crate::policies::{self, LibraryChoices, LibraryFilter, Standing};
 
 /// Where the signed-in firm stands on one policy.
 #[derive(Debug, Clone)]
@@ -30,6 +32,10 @@ pub struct Position {
 pub struct Entry {
     pub title: String,
     pub issuer: String,
+    /// The area it applies in (青岛市, 山东省).
+    pub area: String,
+    /// What the rule checks and grants, in plain Chinese.
+    pub conditions: Vec<String>,
     pub source: String,
     pub window: String,
     pub mode: String,
@@ -43,6 +49,9 @@ pub(super) struct LibraryPage {
     chrome: Chrome,
     words: String,
     mode: String,
+    issuer: String,
+    area: String,
+    choices: LibraryChoices,
     entries: Vec<Entry>,
     firm: bool,
 }
@@ -51,6 +60,10 @@ pub(super) struct LibraryPage {
 pub(super) struct Search {
     q: Option<String>,
     mode: Option<String>,
+    /// 发布部门, exactly as a policy names it.
+    issuer: Option<String>,
+    /// 适用地区, an area's code prefix (`3702`).
+    area: Option<String>,
 }
 
 fn period(code: Option<&str>) -> &'static str {
@@ -97,6 +110,11 @@ fn position(s: &Standing) -> Position {
     }
 }
 
+/// `s`, unless it is empty (a filter left at 全部).
+fn non_empty(s: &str) -> Option<&str> {
+    Some(s).filter(|s| !s.is_empty())
+}
+
 pub(super) async fn library_page(
     State(state): State<AppState>,
     current: Option<CurrentUser>,
@@ -107,10 +125,24 @@ pub(super) async fn library_page(
         .mode
         .filter(|m| m == "免申即享" || m == "确认即享")
         .unwrap_or_default();
+    let choices = policies::library_choices(&state.pool).await?;
+    // A choice the select does not offer (an edited address) is ignored, not an error page.
+    let issuer = search
+        .issuer
+        .filter(|i| choices.issuers.contains(i))
+        .unwrap_or_default();
+    let area = search
+        .area
+        .filter(|a| choices.areas.iter().any(|(code, _)| code == a))
+        .unwrap_or_default();
     let found = policies::library(
         &state.pool,
-        Some(words.as_str()).filter(|w| !w.is_empty()),
-        Some(mode.as_str()).filter(|m| !m.is_empty()),
+        &LibraryFilter {
+            words: non_empty(&words),
+            mode: non_empty(&mode),
+            issuer: non_empty(&issuer),
+            area: non_empty(&area),
+        },
     )
     .await?;
     let firm = current.as_ref().and_then(|c| match FirmScope::of(&c.user) {
@@ -138,6 +170,8 @@ pub(super) async fn library_page(
                         position,
                     )
             }),
+            area: e.area_name(),
+            conditions: e.conditions(),
             title: e.title,
             issuer: e.issuer.unwrap_or_default(),
             source: e.source.unwrap_or_default(),
@@ -154,6 +188,9 @@ pub(super) async fn library_page(
         chrome: Chrome::new("政策库", current.as_ref()),
         words,
         mode,
+        issuer,
+        area,
+        choices,
         entries,
         firm: firm.is_some(),
     })

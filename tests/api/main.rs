@@ -16,6 +16,7 @@ mod fuzz;
 mod grants_review;
 mod health;
 mod helpers;
+mod library;
 #[path = "../matching_support/mod.rs"]
 mod matching_support;
 #[allow(dead_code)] // the browser tests use the rest

@@ -1,0 +1,161 @@
+//! The public policy library (政策库, `/zhengce`) over real HTTP: its filters by words, mode,
+//! issuing department and region, and the conditions each entry reads from its rule.
+
+use crate::helpers::{browser, spawn_app};
+use crate::matching_support::publish_all;
+
+const JN_ABOVE_SCALE: &str = "济南市“小升规”企业奖励(2026年兑现)";
+const JN_RD: &str = "济南市企业研发投入增量奖励(2026年兑现)";
+const QD_HIGH_TECH: &str = "青岛市高新技术企业认定奖励(2026年兑现)";
+const QD_LITTLE_GIANT: &str = "青岛市专精特新“小巨人”企业奖励(2026年兑现)";
+const SD_EXPANSION: &str = "2026年一次性扩岗补助";
+const SD_STABLE: &str = "2026年失业保险稳岗返还";
+
+/// A filter case: its name, the query, the titles expected.
+type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a [&'a str]);
+
+/// The titles the page lists (each entry's `<h2>`), sorted.
+fn titles(page: &str) -> Vec<String> {
+    let mut found: Vec<String> = page
+        .split("<h2>")
+        .skip(1)
+        .filter_map(|rest| rest.split("</h2>").next())
+        .map(str::to_owned)
+        .collect();
+    found.sort();
+    found
+}
+
+fn sorted(titles: &[&str]) -> Vec<String> {
+    let mut all: Vec<String> = titles.iter().map(|t| (*t).to_owned()).collect();
+    all.sort();
+    all
+}
+
+#[tokio::test]
+async fn the_library_filters_by_department_region_words_and_mode() {
+    let app = spawn_app().await;
+    publish_all(&app.app_pool).await;
+    let client = browser();
+    let all = [
+        JN_ABOVE_SCALE,
+        JN_RD,
+        QD_HIGH_TECH,
+        QD_LITTLE_GIANT,
+        SD_EXPANSION,
+        SD_STABLE,
+    ];
+    let cases: &[Case] = &[
+        ("no filter", &[], &all),
+        (
+            "one department",
+            &[("issuer", "青岛市科学技术局")],
+            &[QD_HIGH_TECH],
+        ),
+        (
+            "a department with two policies",
+            &[("issuer", "山东省人力资源和社会保障厅")],
+            &[SD_EXPANSION, SD_STABLE],
+        ),
+        (
+            "青岛市: its own policies and the province's",
+            &[("area", "3702")],
+            &[QD_HIGH_TECH, QD_LITTLE_GIANT, SD_EXPANSION, SD_STABLE],
+        ),
+        (
+            "山东省: the province-wide policies only",
+            &[("area", "37")],
+            &[SD_EXPANSION, SD_STABLE],
+        ),
+        (
+            "region and department together",
+            &[("area", "3701"), ("issuer", "济南市科学技术局")],
+            &[JN_RD],
+        ),
+        (
+            "a department of another region",
+            &[("area", "3701"), ("issuer", "青岛市科学技术局")],
+            &[],
+        ),
+        (
+            "words and mode",
+            &[("q", "青岛"), ("mode", "确认即享")],
+            &[QD_HIGH_TECH, QD_LITTLE_GIANT],
+        ),
+        ("mode alone", &[("mode", "免申即享")], &[SD_STABLE]),
+        (
+            "words matching nothing",
+            &[("q", "稳岗"), ("mode", "确认即享")],
+            &[],
+        ),
+        (
+            "a department no policy has is ignored",
+            &[("issuer", "不存在的部门")],
+            &all,
+        ),
+        (
+            "a region no policy has is ignored",
+            &[("area", "3706")],
+            &all,
+        ),
+    ];
+    for (name, query, expected) in cases {
+        let response = client
+            .get(app.url("/zhengce"))
+            .query(query)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{name}");
+        let page = response.text().await.unwrap();
+        assert_eq!(titles(&page), sorted(expected), "{name}");
+    }
+
+    // The selects offer the published policies' departments and regions by name.
+    let page = client
+        .get(app.url("/zhengce"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for option in [
+        r#"<option value="3702">青岛市</option>"#,
+        r#"<option value="3701">济南市</option>"#,
+        r#"<option value="37">山东省</option>"#,
+        r#">青岛市民营经济发展局</option>"#,
+    ] {
+        assert!(page.contains(option), "{option}: {page}");
+    }
+}
+
+#[tokio::test]
+async fn each_entry_shows_the_conditions_and_amount_its_rule_checks() {
+    let app = spawn_app().await;
+    publish_all(&app.app_pool).await;
+    let page = browser()
+        .get(app.url("/zhengce"))
+        .query(&[("issuer", "青岛市科学技术局")])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+
+    // Read from qd-2026-high-tech-reward/rule.rhai, with its parameters filled in and the
+    // firm's own values left out.
+    for expected in [
+        "<dd>青岛市</dd>",
+        "<li>注册地在青岛市</li>",
+        "<li>企业登记状态为存续</li>",
+        "<li>未被列入严重失信主体名单</li>",
+        "<li>首次认定奖励 100000.00 元</li>",
+        "<li>重新认定奖励 50000.00 元</li>",
+    ] {
+        assert!(page.contains(expected), "{expected}: {page}");
+    }
+    // A failure's explanation (`require(false, …)`) is not a condition.
+    assert!(!page.contains("未找到"), "{page}");
+}
