@@ -214,6 +214,14 @@ fn run_demo(command: &mut Command) -> (String, std::process::ExitStatus) {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    // The logs are read as they come: a full stderr pipe would block the demo's logging,
+    // and with it the demo itself, before it could stop.
+    let mut stderr_pipe = child.stderr.take().unwrap();
+    let stderr_reader = std::thread::spawn(move || {
+        let mut stderr = String::new();
+        std::io::Read::read_to_string(&mut stderr_pipe, &mut stderr).unwrap();
+        stderr
+    });
     let stdout = BufReader::new(child.stdout.take().unwrap());
     let mut printed = String::new();
     let mut url = None;
@@ -247,8 +255,7 @@ fn run_demo(command: &mut Command) -> (String, std::process::ExitStatus) {
         );
         std::thread::sleep(Duration::from_millis(50));
     };
-    let mut stderr = String::new();
-    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    let stderr = stderr_reader.join().unwrap();
     for line in stderr.lines().filter(|l| l.starts_with('{')) {
         serde_json::from_str::<serde_json::Value>(line)
             .unwrap_or_else(|e| panic!("log line is not JSON ({e}): {line}"));
