@@ -356,20 +356,7 @@ pub async fn approve(
     }
     budgets::reserve(&mut *conn, &batch.policy_id, batch.budget_year, batch.total).await?;
     let actor = StepActor::user(checker);
-    let posting = Posting::transfer(
-        format!("batch:{batch_id}"),
-        format!("批次 {batch_id} 审批, 预留预算"),
-        ledger::available_account(&batch.policy_id, batch.budget_year),
-        ledger::reserved_account(&batch.policy_id, batch.budget_year),
-        batch.total,
-    );
-    ledger::post(
-        &mut *conn,
-        Kind::Reservation,
-        &actor.audit().to_column(),
-        &[posting],
-    )
-    .await?;
+    post_batch_total(&mut *conn, &batch, &actor, Kind::Reservation).await?;
     let ids = batches_repo::grant_ids(&mut *conn, batch_id).await?;
     let moved = steps::advance(
         &mut *conn,
@@ -500,20 +487,7 @@ pub async fn void(
                     action: "作废",
                 });
             }
-            let posting = Posting::transfer(
-                format!("batch:{batch_id}"),
-                format!("批次 {batch_id} 作废, 释放预留"),
-                ledger::reserved_account(&batch.policy_id, batch.budget_year),
-                ledger::available_account(&batch.policy_id, batch.budget_year),
-                batch.total,
-            );
-            ledger::post(
-                &mut *conn,
-                Kind::Release,
-                &actor.audit().to_column(),
-                &[posting],
-            )
-            .await?;
+            post_batch_total(&mut *conn, &batch, &actor, Kind::Release).await?;
             budgets::release(
                 &mut *conn,
                 &[(batch.policy_id.clone(), batch.budget_year, batch.total)],
@@ -563,6 +537,38 @@ fn required_note(note: &str) -> Result<&str, BatchError> {
         return Err(BatchError::Invalid("请填写原因 (1 至 500 字)".into()));
     }
     Ok(note)
+}
+
+/// Posts the batch's total between its budget's available and reserved accounts: into the
+/// reservation on approval (`Kind::Reservation`), back out when it is voided (`Kind::Release`).
+async fn post_batch_total(
+    conn: &mut PgConnection,
+    batch: &Batch,
+    actor: &StepActor,
+    kind: Kind,
+) -> Result<(), BatchError> {
+    let available = ledger::available_account(&batch.policy_id, batch.budget_year);
+    let reserved = ledger::reserved_account(&batch.policy_id, batch.budget_year);
+    let id = batch.id;
+    let posting = if kind == Kind::Release {
+        Posting::transfer(
+            format!("batch:{id}"),
+            format!("批次 {id} 作废, 释放预留"),
+            reserved,
+            available,
+            batch.total,
+        )
+    } else {
+        Posting::transfer(
+            format!("batch:{id}"),
+            format!("批次 {id} 审批, 预留预算"),
+            available,
+            reserved,
+            batch.total,
+        )
+    };
+    ledger::post(conn, kind, &actor.audit().to_column(), &[posting]).await?;
+    Ok(())
 }
 
 async fn lock_open(

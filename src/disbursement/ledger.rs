@@ -107,7 +107,7 @@ impl Posting {
         }
     }
 
-    /// The payment of one instruction.
+    /// The payment of one instruction: its reservation is spent.
     pub fn payment(
         instruction: &str,
         policy: &str,
@@ -115,19 +115,15 @@ impl Posting {
         uscc: &str,
         amount: Decimal,
     ) -> Self {
-        Self {
-            reference: format!("instruction:{instruction}"),
-            memo: format!("国库已支付指令 {instruction}"),
-            entries: vec![
-                (reserved_account(policy, year), -amount),
-                (spent_account(policy, year), amount),
-                (CLEARING.to_owned(), -amount),
-                (payable_account(uscc), amount),
-            ],
-        }
+        Self::settled(
+            instruction,
+            format!("国库已支付指令 {instruction}"),
+            spent_account(policy, year),
+            (policy, year, uscc, amount),
+        )
     }
 
-    /// The return of one instruction.
+    /// The return of one instruction: its reservation goes back to the available budget.
     pub fn returned(
         instruction: &str,
         policy: &str,
@@ -135,12 +131,28 @@ impl Posting {
         uscc: &str,
         amount: Decimal,
     ) -> Self {
+        Self::settled(
+            instruction,
+            format!("国库退回指令 {instruction}, 释放预留"),
+            available_account(policy, year),
+            (policy, year, uscc, amount),
+        )
+    }
+
+    /// An instruction the treasury settled: the reservation moves to `budget_to`, and the
+    /// clearing account to the firm's payable.
+    fn settled(
+        instruction: &str,
+        memo: String,
+        budget_to: String,
+        (policy, year, uscc, amount): (&str, i32, &str, Decimal),
+    ) -> Self {
         Self {
             reference: format!("instruction:{instruction}"),
-            memo: format!("国库退回指令 {instruction}, 释放预留"),
+            memo,
             entries: vec![
                 (reserved_account(policy, year), -amount),
-                (available_account(policy, year), amount),
+                (budget_to, amount),
                 (CLEARING.to_owned(), -amount),
                 (payable_account(uscc), amount),
             ],

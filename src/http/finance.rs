@@ -283,18 +283,13 @@ async fn approve_batch(
     ApiJson(body): ApiJson<Note>,
 ) -> Result<Response, ApiError> {
     batches::prepare_budget(&state.pool, id).await?;
-    let user = current.user.clone();
-    let route = format!("/api/v1/finance/batches/{id}/approve");
-    let note = body.note.clone();
-    idempotent(
+    step_batch(
         &state,
         &current.user,
         &headers,
-        &route,
-        &body,
-        move |conn| {
-            Box::pin(async move { to_json(&batches::approve(conn, &user, id, note.trim()).await?) })
-        },
+        id,
+        body,
+        BatchStep::Approve,
     )
     .await
 }
@@ -317,20 +312,7 @@ async fn reject_batch(
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<Note>,
 ) -> Result<Response, ApiError> {
-    let user = current.user.clone();
-    let route = format!("/api/v1/finance/batches/{id}/reject");
-    let note = body.note.clone();
-    idempotent(
-        &state,
-        &current.user,
-        &headers,
-        &route,
-        &body,
-        move |conn| {
-            Box::pin(async move { to_json(&batches::reject(conn, &user, id, &note).await?) })
-        },
-    )
-    .await
+    step_batch(&state, &current.user, &headers, id, body, BatchStep::Reject).await
 }
 
 /// The maker voids their pending batch (idempotent).
@@ -351,17 +333,49 @@ async fn void_batch(
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<Note>,
 ) -> Result<Response, ApiError> {
-    let user = current.user.clone();
-    let route = format!("/api/v1/finance/batches/{id}/void");
-    let note = body.note.clone();
-    idempotent(
-        &state,
-        &current.user,
-        &headers,
-        &route,
-        &body,
-        move |conn| Box::pin(async move { to_json(&batches::void(conn, &user, id, &note).await?) }),
-    )
+    step_batch(&state, &current.user, &headers, id, body, BatchStep::Void).await
+}
+
+/// What finance staff do to a pending batch.
+#[derive(Debug, Clone, Copy)]
+enum BatchStep {
+    Approve,
+    Reject,
+    Void,
+}
+
+impl BatchStep {
+    /// The last segment of its route.
+    fn verb(self) -> &'static str {
+        match self {
+            Self::Approve => "approve",
+            Self::Reject => "reject",
+            Self::Void => "void",
+        }
+    }
+}
+
+/// Takes `step` on batch `id` once per `Idempotency-Key`, with the note trimmed.
+async fn step_batch(
+    state: &AppState,
+    user: &User,
+    headers: &HeaderMap,
+    id: i64,
+    body: Note,
+    step: BatchStep,
+) -> Result<Response, ApiError> {
+    let route = format!("/api/v1/finance/batches/{id}/{}", step.verb());
+    let actor = user.clone();
+    let note = body.note.trim().to_owned();
+    idempotent(state, user, headers, &route, &body, move |conn| {
+        Box::pin(async move {
+            match step {
+                BatchStep::Approve => to_json(&batches::approve(conn, &actor, id, &note).await?),
+                BatchStep::Reject => to_json(&batches::reject(conn, &actor, id, &note).await?),
+                BatchStep::Void => to_json(&batches::void(conn, &actor, id, &note).await?),
+            }
+        })
+    })
     .await
 }
 
