@@ -6,9 +6,9 @@
 
 use rust_decimal::Decimal;
 
-use super::format::{Spec, write_decimal};
-use super::lexer::{Tok, tokens};
-use super::policy::Param;
+use crate::rules::Param;
+use crate::rules::format::{Spec, write_decimal};
+use crate::rules::lexer::{Tok, tokens};
 
 /// The calls whose second argument is a reason text.
 const REASON_CALLS: [&str; 3] = ["scope", "require", "grant"];

@@ -3,6 +3,7 @@
 //! also a CHECK in the database), which retires the version it replaces; a published
 //! version can be retired. Every change is audited.
 
+mod conditions;
 mod diff;
 mod dry_run;
 mod dry_run_job;

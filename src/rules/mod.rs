@@ -8,13 +8,11 @@
 mod api;
 pub mod cases;
 mod check;
-mod conditions;
 mod cross_firm;
 mod decision;
 mod engine;
-mod format;
-mod highlight;
-mod lexer;
+pub(crate) mod format;
+pub(crate) mod lexer;
 mod policy;
 mod reasons;
 mod ruleset;
@@ -23,14 +21,12 @@ mod view;
 
 pub use api::Day;
 pub use check::CheckError;
-pub use conditions::rule_conditions;
 pub use cross_firm::{
     CrossFirmPlan, GRANTED_ELSEWHERE, SCALED, apply_cross_firm, per_person_once, plan_cross_firm,
     pro_rata,
 };
 pub use decision::{Decision, Explain, Item, PolicyKey, Reason, Reasons, money_string};
 pub use engine::{Interrupted, Limits, RuleEngine};
-pub use highlight::{SourceLine, SourceSpan, highlight_rhai};
 pub use policy::{
     Allocation, Mode, Param, Params, Period, Policy, PolicyMeta, Window, read_folder,
 };

@@ -1,9 +1,9 @@
 //! Syntax highlighting of a rule's source for the pages, with the project's own tokenizer
-//! ([`super::lexer`], the one the static checks use): comments, strings, numbers, rhai's
+//! (`rules::lexer`, the one the rules' static checks use): comments, strings, numbers, rhai's
 //! keywords and identifiers are classed by their byte spans, every character kept. The output
 //! is plain data (lines of classed text); the template escapes it.
 
-use super::lexer::{Tok, is_keyword, tokens};
+use crate::rules::lexer::{Tok, is_keyword, tokens};
 
 /// A run of source text of one kind.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -6,6 +6,7 @@
 mod diff;
 mod drafts;
 mod dry_runs;
+mod highlight;
 mod versions;
 
 use axum::Router;

@@ -7,11 +7,11 @@ use askama_web::WebTemplate;
 use axum::extract::State;
 use axum::response::Redirect;
 
+use super::highlight::{SourceLine, highlight_rhai};
 use crate::accounts::Role;
 use crate::edge::auth::{Authorized, CurrentUser, PolicyReaders, Publishers};
 use crate::edge::{ApiError, ApiPath, AppState};
 use crate::policies::{self, Finding, PolicyVersion, SubmitError};
-use crate::rules::{SourceLine, highlight_rhai};
 use crate::web::chrome::Chrome;
 use crate::web::format;
 
