@@ -1,5 +1,5 @@
 //! SQL of the public policy library (政策库): the published versions with what their
-//! `policy.toml` says, searched by words, mode, issuing department and region; the
+//! `policy.toml` says, searched by words, mode, issuing department, region and industry; the
 //! conditions each rule checks, read from its source; and where one firm stands on each.
 
 use chrono::{DateTime, Utc};
@@ -7,8 +7,9 @@ use rust_decimal::Decimal;
 use serde_json::Value;
 use sqlx::PgExecutor;
 
-use crate::profiles::area_name;
-use crate::rules::{Param, rule_conditions};
+use super::conditions::rule_conditions;
+use crate::profiles::{area_name, section_name};
+use crate::rules::Param;
 
 /// A published policy as the library lists it.
 #[derive(Debug, Clone)]
@@ -25,6 +26,8 @@ pub struct LibraryEntry {
     pub published_at: Option<DateTime<Utc>>,
     /// The `region_prefix` parameter (`3702`), `None` for a policy of the whole province.
     pub region_prefix: Option<String>,
+    /// The `industry_sections` parameter (`B,C,D`), `None` for a policy of every industry.
+    pub industry_sections: Option<String>,
     /// `policy.toml`'s `params`, as stored.
     pub params: Option<Value>,
     /// `rule.rhai`.
@@ -43,6 +46,19 @@ impl LibraryEntry {
     /// The area's Chinese name (青岛市), or its code prefix when the table does not know it.
     pub fn area_name(&self) -> String {
         area_name(self.area()).map_or_else(|| self.area().to_owned(), str::to_owned)
+    }
+
+    /// The industries (门类) it covers by name (`制造业`), `全部行业` when it names none.
+    pub fn industry_names(&self) -> String {
+        match &self.industry_sections {
+            None => "全部行业".to_owned(),
+            Some(sections) => sections
+                .split(',')
+                .map(str::trim)
+                .map(|letter| section_name(letter).unwrap_or(letter))
+                .collect::<Vec<_>>()
+                .join("、"),
+        }
     }
 
     /// The rule's conditions and amount in plain Chinese, from its reason texts.
@@ -69,6 +85,8 @@ pub struct LibraryFilter<'a> {
     pub issuer: Option<&'a str>,
     /// An area's code prefix (`3702`): the policies that apply there, province-wide ones included.
     pub area: Option<&'a str>,
+    /// A section letter (`C`): the policies that cover it, those of every industry included.
+    pub industry: Option<&'a str>,
 }
 
 /// The choices of the library's filters: the published policies' issuers and areas (code
@@ -90,24 +108,30 @@ pub async fn library(
         r#"SELECT v.id, v.policy_id, v.title, v.mode, v.meta->>'issuer' AS issuer,
                   v.meta->>'source' AS source, v.meta->'window'->>'from' AS window_from,
                   v.meta->'window'->>'to' AS window_to, v.meta->>'period' AS period, v.published_at,
-                  p.prefix AS region_prefix, v.meta->'params' AS params,
+                  p.prefix AS region_prefix, p.sections AS industry_sections,
+                  v.meta->'params' AS params,
                   v.files->>'rule.rhai' AS rule
            FROM policy_versions v
            LEFT JOIN LATERAL (
-               SELECT min(e->>'text') AS prefix FROM jsonb_array_elements(
+               SELECT min(e->>'text') FILTER (WHERE e->>'name' = 'region_prefix') AS prefix,
+                      min(e->>'text') FILTER (WHERE e->>'name' = 'industry_sections') AS sections
+               FROM jsonb_array_elements(
                    CASE WHEN jsonb_typeof(v.meta->'params') = 'array' THEN v.meta->'params' ELSE '[]'::jsonb END) e
-               WHERE e->>'name' = 'region_prefix') p ON true
+               ) p ON true
            WHERE v.status = 'published'
              AND ($1::text IS NULL OR strpos(lower(v.title || ' ' || coalesce(v.meta->>'issuer', '')), lower($1)) > 0)
              AND ($2::text IS NULL OR v.mode = $2)
              AND ($3::text IS NULL OR v.meta->>'issuer' = $3)
              AND ($4::text IS NULL OR starts_with($4, coalesce(p.prefix, $5)))
+             AND ($6::text IS NULL OR p.sections IS NULL
+                  OR $6 = ANY(regexp_split_to_array(trim(p.sections), '\s*,\s*')))
            ORDER BY v.published_at DESC NULLS LAST, v.id DESC"#,
         filter.words,
         filter.mode,
         filter.issuer,
         filter.area,
-        PROVINCE_PREFIX
+        PROVINCE_PREFIX,
+        filter.industry
     )
     .fetch_all(executor)
     .await

@@ -12,7 +12,7 @@ mod size;
 mod uscc;
 mod validate;
 
-pub use industry::Sector;
+pub use industry::{SECTIONS, Sector, section_name};
 pub use model::{
     Annual, CertKind, CertLevel, Certification, Hire, HireCategory, Profile, SizeClass, Status,
 };

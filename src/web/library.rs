@@ -1,8 +1,7 @@
 //! 政策库, the public policy library (no sign-in): every published policy with its title,
 //! issuer, region, source document, window, mode, period and the conditions and amount its
-//! rule checks (read from the rule itself), searchable by words, mode, issuing department
-//! and region. A
-//! signed-in firm sees where it stands on each: 符合 (with its grant), 尚差 (the
+//! rule checks (read from the rule itself), searchable by words, mode, issuing department,
+//! region and industry (门类). A signed-in firm sees where it stands on each: 符合 (with its grant), 尚差 (the
 //! conditions it does not meet, from its latest decision), or 不适用 / 未比对.
 
 use askama::Template;
@@ -16,6 +15,7 @@ use crate::edge::auth::CurrentUser;
 use crate::edge::{ApiError, ApiQuery, AppState};
 use crate::firms::FirmScope;
 use crate::policies::{self, LibraryChoices, LibraryFilter, Standing};
+use crate::profiles::SECTIONS;
 
 /// Where the signed-in firm stands on one policy.
 #[derive(Debug, Clone)]
@@ -34,6 +34,8 @@ pub struct Entry {
     pub issuer: String,
     /// The area it applies in (青岛市, 山东省).
     pub area: String,
+    /// The industries it covers (制造业、批发和零售业), or 全部行业.
+    pub industries: String,
     /// What the rule checks and grants, in plain Chinese.
     pub conditions: Vec<String>,
     pub source: String,
@@ -51,6 +53,8 @@ pub(super) struct LibraryPage {
     mode: String,
     issuer: String,
     area: String,
+    industry: String,
+    sections: &'static [(&'static str, &'static str)],
     choices: LibraryChoices,
     entries: Vec<Entry>,
     firm: bool,
@@ -64,6 +68,8 @@ pub(super) struct Search {
     issuer: Option<String>,
     /// 适用地区, an area's code prefix (`3702`).
     area: Option<String>,
+    /// 适用行业, a section letter of GB/T 4754 (`C` 制造业).
+    industry: Option<String>,
 }
 
 fn period(code: Option<&str>) -> &'static str {
@@ -135,6 +141,10 @@ pub(super) async fn library_page(
         .area
         .filter(|a| choices.areas.iter().any(|(code, _)| code == a))
         .unwrap_or_default();
+    let industry = search
+        .industry
+        .filter(|i| SECTIONS.iter().any(|(letter, _)| letter == i))
+        .unwrap_or_default();
     let found = policies::library(
         &state.pool,
         &LibraryFilter {
@@ -142,6 +152,7 @@ pub(super) async fn library_page(
             mode: non_empty(&mode),
             issuer: non_empty(&issuer),
             area: non_empty(&area),
+            industry: non_empty(&industry),
         },
     )
     .await?;
@@ -171,6 +182,7 @@ pub(super) async fn library_page(
                     )
             }),
             area: e.area_name(),
+            industries: e.industry_names(),
             conditions: e.conditions(),
             title: e.title,
             issuer: e.issuer.unwrap_or_default(),
@@ -190,6 +202,8 @@ pub(super) async fn library_page(
         mode,
         issuer,
         area,
+        industry,
+        sections: &SECTIONS,
         choices,
         entries,
         firm: firm.is_some(),

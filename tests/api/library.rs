@@ -33,7 +33,7 @@ fn sorted(titles: &[&str]) -> Vec<String> {
 }
 
 #[tokio::test]
-async fn the_library_filters_by_department_region_words_and_mode() {
+async fn the_library_filters_by_department_region_industry_words_and_mode() {
     let app = spawn_app().await;
     publish_all(&app.app_pool).await;
     let client = browser();
@@ -98,6 +98,37 @@ async fn the_library_filters_by_department_region_words_and_mode() {
             &[("area", "3706")],
             &all,
         ),
+        (
+            "制造业: covered by every policy",
+            &[("industry", "C")],
+            &all,
+        ),
+        (
+            "建筑业: not a section the above-scale reward covers",
+            &[("industry", "E")],
+            &[
+                JN_RD,
+                QD_HIGH_TECH,
+                QD_LITTLE_GIANT,
+                SD_EXPANSION,
+                SD_STABLE,
+            ],
+        ),
+        (
+            "industry and region together",
+            &[("industry", "K"), ("area", "3701")],
+            &[JN_RD, SD_EXPANSION, SD_STABLE],
+        ),
+        (
+            "重点服务业 (租赁和商务服务业) in 济南",
+            &[("industry", "L"), ("area", "3701")],
+            &[JN_ABOVE_SCALE, JN_RD, SD_EXPANSION, SD_STABLE],
+        ),
+        (
+            "a section that does not exist is ignored",
+            &[("industry", "Z")],
+            &all,
+        ),
     ];
     for (name, query, expected) in cases {
         let response = client
@@ -125,6 +156,11 @@ async fn the_library_filters_by_department_region_words_and_mode() {
         r#"<option value="3701">济南市</option>"#,
         r#"<option value="37">山东省</option>"#,
         r#">青岛市民营经济发展局</option>"#,
+        r#"<option value="C">制造业</option>"#,
+        r#"<option value="E">建筑业</option>"#,
+        // Each entry names the industries it covers, from `industry_sections`.
+        "<dd>采矿业、制造业、电力、热力、燃气及水生产和供应业、批发和零售业、信息传输、软件和信息技术服务业、租赁和商务服务业、科学研究和技术服务业</dd>",
+        "<dd>全部行业</dd>",
     ] {
         assert!(page.contains(option), "{option}: {page}");
     }
