@@ -158,11 +158,16 @@ pub async fn library_choices(executor: impl PgExecutor<'_>) -> sqlx::Result<Libr
 #[derive(Debug, Clone)]
 pub struct Standing {
     pub policy_version_id: i64,
+    pub policy_id: String,
     pub eligible: bool,
     pub amount: Decimal,
     pub reasons: Value,
     pub failed: i32,
     pub error: Option<String>,
+    /// False when the firm is outside the policy's scope (its region, status…).
+    pub in_scope: bool,
+    /// False when only the decision was stored; its reasons come from a replay.
+    pub explained: bool,
     pub grant_id: Option<i64>,
 }
 
@@ -170,7 +175,8 @@ pub struct Standing {
 pub async fn standings(executor: impl PgExecutor<'_>, uscc: &str) -> sqlx::Result<Vec<Standing>> {
     sqlx::query_as!(
         Standing,
-        r#"SELECT r.policy_version_id, r.eligible, r.amount, r.reasons, r.failed, r.error,
+        r#"SELECT r.policy_version_id, v.policy_id, r.eligible, r.amount, r.reasons, r.failed,
+                  r.error, r.in_scope, r.explained,
                   (SELECT max(g.id) FROM grants g
                     WHERE g.policy_version_id = r.policy_version_id AND g.uscc = r.uscc) AS grant_id
            FROM match_results r

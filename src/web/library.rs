@@ -1,8 +1,9 @@
 //! 政策库, the public policy library (no sign-in): every published policy with its title,
 //! issuer, region, source document, window, mode, period and the conditions and amount its
 //! rule checks (read from the rule itself), searchable by words, mode, issuing department,
-//! region and industry (门类). A signed-in firm sees where it stands on each: 符合 (with its grant), 尚差 (the
-//! conditions it does not meet, from its latest decision), or 不适用 / 未比对.
+//! region and industry (门类). A signed-in firm sees where it stands on each: 符合 (with its
+//! grant), 尚差 (the conditions it does not meet, from its latest decision, replayed when only
+//! the decision was stored), or 不适用 (outside the policy's scope, or not compared).
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -14,6 +15,7 @@ use super::format;
 use crate::edge::auth::CurrentUser;
 use crate::edge::{ApiError, ApiQuery, AppState};
 use crate::firms::FirmScope;
+use crate::matching;
 use crate::policies::{self, LibraryChoices, LibraryFilter, Standing};
 use crate::profiles::SECTIONS;
 
@@ -100,6 +102,21 @@ fn position(s: &Standing) -> Position {
             grant: s.grant_id,
         };
     }
+    if !s.in_scope {
+        let mut detail = vec!["本政策不面向贵单位，无需办理。".to_owned()];
+        detail.extend(
+            texts(false)
+                .into_iter()
+                .take(1)
+                .map(|t| format!("适用范围：{t}（未满足）")),
+        );
+        return Position {
+            verdict: "不适用",
+            pass: false,
+            detail,
+            grant: None,
+        };
+    }
     if s.error.is_some() {
         return Position {
             verdict: "不适用",
@@ -114,6 +131,24 @@ fn position(s: &Standing) -> Position {
         detail: texts(false),
         grant: None,
     }
+}
+
+/// The firm's latest decisions, each with its reasons: a decision stored without them (neither
+/// eligible nor a near miss) is replayed, exactly, from its rule version and profile snapshot.
+async fn standings_with_reasons(state: &AppState, uscc: &str) -> Result<Vec<Standing>, ApiError> {
+    let mut standings = policies::standings(&state.pool, uscc).await?;
+    for s in standings.iter_mut().filter(|s| !s.explained) {
+        match matching::replay(&state.pool, uscc, &s.policy_id).await {
+            Ok(Some(replay)) => {
+                s.reasons = serde_json::to_value(&replay.replayed.reasons).unwrap_or_default();
+            }
+            Ok(None) => {}
+            Err(error) => {
+                tracing::warn!(policy = %s.policy_id, %error, "replaying a decision for the library failed");
+            }
+        }
+    }
+    Ok(standings)
 }
 
 /// `s`, unless it is empty (a filter left at 全部).
@@ -161,7 +196,7 @@ pub(super) async fn library_page(
         _ => None,
     });
     let standings = match &firm {
-        Some(uscc) => policies::standings(&state.pool, uscc).await?,
+        Some(uscc) => standings_with_reasons(&state, uscc).await?,
         None => Vec::new(),
     };
     let entries = found

@@ -1,8 +1,12 @@
 //! The public policy library (政策库, `/zhengce`) over real HTTP: its filters by words, mode,
-//! issuing department and region, and the conditions each entry reads from its rule.
+//! issuing department, region and industry, the conditions each entry reads from its rule,
+//! and where a signed-in firm stands on each policy.
+
+use mianshen::accounts::Role;
+use mianshen::matching::{replay, run_matching};
 
 use crate::helpers::{browser, spawn_app};
-use crate::matching_support::publish_all;
+use crate::matching_support::{as_of, insert_firms, publish_all};
 
 const JN_ABOVE_SCALE: &str = "济南市“小升规”企业奖励(2026年兑现)";
 const JN_RD: &str = "济南市企业研发投入增量奖励(2026年兑现)";
@@ -194,4 +198,100 @@ async fn each_entry_shows_the_conditions_and_amount_its_rule_checks() {
     }
     // A failure's explanation (`require(false, …)`) is not a condition.
     assert!(!page.contains("未找到"), "{page}");
+}
+
+/// The page's entry of the policy titled `title`: from its `<h2>` to the next one.
+fn entry<'p>(page: &'p str, title: &str) -> &'p str {
+    let start = page
+        .find(&format!("<h2>{title}</h2>"))
+        .unwrap_or_else(|| panic!("{title} not listed: {page}"));
+    let rest = &page[start + 4..];
+    &rest[..rest.find("<h2>").unwrap_or(rest.len())]
+}
+
+fn title_of(policy_id: &str) -> &'static str {
+    match policy_id {
+        "jn-2026-above-scale-reward" => JN_ABOVE_SCALE,
+        "jn-2026-rd-growth-reward" => JN_RD,
+        "qd-2026-high-tech-reward" => QD_HIGH_TECH,
+        "qd-2026-little-giant-reward" => QD_LITTLE_GIANT,
+        "sd-2026-job-expansion-grant" => SD_EXPANSION,
+        "sd-2026-stable-jobs-refund" => SD_STABLE,
+        other => panic!("unknown policy {other}"),
+    }
+}
+
+/// As askama writes text into a page.
+fn escaped(text: &str) -> String {
+    text.replace('&', "&#38;")
+        .replace('<', "&#60;")
+        .replace('>', "&#62;")
+        .replace('"', "&#34;")
+        .replace('\'', "&#39;")
+}
+
+#[tokio::test]
+async fn a_signed_in_firm_sees_what_it_lacks_and_what_does_not_apply_to_it() {
+    // Arrange: 200 synthetic firms matched against the published samples; a firm that fails
+    // an in-scope policy by more than one condition (stored without its reasons) and that is
+    // outside another policy's scope.
+    let app = spawn_app().await;
+    insert_firms(&app.db.pool, 200).await;
+    publish_all(&app.app_pool).await;
+    run_matching(&app.app_pool, as_of()).await.unwrap();
+    let (uscc, behind, outside): (String, String, String) = sqlx::query_as(
+        "SELECT a.uscc, a.policy_id, b.policy_id
+         FROM (SELECT r.uscc, v.policy_id FROM match_results r
+               JOIN policy_versions v ON v.id = r.policy_version_id
+               WHERE r.in_scope AND NOT r.eligible AND NOT r.explained AND r.error IS NULL) a
+         JOIN (SELECT r.uscc, v.policy_id FROM match_results r
+               JOIN policy_versions v ON v.id = r.policy_version_id
+               WHERE NOT r.in_scope) b USING (uscc)
+         ORDER BY a.uscc, a.policy_id, b.policy_id LIMIT 1",
+    )
+    .fetch_one(&app.db.pool)
+    .await
+    .expect("a firm both behind on one policy and outside another");
+    let lacks: Vec<String> = replay(&app.app_pool, &uscc, &behind)
+        .await
+        .unwrap()
+        .map(|r| serde_json::to_value(&r.replayed.reasons).unwrap())
+        .and_then(|reasons| reasons.as_array().cloned())
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|r| r["passed"] == false)
+        .map(|r| r["text"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(lacks.len() >= 2, "{behind}: {lacks:?}");
+    app.create_user("library-firm", Role::Enterprise, Some(&uscc))
+        .await;
+    let client = app.login("library-firm").await.client;
+
+    // Act
+    let page = client
+        .get(app.url("/zhengce"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+
+    // Assert: what it lacks, replayed from the stored decision's version and snapshot.
+    let behind_entry = entry(&page, title_of(&behind));
+    assert!(behind_entry.contains(">尚差</span>"), "{behind_entry}");
+    for text in &lacks {
+        assert!(
+            behind_entry.contains(&escaped(text)),
+            "{text}: {behind_entry}"
+        );
+    }
+    // Outside the policy's scope: not applicable, with the scope condition it does not meet.
+    let outside_entry = entry(&page, title_of(&outside));
+    assert!(outside_entry.contains(">不适用</span>"), "{outside_entry}");
+    assert!(
+        outside_entry.contains("本政策不面向贵单位") && outside_entry.contains("适用范围："),
+        "{outside_entry}"
+    );
+    assert!(!outside_entry.contains(">尚差</span>"), "{outside_entry}");
 }
