@@ -27,6 +27,9 @@ pub struct GrantDetail {
     /// The decision's items, `[{"key", "date", "amount", "passed", "reasons"}]`.
     pub items: Option<Value>,
     pub decided_at: Option<DateTime<Utc>>,
+    /// False when the decision was stored without its reasons and items (the firm no longer
+    /// qualifies by more than one condition): replay it to show them.
+    pub explained: Option<bool>,
     /// When the first notice of the grant was written.
     pub notified_at: Option<DateTime<Utc>>,
     pub answer_kind: Option<String>,
@@ -48,6 +51,7 @@ pub async fn find_detail(
                   g.uscc, f.name AS firm_name, g.period_key, g.amount, g.provisional, g.mode,
                   g.status, g.created_at, g.updated_at,
                   r.reasons AS "reasons?", r.items AS "items?", r.decided_at AS "decided_at?",
+                  r.explained AS "explained?",
                   (SELECT min(n.created_at) FROM notices n WHERE n.grant_id = g.id) AS notified_at,
                   a.kind AS "answer_kind?", a.bank_account_name AS answer_account_name,
                   a.bank_account_no AS answer_account_no, a.message AS answer_message,

@@ -20,6 +20,7 @@ use crate::edge::{ApiError, ApiForm, ApiPath, AppState};
 use crate::firms::FirmScope;
 use crate::grants::steps::GrantStatus;
 use crate::grants::{self, Answer, GrantDetail};
+use crate::matching;
 
 /// The commitment a firm signs when it confirms.
 pub const COMMITMENT: &str = "本单位承诺：所提供的信息真实、准确、完整，符合政策规定的条件，\
@@ -353,6 +354,7 @@ pub(super) async fn grant_page(
         .await?
         .ok_or_else(|| ApiError::NotFound("未找到该补贴".to_owned()))?;
     let history = grants::step_history(&state.pool, grant.id).await?;
+    let (reasons, items) = decision_of(&state, &grant).await;
     let can_answer = current.user.role == Role::Enterprise
         && grant.mode == "确认即享"
         && grant.status == "created";
@@ -361,14 +363,34 @@ pub(super) async fn grant_page(
         amount: format::yuan(grant.amount),
         status: format::grant_status(&grant.status),
         period: period_of(&grant.period_key),
-        reasons: reasons_of(grant.reasons.as_ref()),
-        items: items_of(grant.items.as_ref()),
+        reasons: reasons_of(reasons.as_ref()),
+        items: items_of(items.as_ref()),
         timeline: timeline(&grant, &history),
         answer: answer_text(&grant),
         can_answer,
         commitment: COMMITMENT,
         grant,
     })
+}
+
+/// The reasons and items of the decision behind `grant`: as stored, or, when only the
+/// decision was stored (a firm that stopped qualifying by more than one condition), replayed
+/// exactly from its rule version and profile snapshot.
+async fn decision_of(state: &AppState, grant: &GrantDetail) -> (Option<Value>, Option<Value>) {
+    if grant.explained != Some(false) {
+        return (grant.reasons.clone(), grant.items.clone());
+    }
+    match matching::replay(&state.pool, &grant.uscc, &grant.policy_id).await {
+        Ok(Some(replay)) => (
+            serde_json::to_value(&replay.replayed.reasons).ok(),
+            serde_json::to_value(&replay.replayed.items).ok(),
+        ),
+        Ok(None) => (None, None),
+        Err(error) => {
+            tracing::warn!(grant = grant.id, %error, "replaying the decision behind a grant failed");
+            (None, None)
+        }
+    }
 }
 
 /// `/grants/{id}`, the link notices carry: the grant's page.

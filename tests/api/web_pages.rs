@@ -297,3 +297,62 @@ async fn a_firm_answers_its_own_grant_on_its_page_and_never_sees_another() {
         "the account number is masked"
     );
 }
+
+#[tokio::test]
+async fn a_grant_whose_decision_was_stored_without_reasons_shows_them_replayed() {
+    // Arrange: a night over 200 firms; then the decision behind one grant is stored as the
+    // night stores a firm that no longer qualifies by more than one condition: the decision
+    // alone, without reasons or items.
+    let app = spawn_app().await;
+    crate::matching_support::insert_firms(&app.db.pool, 200).await;
+    crate::matching_support::publish_all(&app.app_pool).await;
+    mianshen::matching::run_matching(&app.app_pool, crate::matching_support::as_of())
+        .await
+        .unwrap();
+    let (grant_id, uscc, reasons): (i64, String, serde_json::Value) = sqlx::query_as(
+        "SELECT g.id, g.uscc, r.reasons FROM grants g
+         JOIN match_results r ON r.policy_version_id = g.policy_version_id AND r.uscc = g.uscc
+         ORDER BY g.id LIMIT 1",
+    )
+    .fetch_one(&app.db.pool)
+    .await
+    .unwrap();
+    let texts: Vec<String> = reasons
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["text"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(texts.len() >= 2, "{texts:?}");
+    sqlx::query(
+        "UPDATE match_results r SET explained = false, reasons = '[]', items = '[]'
+         FROM grants g WHERE g.id = $1 AND r.policy_version_id = g.policy_version_id
+           AND r.uscc = g.uscc",
+    )
+    .bind(grant_id)
+    .execute(&app.db.pool)
+    .await
+    .unwrap();
+    app.create_user("replayed-firm", Role::Enterprise, Some(&uscc))
+        .await;
+    let client = app.login("replayed-firm").await.client;
+
+    // Act
+    let page = client
+        .get(app.url(&format!("/my/grants/{grant_id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+
+    // Assert: every reason, replayed from the rule version and the profile snapshot.
+    for text in &texts {
+        let shown = text
+            .replace('&', "&#38;")
+            .replace('<', "&#60;")
+            .replace('>', "&#62;");
+        assert!(page.contains(&shown), "{text}: {page}");
+    }
+}
