@@ -205,6 +205,13 @@ async fn night(
         "  peak RSS of this process during the night (VmHWM, sandbox included): {} MiB",
         peak_rss_mib()
     );
+    // As `mianshen audit verify` does (untimed): every row of the chain recomputed.
+    let audit = crate::audit::verify(pool).await?;
+    anyhow::ensure!(
+        audit.first_broken.is_none(),
+        "audit chain broken: {audit:?}"
+    );
+    println!("  audit verify: {} rows, intact", audit.rows_checked);
     Ok(took)
 }
 

@@ -191,9 +191,24 @@ async fn rows_handed_in_linked_must_link_to_the_chain() {
         )
     };
     let cases = [
-        ("a hash of other content", "seq + 1", "hash".to_owned(), "sha256('forged')".to_owned()),
-        ("a prev_hash that is not the head's", "seq + 1", "prev_hash".to_owned(), link("prev_hash", "seq + 1")),
-        ("a gap in seq", "seq + 2", "hash".to_owned(), link("hash", "seq + 2")),
+        (
+            "a hash of other content",
+            "seq + 1",
+            "hash".to_owned(),
+            "sha256('forged')".to_owned(),
+        ),
+        (
+            "a prev_hash that is not the head's",
+            "seq + 1",
+            "prev_hash".to_owned(),
+            link("prev_hash", "seq + 1"),
+        ),
+        (
+            "a gap in seq",
+            "seq + 2",
+            "hash".to_owned(),
+            link("hash", "seq + 2"),
+        ),
     ];
     for (case, seq, prev, hash) in cases {
         let app = spawn_app().await;
@@ -211,7 +226,10 @@ async fn rows_handed_in_linked_must_link_to_the_chain() {
             .await
             .expect_err(case);
 
-        assert!(error.to_string().contains("does not link"), "{case}: {error}");
+        assert!(
+            error.to_string().contains("does not link"),
+            "{case}: {error}"
+        );
         assert_eq!(audit::verify(&app.app_pool).await.unwrap().rows_checked, 2);
     }
 }
