@@ -1,6 +1,7 @@
 //! The digest that links audit rows: SHA-256 of the previous row's hash followed by the
 //! row's fields, each written as `<length>:<text>` (or `-` when NULL). This must agree
-//! byte for byte with `audit_chain_link()` in `migrations/0001_foundation.sql`.
+//! byte for byte with `audit_chain_link()` in `migrations/0001_foundation.sql` and with
+//! `audit_link_hash()` in `migrations/0060_audit_append_by_page.sql`.
 
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};

@@ -1,8 +1,10 @@
 //! The audit log: append-only and hash-chained. Every state change is recorded with who,
 //! what, when, on which record, and the before/after; `verify` walks the chain.
 //!
-//! The chain is extended by a trigger in the database (`audit_chain_link`), so no writer
-//! can skip or forge a link; [`chain`] recomputes the same digest independently. Signed
+//! The chain is extended in the database — row by row by a trigger (`audit_chain_link`), a
+//! page at a time by `audit_append` — and every INSERT is checked as a whole
+//! (`audit_check_links`), so no writer can skip or forge a link; [`chain`] recomputes the
+//! same digest independently. Signed
 //! checkpoints of the head, under a key kept outside the database, anchor the chain
 //! against someone who could rewrite it whole (`checkpoint`). Bank account numbers go into
 //! rows masked ([`mask`]).

@@ -52,7 +52,8 @@ pub async fn record(executor: impl PgExecutor<'_>, entry: &AuditEntry<'_>) -> sq
     Ok(row.seq)
 }
 
-/// Appends entries in order with one statement; the database links each to the chain.
+/// Appends entries in order with one statement: `audit_append` (migration 0060) takes the
+/// chain's lock once, links the whole page and inserts it; the database checks every link.
 pub async fn record_many(
     executor: impl PgExecutor<'_>,
     entries: &[AuditEntry<'_>],
@@ -67,12 +68,9 @@ pub async fn record_many(
     let befores: Vec<Option<serde_json::Value>> =
         entries.iter().map(|e| e.before.clone()).collect();
     let afters: Vec<Option<serde_json::Value>> = entries.iter().map(|e| e.after.clone()).collect();
-    let done = sqlx::query!(
-        r#"INSERT INTO audit_events (seq, actor, action, entity_type, entity_id, before, after, prev_hash, hash)
-           SELECT 0, t.actor, t.action, t.etype, t.eid, t.before, t.after, '\x', '\x'
-           FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::jsonb[])
-                WITH ORDINALITY AS t(actor, action, etype, eid, before, after, n)
-           ORDER BY t.n"#,
+    let appended = sqlx::query_scalar!(
+        r#"SELECT audit_append($1::text[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::jsonb[])
+               AS "appended!""#,
         &actors,
         &actions as &[&str],
         &types as &[&str],
@@ -80,9 +78,9 @@ pub async fn record_many(
         &befores as &[Option<serde_json::Value>],
         &afters as &[Option<serde_json::Value>]
     )
-    .execute(executor)
+    .fetch_one(executor)
     .await?;
-    Ok(done.rows_affected())
+    Ok(u64::try_from(appended).unwrap_or_default())
 }
 
 /// Up to `limit` events after position `after_seq`, oldest first.

@@ -1,15 +1,14 @@
 //! `mianshen bench …`: benchmarks that print figures (see docs/PERFORMANCE.md; the rules
 //! engine's own is `cargo bench --bench rules`). `ingest` runs two nights of ingest from the sandbox
-//! data-sharing platform into a fresh database and prints both times and peak RSS;
-//! `reconcile` times statement parsing and matching (lines per second).
+//! data-sharing platform into a fresh database and prints both times and peak RSS; `night`
+//! runs the whole nightly job twice (`bench_night.rs`); `reconcile` times statement parsing and matching (lines per second).
 
 use std::process::ExitCode;
 use std::time::Instant;
 
-use crate::config::{Secret, Settings};
+use crate::config::Settings;
 use crate::db::{PrivateCluster, app_pool, migrate};
 use crate::ingest::{NoProgress, run_ingest};
-use crate::sandbox::{DataExchange, ExchangeConfig, FeedConfig};
 
 /// What to benchmark.
 #[derive(Debug, clap::Subcommand)]
@@ -56,6 +55,13 @@ pub enum BenchCommand {
         /// How long to send them.
         #[arg(long, default_value_t = 10)]
         seconds: u32,
+    },
+    /// The whole nightly job (ingest from the sandbox → matching → finalisation → notices
+    /// queued): a first night, then a quiet night one sandbox day later, phase by phase.
+    Night {
+        /// Number of firms.
+        #[arg(long, default_value_t = 100_000)]
+        firms: u32,
     },
     /// Matching: every firm × every sample policy (first night), then 1% of firms changed.
     Matching {
@@ -186,7 +192,7 @@ async fn admin(server_url: &str, statement: &str) -> anyhow::Result<()> {
 }
 
 /// Peak resident set of this process (VmHWM), in MiB.
-fn peak_rss_mib() -> u64 {
+pub(super) fn peak_rss_mib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
@@ -201,32 +207,10 @@ fn peak_rss_mib() -> u64 {
 /// on a loopback port: the first night takes every firm, then the sandbox moves one day
 /// forward (about 1% of firms change) and the second night takes only the changes.
 pub async fn ingest(settings: Settings, firms: u32) -> anyhow::Result<ExitCode> {
-    let token = "bench-token";
-    let config = ExchangeConfig {
-        feeds: FeedConfig {
-            firms: u64::from(firms),
-            seed: 1,
-            day: 0,
-            bad_permille: 5,
-        },
-        token: token.to_owned(),
-    };
-    let exchange = DataExchange::bind(
-        config,
-        tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?,
-    );
-    let base = format!("http://{}", exchange.local_addr()?);
-    let feeds = exchange.feeds();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(exchange.serve_until(async move {
-        let _ = stopped.await;
-    }));
+    let exchange = super::bench_night::Exchange::start(firms).await?;
     let database = BenchDatabase::create(&settings).await?;
     let pool = app_pool(&database.url, 8).await?;
-    let mut ingest = settings.ingest.clone();
-    ingest.base_url = base;
-    ingest.token = Some(Secret::new(token));
-    ingest.sources = crate::ingest::default_sources();
+    let ingest = exchange.ingest_settings(&settings);
 
     let started = Instant::now();
     let first = run_ingest(&pool, &ingest, None, &NoProgress).await?;
@@ -235,7 +219,7 @@ pub async fn ingest(settings: Settings, firms: u32) -> anyhow::Result<ExitCode> 
         "first night:  {firms} firms from the sandbox in {:.1} s  {first:?}",
         first_time.as_secs_f64()
     );
-    feeds.advance_day();
+    exchange.feeds.advance_day();
     let started = Instant::now();
     let second = run_ingest(&pool, &ingest, None, &NoProgress).await?;
     let second_time = started.elapsed();
@@ -252,8 +236,7 @@ pub async fn ingest(settings: Settings, firms: u32) -> anyhow::Result<ExitCode> 
     );
     pool.close().await;
     database.drop().await?;
-    let _ = stop.send(());
-    server.await??;
+    exchange.stop().await?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -3,6 +3,7 @@
 pub(crate) mod audit;
 mod bench;
 mod bench_api;
+mod bench_night;
 mod cluster;
 mod demo;
 mod demo_data;
@@ -141,6 +142,9 @@ pub fn main() -> ExitCode {
         }) => with_settings(None, move |s| bench_api::run(s, firms, rate, seconds)),
         Command::Bench(bench::BenchCommand::Ingest { firms }) => {
             with_settings(None, |s| bench::ingest(s, firms))
+        }
+        Command::Bench(bench::BenchCommand::Night { firms }) => {
+            with_settings(None, move |s| bench_night::run(s, firms))
         }
     }
 }

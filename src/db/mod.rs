@@ -2,10 +2,12 @@
 //! no `DATABASE_URL` is given, and fresh databases for tests.
 
 pub mod cluster;
+mod row_counts;
 mod statistics;
 pub mod testdb;
 
 pub use cluster::{ClusterError, PrivateCluster};
+pub use row_counts::{NIGHT_TABLES, count_rows};
 pub use statistics::{BULK_ROWS, refresh_planner_statistics};
 pub use testdb::{TestDatabase, fresh_database};
 

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
+use serde::Serialize;
 use sqlx::PgPool;
 
 use super::finalise_page::{decision_of, finalise_page, item_of};
@@ -25,6 +26,16 @@ pub struct FinaliseCounts {
     pub grants_created: u64,
     pub notices_queued: u64,
     pub held: u64,
+    /// How long each policy version took to finalise, in order.
+    pub policies: Vec<PolicyTime>,
+}
+
+/// How long finalising one policy version of a run took (its grants, persons, audit rows,
+/// notices and deliveries, held grants, near-miss notices).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PolicyTime {
+    pub policy_id: String,
+    pub ms: u64,
 }
 
 impl FinaliseCounts {
@@ -34,6 +45,7 @@ impl FinaliseCounts {
         self.grants_created += o.grants_created;
         self.notices_queued += o.notices_queued;
         self.held += o.held;
+        self.policies.extend(o.policies.iter().cloned());
     }
 }
 
@@ -69,7 +81,12 @@ pub async fn finalise_ready(pool: &PgPool) -> anyhow::Result<FinaliseCounts> {
                 as_of,
             };
             finalise_policy(pool, &step, &mut counts).await?;
-            tracing::debug!(policy = %policy.id, took = ?started.elapsed(), "policy finalised");
+            let took = started.elapsed();
+            tracing::debug!(policy = %policy.id, ?took, "policy finalised");
+            counts.policies.push(PolicyTime {
+                policy_id: policy.id.to_string(),
+                ms: u64::try_from(took.as_millis()).unwrap_or(u64::MAX),
+            });
         }
         repo::mark_finalised(&mut *lock, run_id).await?;
         lock.commit().await?;

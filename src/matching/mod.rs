@@ -20,7 +20,7 @@ mod replay_repo;
 mod repo;
 mod worker;
 
-pub use finalise::{FinaliseCounts, finalise_ready, period_key};
+pub use finalise::{FinaliseCounts, PolicyTime, finalise_ready, period_key};
 pub use near_miss_notices::near_miss_period_key;
 pub use near_miss_repo::{NearMiss, near_misses};
 pub use nightly::{MatchSummary, PolicyCount, run_matching};

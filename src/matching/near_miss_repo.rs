@@ -54,6 +54,12 @@ pub struct UntoldNearMiss {
 /// The next `limit` near misses (by USCC after `after`) of version `version_id` decided in
 /// run `run_id`, leaving out firms already told for (policy, `period_key`) and firms that
 /// hold a grant of the policy for that period.
+///
+/// Each check is one probe of a unique index per candidate (issue 16). Written as plain
+/// joins, the planner — with statistics older than the grants this run just wrote —
+/// compared every candidate with every grant of the policy and re-read `firms` from the
+/// start on every page: quadratic, 1–2 s per page at 100,000 firms. `OFFSET 0` keeps each
+/// `NOT EXISTS` a per-row subplan; the name is read for the page's rows only.
 pub async fn untold_near_misses(
     executor: impl PgExecutor<'_>,
     version_id: i64,
@@ -65,17 +71,20 @@ pub async fn untold_near_misses(
 ) -> sqlx::Result<Vec<UntoldNearMiss>> {
     sqlx::query_as!(
         UntoldNearMiss,
-        r#"SELECT r.uscc, coalesce(f.name, r.uscc) AS "name!",
+        r#"SELECT r.uscc,
+                  coalesce((SELECT f.name FROM firms f WHERE f.uscc = r.uscc), r.uscc) AS "name!",
                   (SELECT e->>'text' FROM jsonb_array_elements(r.reasons) e
                    WHERE e->>'passed' = 'false' LIMIT 1) AS "lacks!"
-           FROM match_results r LEFT JOIN firms f ON f.uscc = r.uscc
+           FROM match_results r
            WHERE r.policy_version_id = $1 AND r.run_id = $2
              AND r.failed = 1 AND NOT r.eligible AND r.error IS NULL AND r.in_scope
              AND r.uscc > $5
              AND NOT EXISTS (SELECT 1 FROM notices n
-                             WHERE n.policy_id = $3 AND n.uscc = r.uscc AND n.period_key = $4)
+                             WHERE n.policy_id = $3 AND n.uscc = r.uscc AND n.period_key = $4
+                             OFFSET 0)
              AND NOT EXISTS (SELECT 1 FROM grants g
-                             WHERE g.policy_id = $3 AND g.uscc = r.uscc AND g.period_key = $4)
+                             WHERE g.policy_id = $3 AND g.uscc = r.uscc AND g.period_key = $4
+                             OFFSET 0)
            ORDER BY r.uscc LIMIT $6"#,
         version_id,
         run_id,

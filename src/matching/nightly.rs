@@ -7,6 +7,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use sqlx::PgPool;
 
+use super::finalise::PolicyTime;
 use super::plan::{DEFAULT_SHARD_SIZE, plan_run};
 use super::repo;
 use super::worker::{WorkerOptions, run_worker};
@@ -32,6 +33,8 @@ pub struct MatchSummary {
     pub held: u64,
     pub reminders_queued: u64,
     pub errors: i64,
+    /// Each policy version's finalisation time (kept in `job_runs.counts`).
+    pub finalised: Vec<PolicyTime>,
 }
 
 /// Plans and works a run for `as_of` to its end.
@@ -70,5 +73,6 @@ pub async fn run_matching(pool: &PgPool, as_of: NaiveDate) -> anyhow::Result<Mat
         notices_queued: stats.finalised.notices_queued,
         held: stats.finalised.held,
         reminders_queued,
+        finalised: stats.finalised.policies,
     })
 }

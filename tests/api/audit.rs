@@ -153,3 +153,83 @@ async fn account_changes_are_audited_with_who_and_what() {
             .any(|e| e["action"] == "session.login" && e["actor"] == "u-admin")
     );
 }
+
+fn entry(i: usize) -> AuditEntry<'static> {
+    AuditEntry::new(
+        Actor::System("test"),
+        "thing.change",
+        "thing",
+        i.to_string(),
+    )
+    .after(json!({ "value": i, "名称": "变更" }))
+}
+
+#[tokio::test]
+async fn a_page_appended_at_once_links_like_single_rows() {
+    let app = spawn_app().await;
+    append(&app, 2).await;
+    let page: Vec<AuditEntry<'_>> = (10..13).map(entry).collect();
+
+    let appended = audit::record_many(&app.app_pool, &page).await.unwrap();
+    append(&app, 1).await;
+
+    assert_eq!(appended, 3);
+    let report = audit::verify(&app.app_pool).await.unwrap();
+    assert_eq!((report.rows_checked, report.first_broken), (6, None));
+    let rows = audit::list_events(&app.app_pool, 2, 3).await.unwrap();
+    let ids: Vec<(i64, &str)> = rows.iter().map(|r| (r.seq, r.entity_id.as_str())).collect();
+    assert_eq!(ids, [(3, "10"), (4, "11"), (5, "12")]);
+}
+
+#[tokio::test]
+async fn rows_handed_in_linked_must_link_to_the_chain() {
+    // Each case appends a copy of row 2 as a row handed in linked, with one part of the link
+    // wrong: (case, seq, prev_hash, hash), the hash computed as the database would.
+    let link = |prev: &str, seq: &str| {
+        format!(
+            "audit_link_hash({prev}, {seq}, occurred_at, actor, action, entity_type, entity_id, before, after)"
+        )
+    };
+    let cases = [
+        (
+            "a hash of other content",
+            "seq + 1",
+            "hash".to_owned(),
+            "sha256('forged')".to_owned(),
+        ),
+        (
+            "a prev_hash that is not the head's",
+            "seq + 1",
+            "prev_hash".to_owned(),
+            link("prev_hash", "seq + 1"),
+        ),
+        (
+            "a gap in seq",
+            "seq + 2",
+            "hash".to_owned(),
+            link("hash", "seq + 2"),
+        ),
+    ];
+    for (case, seq, prev, hash) in cases {
+        let app = spawn_app().await;
+        append(&app, 2).await;
+        let forged = format!(
+            "INSERT INTO audit_events (seq, occurred_at, actor, action, entity_type, entity_id,
+                                       before, after, prev_hash, hash)
+             SELECT {seq}, occurred_at, actor, action, entity_type, entity_id, before, after,
+                    {prev}, {hash}
+             FROM audit_events WHERE seq = 2"
+        );
+
+        let error = sqlx::query(sqlx::AssertSqlSafe(forged))
+            .execute(&app.app_pool)
+            .await
+            .expect_err(case);
+
+        assert!(
+            error.to_string().contains("does not link"),
+            "{case}: {error}"
+        );
+        assert_eq!(audit::verify(&app.app_pool).await.unwrap().rows_checked, 2);
+    }
+}
