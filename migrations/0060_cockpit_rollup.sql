@@ -70,7 +70,11 @@ REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON cockpit_grants, cockpit_deliveries, c
     FROM mianshen_app;
 
 -- The deltas of a set of grants rows (sign +1 or -1): keyed, grouped, non-zero, in key order.
--- Views cannot read transition tables, so each trigger writes the statement out.
+-- Views cannot read transition tables, so each trigger writes the statement out. The
+-- planner knows nothing of a transition table's contents: left to itself it hashed the
+-- whole `notices` table to join a page of 2,000 rows. Inside these functions every lookup
+-- goes through an index (hash and merge joins and sequential scans off), and EXISTS
+-- subqueries carry OFFSET 0 so they stay per-row probes instead of a hashed scan.
 
 CREATE FUNCTION cockpit_grants_changed() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
