@@ -36,7 +36,8 @@ const COCKPIT: [&str; 8] = [
 /// Timed calls of each cockpit endpoint (after one untimed warm-up).
 const COCKPIT_RUNS: usize = 5;
 /// The cockpit's filters, all at once (a policy of the samples, Qingdao, the night's year).
-const FILTERED: &str = "policy=sd-2026-stable-jobs-refund&district=3702&from=2026-01-01&to=2026-12-31";
+const FILTERED: &str =
+    "policy=sd-2026-stable-jobs-refund&district=3702&from=2026-01-01&to=2026-12-31";
 
 /// Latencies in microseconds, sorted.
 struct Latencies(Vec<u64>);

@@ -70,7 +70,10 @@ async fn assert_rollups_agree(pool: &PgPool, after: &str) {
     for (name, direct, rollup) in PAIRS {
         let want: Vec<String> = sqlx::query_scalar(direct).fetch_all(pool).await.unwrap();
         let got: Vec<String> = sqlx::query_scalar(rollup).fetch_all(pool).await.unwrap();
-        assert!(!want.is_empty(), "{name} after {after}: the check compares nothing");
+        assert!(
+            !want.is_empty(),
+            "{name} after {after}: the check compares nothing"
+        );
         assert_eq!(got, want, "{name} after {after}");
     }
 }
@@ -99,7 +102,8 @@ async fn unnotified(pool: &PgPool, n: i64) -> Vec<i64> {
     .unwrap()
 }
 
-const NOTICE: &str = "INSERT INTO notices (grant_id, uscc, policy_id, kind, title, body, amount, link)
+const NOTICE: &str =
+    "INSERT INTO notices (grant_id, uscc, policy_id, kind, title, body, amount, link)
      SELECT id, uscc, policy_id, 'grant', '通知', '正文', amount, '/my/grants/' || id
      FROM grants WHERE id = ANY($1)";
 
@@ -128,13 +132,31 @@ async fn the_rollups_follow_every_kind_of_write() {
     let ids = unnotified(service, 4).await;
 
     // Act and assert: steps, as the service takes them.
-    step(service, &ids, GrantStatus::Created, GrantStatus::Reviewed, &who).await;
+    step(
+        service,
+        &ids,
+        GrantStatus::Created,
+        GrantStatus::Reviewed,
+        &who,
+    )
+    .await;
     let system = Actor::System("publicity");
-    step(service, &ids[..2], GrantStatus::Reviewed, GrantStatus::Publicity, &system).await;
+    step(
+        service,
+        &ids[..2],
+        GrantStatus::Reviewed,
+        GrantStatus::Publicity,
+        &system,
+    )
+    .await;
     assert_rollups_agree(owner, "steps").await;
 
     // Notices and their deliveries, tried, delivered, given up.
-    sqlx::query(NOTICE).bind(&ids).execute(service).await.unwrap();
+    sqlx::query(NOTICE)
+        .bind(&ids)
+        .execute(service)
+        .await
+        .unwrap();
     sqlx::query(
         "INSERT INTO notice_deliveries (notice_id, channel, target, idempotency_key)
          SELECT n.id, c, 'x', gen_random_uuid() FROM notices n, unnest('{inbox,email}'::text[]) c
@@ -161,10 +183,12 @@ async fn the_rollups_follow_every_kind_of_write() {
     .execute(owner)
     .await
     .unwrap();
-    sqlx::query("UPDATE payment_instructions SET status = 'paid', settled_at = now() WHERE status = 'sent'")
-        .execute(owner)
-        .await
-        .unwrap();
+    sqlx::query(
+        "UPDATE payment_instructions SET status = 'paid', settled_at = now() WHERE status = 'sent'",
+    )
+    .execute(owner)
+    .await
+    .unwrap();
     assert_rollups_agree(owner, "payments").await;
 
     // A firm moves district and changes size; a grant's firm row comes late; an amount changes.
@@ -219,7 +243,10 @@ async fn the_rollups_follow_every_kind_of_write() {
 /// Waits a moment and checks the task is still blocked (it must wait for a lock).
 async fn still_waiting<T>(task: &tokio::task::JoinHandle<T>, what: &str) {
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(!task.is_finished(), "{what} did not wait for the other transaction");
+    assert!(
+        !task.is_finished(),
+        "{what} did not wait for the other transaction"
+    );
 }
 
 #[tokio::test]
@@ -241,7 +268,14 @@ async fn racing_transactions_leave_the_rollups_exact() {
         .unwrap();
     let (pool, one, w) = (service.clone(), ids[0], who.clone());
     let stepping = tokio::spawn(async move {
-        step(&pool, &[one], GrantStatus::Created, GrantStatus::Reviewed, &w).await;
+        step(
+            &pool,
+            &[one],
+            GrantStatus::Created,
+            GrantStatus::Reviewed,
+            &w,
+        )
+        .await;
     });
     still_waiting(&stepping, "the step").await;
     notice.commit().await.unwrap();
@@ -262,7 +296,11 @@ async fn racing_transactions_leave_the_rollups_exact() {
     .unwrap();
     let (pool, two) = (service.clone(), ids[1]);
     let noticing = tokio::spawn(async move {
-        sqlx::query(NOTICE).bind(vec![two]).execute(&pool).await.unwrap();
+        sqlx::query(NOTICE)
+            .bind(vec![two])
+            .execute(&pool)
+            .await
+            .unwrap();
     });
     still_waiting(&noticing, "the notice").await;
     stepped.commit().await.unwrap();
@@ -291,11 +329,13 @@ async fn racing_transactions_leave_the_rollups_exact() {
     insert_grant(&mut granted, ids[0], &uscc(4), "2031").await;
     let pool = service.clone();
     let moving = tokio::spawn(async move {
-        sqlx::query("UPDATE firms SET region_code = '370297', size_class = 'large' WHERE uscc = $1")
-            .bind(uscc(4))
-            .execute(&pool)
-            .await
-            .unwrap();
+        sqlx::query(
+            "UPDATE firms SET region_code = '370297', size_class = 'large' WHERE uscc = $1",
+        )
+        .bind(uscc(4))
+        .execute(&pool)
+        .await
+        .unwrap();
     });
     still_waiting(&moving, "the move").await;
     granted.commit().await.unwrap();
@@ -318,11 +358,29 @@ async fn racing_transactions_leave_the_rollups_exact() {
             let (pool, chunk, w) = (service.clone(), chunk.to_vec(), who.clone());
             tokio::spawn(async move {
                 for id in &chunk {
-                    step(&pool, &[*id], GrantStatus::Created, GrantStatus::Reviewed, &w).await;
+                    step(
+                        &pool,
+                        &[*id],
+                        GrantStatus::Created,
+                        GrantStatus::Reviewed,
+                        &w,
+                    )
+                    .await;
                 }
-                sqlx::query(NOTICE).bind(&chunk).execute(&pool).await.unwrap();
+                sqlx::query(NOTICE)
+                    .bind(&chunk)
+                    .execute(&pool)
+                    .await
+                    .unwrap();
                 let system = Actor::System("publicity");
-                step(&pool, &chunk, GrantStatus::Reviewed, GrantStatus::Publicity, &system).await;
+                step(
+                    &pool,
+                    &chunk,
+                    GrantStatus::Reviewed,
+                    GrantStatus::Publicity,
+                    &system,
+                )
+                .await;
             })
         })
         .collect();
