@@ -4,7 +4,7 @@
 //! alternates the enterprise inbox (`/my/notices`) and a grant's page (`/my/grants/{id}`),
 //! and each latency is measured from the moment its request was due (so a slow answer
 //! delays nothing and hides nothing); last, each cockpit endpoint is timed over the whole
-//! population, unfiltered.
+//! population, unfiltered and under every filter at once.
 
 use std::fmt;
 use std::process::ExitCode;
@@ -35,6 +35,9 @@ const COCKPIT: [&str; 8] = [
 ];
 /// Timed calls of each cockpit endpoint (after one untimed warm-up).
 const COCKPIT_RUNS: usize = 5;
+/// The cockpit's filters, all at once (a policy of the samples, Qingdao, the night's year).
+const FILTERED: &str =
+    "policy=sd-2026-stable-jobs-refund&district=3702&from=2026-01-01&to=2026-12-31";
 
 /// Latencies in microseconds, sorted.
 struct Latencies(Vec<u64>);
@@ -197,12 +200,16 @@ async fn drive(pages: &[String; 2], token: &str, rate: u32, seconds: u32) -> any
     Ok(())
 }
 
-/// Times each cockpit endpoint, unfiltered: one warm-up, then the median and the worst of
-/// [`COCKPIT_RUNS`] calls.
+/// Times each cockpit endpoint, unfiltered and then [`FILTERED`]: one warm-up, then the
+/// median and the worst of [`COCKPIT_RUNS`] calls.
 async fn time_cockpit(base: &str, token: &str) -> anyhow::Result<()> {
     let client = reqwest::Client::new();
-    for name in COCKPIT {
-        let url = format!("{base}/api/v1/cockpit/{name}");
+    for (name, query) in COCKPIT
+        .iter()
+        .map(|n| (*n, ""))
+        .chain(COCKPIT.iter().map(|n| (*n, FILTERED)))
+    {
+        let url = format!("{base}/api/v1/cockpit/{name}?{query}");
         let mut runs = Vec::with_capacity(COCKPIT_RUNS);
         for run in 0..=COCKPIT_RUNS {
             let t = Instant::now();
@@ -218,8 +225,9 @@ async fn time_cockpit(base: &str, token: &str) -> anyhow::Result<()> {
             }
         }
         let runs = Latencies::new(runs);
+        let filtered = if query.is_empty() { "" } else { ", filtered" };
         println!(
-            "cockpit {name:<13} median {}, max {} ({COCKPIT_RUNS} calls)",
+            "cockpit {name:<13} median {}, max {} ({COCKPIT_RUNS} calls{filtered})",
             runs.at(500),
             runs.at(1000)
         );

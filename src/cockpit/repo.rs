@@ -1,5 +1,8 @@
-//! SQL of the cockpit: one aggregate statement per chart. Grants are filtered by policy,
-//! by the firm's district (a prefix of its 行政区划 code) and by when they were created.
+//! SQL of the cockpit: one aggregate statement per chart. The grant-wide charts sum the
+//! rollups of migration 0060 (`cockpit_grants`, `cockpit_deliveries`, `cockpit_cash`, kept
+//! exact by triggers), filtered by policy, by the firm's district (a prefix of its 行政区划
+//! code, which the rollups keep whole) and by the Beijing day the grant (or the notice) was
+//! created; rows emptied by later changes hold zeros and are skipped.
 
 use chrono::{DateTime, Duration, Utc};
 use sqlx::PgExecutor;
@@ -26,15 +29,14 @@ fn statuses(stage: Stage) -> Vec<String> {
 pub async fn policies(executor: impl PgExecutor<'_>, f: &Filter) -> sqlx::Result<Vec<PolicyRow>> {
     let rows = sqlx::query!(
         r#"WITH g AS (
-               SELECT g.policy_id, count(*) AS grants,
-                      sum(g.amount) AS amount,
-                      coalesce(sum(g.amount) FILTER (WHERE g.status = ANY($5)), 0) AS paid
-               FROM grants g
-               WHERE ($1::text IS NULL OR g.policy_id = $1)
-                 AND ($2::text IS NULL OR g.uscc IN (SELECT uscc FROM firms WHERE region_code LIKE $2 || '%'))
-                 AND ($3::timestamptz IS NULL OR g.created_at >= $3)
-                 AND ($4::timestamptz IS NULL OR g.created_at < $4)
-               GROUP BY g.policy_id),
+               SELECT policy_id, sum(grants)::bigint AS grants, sum(amount) AS amount,
+                      coalesce(sum(amount) FILTER (WHERE status = ANY($5)), 0) AS paid
+               FROM cockpit_grants
+               WHERE ($1::text IS NULL OR policy_id = $1)
+                 AND ($2::text IS NULL OR region_code LIKE $2 || '%')
+                 AND ($3::date IS NULL OR day >= $3)
+                 AND ($4::date IS NULL OR day <= $4)
+               GROUP BY policy_id HAVING sum(grants) > 0),
            b AS (SELECT policy_id, sum(total) AS total FROM budgets GROUP BY policy_id)
            SELECT g.policy_id AS "policy_id!", coalesce(t.title, g.policy_id) AS "title!",
                   g.grants AS "grants!", g.amount AS "amount!",
@@ -45,8 +47,8 @@ pub async fn policies(executor: impl PgExecutor<'_>, f: &Filter) -> sqlx::Result
            ORDER BY g.policy_id"#,
         f.policy(),
         f.district(),
-        f.since(),
-        f.until(),
+        f.from_date(),
+        f.to_date(),
         &statuses(Stage::Paid),
     )
     .fetch_all(executor)
@@ -68,26 +70,26 @@ pub async fn policies(executor: impl PgExecutor<'_>, f: &Filter) -> sqlx::Result
 #[tracing::instrument(skip_all)]
 pub async fn funnel(executor: impl PgExecutor<'_>, f: &Filter) -> sqlx::Result<Vec<FunnelStage>> {
     let r = sqlx::query!(
-        r#"SELECT count(*) AS "eligible!", coalesce(sum(g.amount), 0) AS "eligible_amount!",
-                  count(n.grant_id) AS "notified!",
-                  coalesce(sum(g.amount) FILTER (WHERE n.grant_id IS NOT NULL), 0) AS "notified_amount!",
-                  count(*) FILTER (WHERE g.status = ANY($5)) AS "confirmed!",
-                  coalesce(sum(g.amount) FILTER (WHERE g.status = ANY($5)), 0) AS "confirmed_amount!",
-                  count(*) FILTER (WHERE g.status = ANY($6)) AS "reviewed!",
-                  coalesce(sum(g.amount) FILTER (WHERE g.status = ANY($6)), 0) AS "reviewed_amount!",
-                  count(*) FILTER (WHERE g.status = ANY($7)) AS "publicity!",
-                  coalesce(sum(g.amount) FILTER (WHERE g.status = ANY($7)), 0) AS "publicity_amount!",
-                  count(*) FILTER (WHERE g.status = ANY($8)) AS "paid!",
-                  coalesce(sum(g.amount) FILTER (WHERE g.status = ANY($8)), 0) AS "paid_amount!"
-           FROM grants g LEFT JOIN notices n ON n.grant_id = g.id AND n.kind = 'grant'
-           WHERE ($1::text IS NULL OR g.policy_id = $1)
-             AND ($2::text IS NULL OR g.uscc IN (SELECT uscc FROM firms WHERE region_code LIKE $2 || '%'))
-             AND ($3::timestamptz IS NULL OR g.created_at >= $3)
-             AND ($4::timestamptz IS NULL OR g.created_at < $4)"#,
+        r#"SELECT coalesce(sum(grants), 0)::bigint AS "eligible!", coalesce(sum(amount), 0) AS "eligible_amount!",
+                  coalesce(sum(grants) FILTER (WHERE notified), 0)::bigint AS "notified!",
+                  coalesce(sum(amount) FILTER (WHERE notified), 0) AS "notified_amount!",
+                  coalesce(sum(grants) FILTER (WHERE status = ANY($5)), 0)::bigint AS "confirmed!",
+                  coalesce(sum(amount) FILTER (WHERE status = ANY($5)), 0) AS "confirmed_amount!",
+                  coalesce(sum(grants) FILTER (WHERE status = ANY($6)), 0)::bigint AS "reviewed!",
+                  coalesce(sum(amount) FILTER (WHERE status = ANY($6)), 0) AS "reviewed_amount!",
+                  coalesce(sum(grants) FILTER (WHERE status = ANY($7)), 0)::bigint AS "publicity!",
+                  coalesce(sum(amount) FILTER (WHERE status = ANY($7)), 0) AS "publicity_amount!",
+                  coalesce(sum(grants) FILTER (WHERE status = ANY($8)), 0)::bigint AS "paid!",
+                  coalesce(sum(amount) FILTER (WHERE status = ANY($8)), 0) AS "paid_amount!"
+           FROM cockpit_grants
+           WHERE ($1::text IS NULL OR policy_id = $1)
+             AND ($2::text IS NULL OR region_code LIKE $2 || '%')
+             AND ($3::date IS NULL OR day >= $3)
+             AND ($4::date IS NULL OR day <= $4)"#,
         f.policy(),
         f.district(),
-        f.since(),
-        f.until(),
+        f.from_date(),
+        f.to_date(),
         &statuses(Stage::Confirmed),
         &statuses(Stage::Reviewed),
         &statuses(Stage::Publicity),
@@ -123,20 +125,26 @@ pub async fn time_to_cash(
     f: &Filter,
 ) -> sqlx::Result<Vec<TimeToCashRow>> {
     let rows = sqlx::query!(
-        r#"SELECT g.policy_id AS "policy_id!", count(*) AS "paid!",
-                  extract(epoch FROM percentile_disc(0.5) WITHIN GROUP (ORDER BY p.settled_at - g.created_at))::bigint AS "median!",
-                  extract(epoch FROM percentile_disc(0.9) WITHIN GROUP (ORDER BY p.settled_at - g.created_at))::bigint AS "p90!"
-           FROM grants g JOIN payment_instructions p ON p.grant_id = g.id
-           WHERE p.status = 'paid' AND p.settled_at IS NOT NULL
-             AND ($1::text IS NULL OR g.policy_id = $1)
-             AND ($2::text IS NULL OR g.uscc IN (SELECT uscc FROM firms WHERE region_code LIKE $2 || '%'))
-             AND ($3::timestamptz IS NULL OR g.created_at >= $3)
-             AND ($4::timestamptz IS NULL OR g.created_at < $4)
-           GROUP BY g.policy_id ORDER BY g.policy_id"#,
+        r#"WITH c AS (
+               SELECT policy_id, delay_secs, sum(paid) AS n FROM cockpit_cash
+               WHERE ($1::text IS NULL OR policy_id = $1)
+                 AND ($2::text IS NULL OR region_code LIKE $2 || '%')
+                 AND ($3::date IS NULL OR day >= $3)
+                 AND ($4::date IS NULL OR day <= $4)
+               GROUP BY policy_id, delay_secs HAVING sum(paid) > 0),
+           w AS (
+               SELECT policy_id, delay_secs,
+                      sum(n) OVER (PARTITION BY policy_id ORDER BY delay_secs) AS cum,
+                      sum(n) OVER (PARTITION BY policy_id) AS total
+               FROM c)
+           SELECT policy_id AS "policy_id!", max(total)::bigint AS "paid!",
+                  min(delay_secs) FILTER (WHERE cum * 2 >= total) AS "median!",
+                  min(delay_secs) FILTER (WHERE cum * 10 >= total * 9) AS "p90!"
+           FROM w GROUP BY policy_id ORDER BY policy_id"#,
         f.policy(),
         f.district(),
-        f.since(),
-        f.until(),
+        f.from_date(),
+        f.to_date(),
     )
     .fetch_all(executor)
     .await?;
@@ -155,21 +163,21 @@ pub async fn time_to_cash(
 #[tracing::instrument(skip_all)]
 pub async fn notices(executor: impl PgExecutor<'_>, f: &Filter) -> sqlx::Result<Vec<ChannelRow>> {
     let rows = sqlx::query!(
-        r#"SELECT d.channel,
-                  count(*) FILTER (WHERE d.status = 'pending' AND d.attempts = 0) AS "queued!",
-                  count(*) FILTER (WHERE d.status = 'delivered') AS "delivered!",
-                  count(*) FILTER (WHERE d.status = 'pending' AND d.attempts > 0) AS "failing!",
-                  count(*) FILTER (WHERE d.status = 'dead') AS "dead!"
-           FROM notice_deliveries d JOIN notices n ON n.id = d.notice_id
-           WHERE ($1::text IS NULL OR n.policy_id = $1)
-             AND ($2::text IS NULL OR n.uscc IN (SELECT uscc FROM firms WHERE region_code LIKE $2 || '%'))
-             AND ($3::timestamptz IS NULL OR n.created_at >= $3)
-             AND ($4::timestamptz IS NULL OR n.created_at < $4)
-           GROUP BY d.channel ORDER BY d.channel"#,
+        r#"SELECT channel AS "channel!",
+                  coalesce(sum(deliveries) FILTER (WHERE state = 'queued'), 0)::bigint AS "queued!",
+                  coalesce(sum(deliveries) FILTER (WHERE state = 'delivered'), 0)::bigint AS "delivered!",
+                  coalesce(sum(deliveries) FILTER (WHERE state = 'failing'), 0)::bigint AS "failing!",
+                  coalesce(sum(deliveries) FILTER (WHERE state = 'dead'), 0)::bigint AS "dead!"
+           FROM cockpit_deliveries
+           WHERE ($1::text IS NULL OR policy_id = $1)
+             AND ($2::text IS NULL OR region_code LIKE $2 || '%')
+             AND ($3::date IS NULL OR day >= $3)
+             AND ($4::date IS NULL OR day <= $4)
+           GROUP BY channel HAVING sum(deliveries) > 0 ORDER BY channel"#,
         f.policy(),
         f.district(),
-        f.since(),
-        f.until(),
+        f.from_date(),
+        f.to_date(),
     )
     .fetch_all(executor)
     .await?;
@@ -260,18 +268,18 @@ pub async fn nightly_runs(
 #[tracing::instrument(skip_all)]
 pub async fn by_district(executor: impl PgExecutor<'_>, f: &Filter) -> sqlx::Result<Vec<SliceRow>> {
     let rows = sqlx::query!(
-        r#"SELECT coalesce(f.region_code, '') AS "key!", count(*) AS "grants!", sum(g.amount) AS "amount!",
-                  coalesce(sum(g.amount) FILTER (WHERE g.status = ANY($5)), 0) AS "paid!"
-           FROM grants g LEFT JOIN firms f ON f.uscc = g.uscc
-           WHERE ($1::text IS NULL OR g.policy_id = $1)
-             AND ($2::text IS NULL OR f.region_code LIKE $2 || '%')
-             AND ($3::timestamptz IS NULL OR g.created_at >= $3)
-             AND ($4::timestamptz IS NULL OR g.created_at < $4)
-           GROUP BY 1 ORDER BY 1"#,
+        r#"SELECT region_code AS "key!", sum(grants)::bigint AS "grants!", sum(amount) AS "amount!",
+                  coalesce(sum(amount) FILTER (WHERE status = ANY($5)), 0) AS "paid!"
+           FROM cockpit_grants
+           WHERE ($1::text IS NULL OR policy_id = $1)
+             AND ($2::text IS NULL OR region_code LIKE $2 || '%')
+             AND ($3::date IS NULL OR day >= $3)
+             AND ($4::date IS NULL OR day <= $4)
+           GROUP BY 1 HAVING sum(grants) > 0 ORDER BY 1"#,
         f.policy(),
         f.district(),
-        f.since(),
-        f.until(),
+        f.from_date(),
+        f.to_date(),
         &statuses(Stage::Paid),
     )
     .fetch_all(executor)
@@ -291,18 +299,18 @@ pub async fn by_district(executor: impl PgExecutor<'_>, f: &Filter) -> sqlx::Res
 #[tracing::instrument(skip_all)]
 pub async fn by_size(executor: impl PgExecutor<'_>, f: &Filter) -> sqlx::Result<Vec<SliceRow>> {
     let rows = sqlx::query!(
-        r#"SELECT coalesce(f.size_class, '') AS "key!", count(*) AS "grants!", sum(g.amount) AS "amount!",
-                  coalesce(sum(g.amount) FILTER (WHERE g.status = ANY($5)), 0) AS "paid!"
-           FROM grants g LEFT JOIN firms f ON f.uscc = g.uscc
-           WHERE ($1::text IS NULL OR g.policy_id = $1)
-             AND ($2::text IS NULL OR f.region_code LIKE $2 || '%')
-             AND ($3::timestamptz IS NULL OR g.created_at >= $3)
-             AND ($4::timestamptz IS NULL OR g.created_at < $4)
-           GROUP BY 1 ORDER BY 1"#,
+        r#"SELECT size_class AS "key!", sum(grants)::bigint AS "grants!", sum(amount) AS "amount!",
+                  coalesce(sum(amount) FILTER (WHERE status = ANY($5)), 0) AS "paid!"
+           FROM cockpit_grants
+           WHERE ($1::text IS NULL OR policy_id = $1)
+             AND ($2::text IS NULL OR region_code LIKE $2 || '%')
+             AND ($3::date IS NULL OR day >= $3)
+             AND ($4::date IS NULL OR day <= $4)
+           GROUP BY 1 HAVING sum(grants) > 0 ORDER BY 1"#,
         f.policy(),
         f.district(),
-        f.since(),
-        f.until(),
+        f.from_date(),
+        f.to_date(),
         &statuses(Stage::Paid),
     )
     .fetch_all(executor)

@@ -7,6 +7,7 @@ mod audit;
 mod authoring;
 mod cli;
 mod cockpit;
+mod cockpit_rollup;
 #[path = "../cockpit_support/mod.rs"]
 mod cockpit_support;
 mod config;
