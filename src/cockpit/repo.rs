@@ -1,5 +1,5 @@
 //! SQL of the cockpit: one aggregate statement per chart. The grant-wide charts sum the
-//! rollups of migration 0060 (`cockpit_grants`, `cockpit_deliveries`, `cockpit_cash`, kept
+//! rollups of migration 0061 (`cockpit_grants`, `cockpit_deliveries`, `cockpit_cash`, kept
 //! exact by triggers), filtered by policy, by the firm's district (a prefix of its 行政区划
 //! code, which the rollups keep whole) and by the Beijing day the grant (or the notice) was
 //! created; rows emptied by later changes hold zeros and are skipped.

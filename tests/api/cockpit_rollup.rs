@@ -1,4 +1,4 @@
-//! The cockpit's rollups (migration 0060) against the base tables: after the seed, after
+//! The cockpit's rollups (migration 0061) against the base tables: after the seed, after
 //! steps (`grants::steps::advance`), notices, deliveries, payments, a firm that moves
 //! district, late firm rows and deletes, and after transactions that race on the same
 //! rows, every rollup equals the same aggregate computed here straight from `grants`,
