@@ -162,6 +162,15 @@ impl BenchDatabase {
         })
     }
 
+    /// The database as the morning finds it after a night: vacuumed and analysed (visibility
+    /// maps set, statistics fresh) and its dirty pages written out, so that a measurement of
+    /// daytime traffic does not meet the night's own background work (autovacuum and
+    /// checkpoints over the gigabytes it wrote).
+    pub(super) async fn settle(&self) -> anyhow::Result<()> {
+        admin(&self.url, "VACUUM (ANALYZE)").await?;
+        admin(&self.url, "CHECKPOINT").await
+    }
+
     /// Drops the database and stops the cluster if this run started it.
     pub(super) async fn drop(self) -> anyhow::Result<()> {
         let statement = format!("DROP DATABASE {} WITH (FORCE)", self.name);
