@@ -18,21 +18,10 @@ use super::bench::BenchDatabase;
 use crate::accounts::{self, NewUser, Role};
 use crate::app::Application;
 use crate::audit::Actor;
-use crate::cockpit::bench_repo;
+use crate::cockpit::{CHARTS, bench_repo};
 use crate::config::Settings;
 use crate::db::app_pool;
 
-/// The cockpit's endpoints, each timed on its own.
-const COCKPIT: [&str; 8] = [
-    "policies",
-    "funnel",
-    "time-to-cash",
-    "notices",
-    "quarantine",
-    "nightly",
-    "districts",
-    "sizes",
-];
 /// Timed calls of each cockpit endpoint (after one untimed warm-up).
 const COCKPIT_RUNS: usize = 5;
 /// The cockpit's filters, all at once (a policy of the samples, Qingdao, the night's year).
@@ -210,10 +199,10 @@ async fn drive(pages: &[String; 2], token: &str, rate: u32, seconds: u32) -> any
 /// median and the worst of [`COCKPIT_RUNS`] calls.
 async fn time_cockpit(base: &str, token: &str) -> anyhow::Result<()> {
     let client = reqwest::Client::new();
-    for (name, query) in COCKPIT
+    for (name, query) in CHARTS
         .iter()
         .map(|n| (*n, ""))
-        .chain(COCKPIT.iter().map(|n| (*n, FILTERED)))
+        .chain(CHARTS.iter().map(|n| (*n, FILTERED)))
     {
         let url = format!("{base}/api/v1/cockpit/{name}?{query}");
         let mut runs = Vec::with_capacity(COCKPIT_RUNS);

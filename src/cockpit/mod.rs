@@ -39,3 +39,16 @@ pub async fn nightly(
     let next = crate::scheduler::next_due(schedule, now)?;
     Ok(NightlyRuns { runs, next })
 }
+
+/// The cockpit's charts, in the page's order: each is an endpoint
+/// (`/api/v1/cockpit/{name}`), a table and an export.
+pub const CHARTS: [&str; 8] = [
+    "policies",
+    "funnel",
+    "time-to-cash",
+    "notices",
+    "quarantine",
+    "nightly",
+    "districts",
+    "sizes",
+];

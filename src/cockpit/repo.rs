@@ -265,41 +265,26 @@ pub async fn nightly_runs(
 }
 
 /// Grants by the firm's 行政区划 code.
-#[tracing::instrument(skip_all)]
 pub async fn by_district(executor: impl PgExecutor<'_>, f: &Filter) -> sqlx::Result<Vec<SliceRow>> {
-    let rows = sqlx::query!(
-        r#"SELECT region_code AS "key!", sum(grants)::bigint AS "grants!", sum(amount) AS "amount!",
-                  coalesce(sum(amount) FILTER (WHERE status = ANY($5)), 0) AS "paid!"
-           FROM cockpit_grants
-           WHERE ($1::text IS NULL OR policy_id = $1)
-             AND ($2::text IS NULL OR region_code LIKE $2 || '%')
-             AND ($3::date IS NULL OR day >= $3)
-             AND ($4::date IS NULL OR day <= $4)
-           GROUP BY 1 HAVING sum(grants) > 0 ORDER BY 1"#,
-        f.policy(),
-        f.district(),
-        f.from_date(),
-        f.to_date(),
-        &statuses(Stage::Paid),
-    )
-    .fetch_all(executor)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| SliceRow {
-            key: r.key,
-            grants: r.grants,
-            amount: r.amount,
-            paid: r.paid,
-        })
-        .collect())
+    slices(executor, f, true).await
 }
 
 /// Grants by the firm's size class.
-#[tracing::instrument(skip_all)]
 pub async fn by_size(executor: impl PgExecutor<'_>, f: &Filter) -> sqlx::Result<Vec<SliceRow>> {
-    let rows = sqlx::query!(
-        r#"SELECT size_class AS "key!", sum(grants)::bigint AS "grants!", sum(amount) AS "amount!",
+    slices(executor, f, false).await
+}
+
+/// Grants, money and money paid by district (`by_district`) or else by size class.
+#[tracing::instrument(skip_all)]
+async fn slices(
+    executor: impl PgExecutor<'_>,
+    f: &Filter,
+    by_district: bool,
+) -> sqlx::Result<Vec<SliceRow>> {
+    sqlx::query_as!(
+        SliceRow,
+        r#"SELECT CASE WHEN $6 THEN region_code ELSE size_class END AS "key!",
+                  sum(grants)::bigint AS "grants!", sum(amount) AS "amount!",
                   coalesce(sum(amount) FILTER (WHERE status = ANY($5)), 0) AS "paid!"
            FROM cockpit_grants
            WHERE ($1::text IS NULL OR policy_id = $1)
@@ -312,18 +297,10 @@ pub async fn by_size(executor: impl PgExecutor<'_>, f: &Filter) -> sqlx::Result<
         f.from_date(),
         f.to_date(),
         &statuses(Stage::Paid),
+        by_district,
     )
     .fetch_all(executor)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| SliceRow {
-            key: r.key,
-            grants: r.grants,
-            amount: r.amount,
-            paid: r.paid,
-        })
-        .collect())
+    .await
 }
 
 /// Every policy with a version, and its newest version's title (the filter's choices).

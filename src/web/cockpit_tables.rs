@@ -8,6 +8,8 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use super::cockpit::Figures;
 use super::format;
 use super::profile_view;
+/// The names of the charts, in the page's order (each is an endpoint and an export).
+pub use crate::cockpit::CHARTS as CHART_NAMES;
 
 /// Who reads the table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,18 +58,6 @@ pub struct Chart {
     pub caption: &'static str,
     pub table: Table,
 }
-
-/// The names of the charts, in the page's order (each is an endpoint and an export).
-pub const CHART_NAMES: [&str; 8] = [
-    "policies",
-    "funnel",
-    "time-to-cash",
-    "notices",
-    "quarantine",
-    "nightly",
-    "districts",
-    "sizes",
-];
 
 fn chart(
     name: &'static str,
