@@ -125,6 +125,19 @@ pub enum ClusterError {
     Join(#[from] tokio::task::JoinError),
 }
 
+/// The private cluster's server settings, given at each start. PostgreSQL's durable defaults
+/// stay (fsync, synchronous commits, full-page writes); what changes is sized for a night's
+/// bulk writes: checkpoints spaced out (every 1 GB of WAL by default, so a night wrote most
+/// pages into the WAL in full again after each checkpoint), and a buffer cache that holds a
+/// night's hot indexes.
+pub const SERVER_SETTINGS: &[(&str, &str)] = &[
+    ("shared_buffers", "1GB"),
+    ("max_wal_size", "8GB"),
+    ("checkpoint_timeout", "15min"),
+    ("wal_buffers", "64MB"),
+    ("maintenance_work_mem", "256MB"),
+];
+
 /// A running private cluster: where it lives, its port, and whether this call started it.
 #[derive(Debug, Clone)]
 pub struct PrivateCluster {
@@ -137,13 +150,14 @@ pub struct PrivateCluster {
 }
 
 impl PrivateCluster {
-    /// Makes sure the cluster in `<data_dir>/pg` runs (creating it if needed) and that the
-    /// database `mianshen` exists. `pg_bin` is the value of `MIANSHEN_PG_BIN`, if set.
+    /// Makes sure the cluster in `<data_dir>/pg` runs (creating it if needed, with
+    /// [`SERVER_SETTINGS`]) and that the database `mianshen` exists. `pg_bin` is the value of
+    /// `MIANSHEN_PG_BIN`, if set.
     pub async fn ensure_running(
         pg_bin: Option<&Path>,
         data_dir: &Path,
     ) -> Result<PrivateCluster, ClusterError> {
-        Self::ensure_running_with(pg_bin, data_dir, &[]).await
+        Self::ensure_running_with(pg_bin, data_dir, SERVER_SETTINGS).await
     }
 
     /// Like [`PrivateCluster::ensure_running`], passing `settings` (`name`, `value`) as `-c`
