@@ -242,6 +242,13 @@ fn apply_ingest(vars: &dyn Vars, settings: &mut Settings) -> Result<(), ConfigEr
         &mut ingest.merge_batch,
         |n| (1..=100_000).contains(n),
     )?;
+    parse_into(
+        vars,
+        "MIANSHEN_INGEST_WORKERS",
+        "a whole number from 1 to 64",
+        &mut ingest.workers,
+        |n| (1..=64).contains(n),
+    )?;
     let scheduler = &mut settings.scheduler;
     if let Some(cron) = vars.get("MIANSHEN_NIGHTLY_CRON") {
         if crate::scheduler::parse_cron(&cron).is_err() {
@@ -264,6 +271,13 @@ fn apply_ingest(vars: &dyn Vars, settings: &mut Settings) -> Result<(), ConfigEr
         scheduler.timezone = tz;
     }
     parse_bool(vars, "MIANSHEN_SCHEDULER_ENABLED", &mut scheduler.enabled)?;
+    parse_into(
+        vars,
+        "MIANSHEN_NIGHTLY_WORKERS",
+        "a whole number from 1 to 64",
+        &mut scheduler.workers,
+        |n| (1..=64).contains(n),
+    )?;
     apply_notices(vars, &mut settings.notices)
 }
 

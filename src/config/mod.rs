@@ -242,3 +242,8 @@ impl Settings {
 }
 
 pub use env::Vars;
+
+/// The machine's cores (1 when unknown): the default of the night's in-process workers.
+pub fn cores() -> u32 {
+    std::thread::available_parallelism().map_or(1, |n| u32::try_from(n.get()).unwrap_or(1))
+}

@@ -25,6 +25,9 @@ pub struct IngestSettings {
     pub retries: u32,
     /// `MIANSHEN_INGEST_MERGE_BATCH`: firms merged per transaction in the merge phase.
     pub merge_batch: u32,
+    /// `MIANSHEN_INGEST_WORKERS`: sources read at once, and merge batches worked at once
+    /// (each in its own transaction on its own connection); the machine's cores by default.
+    pub workers: u32,
     /// The sources, merged in this order (a later source never overrides a field it does
     /// not own, and no two sources own the same field).
     pub sources: Vec<SourceSettings>,
@@ -93,6 +96,7 @@ impl Default for IngestSettings {
             timeout_secs: 30,
             retries: 3,
             merge_batch: 2000,
+            workers: crate::config::cores(),
             sources: default_sources(),
         }
     }

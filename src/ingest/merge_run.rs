@@ -1,7 +1,8 @@
 //! Phase 2 of a run: merge the firms marked dirty, batch by batch, each batch in one
 //! transaction (claim with SKIP LOCKED, merge in Rust, write profile + snapshot only where
-//! the content hash changed, clear the marks). Replaying a batch after a crash writes
-//! nothing twice: the hash is then already equal.
+//! the content hash changed, clear the marks); `workers` batches at once, on their own
+//! connections. Replaying a batch after a crash writes nothing twice: the hash is then
+//! already equal.
 
 use std::collections::HashMap;
 
@@ -11,13 +12,27 @@ use super::check::content_hash;
 use super::config::IngestSettings;
 use super::merge::{SourceRecord, merge};
 use super::repo;
-use super::run::{Counts, Progress};
+use super::run::{Progress, Tally};
 
-/// Phase 2: merges dirty firms batch by batch until none is left.
+/// Phase 2: merges dirty firms batch by batch until none is left, `settings.workers`
+/// batches at once (SKIP LOCKED hands each its own firms).
 pub(super) async fn merge_dirty(
     pool: &PgPool,
     settings: &IngestSettings,
-    counts: &mut Counts,
+    tally: &Tally,
+    progress: &dyn Progress,
+) -> anyhow::Result<()> {
+    let workers =
+        (0..settings.workers.max(1)).map(|_| merge_batches(pool, settings, tally, progress));
+    futures_util::future::try_join_all(workers).await?;
+    Ok(())
+}
+
+/// One merge worker: batches until none is left to claim.
+async fn merge_batches(
+    pool: &PgPool,
+    settings: &IngestSettings,
+    tally: &Tally,
     progress: &dyn Progress,
 ) -> anyhow::Result<()> {
     let order = |s: &str| {
@@ -42,7 +57,7 @@ pub(super) async fn merge_dirty(
             .await?
             .into_iter()
             .collect();
-        let (mut usccs, mut docs, mut hashes, mut provs) = (vec![], vec![], vec![], vec![]);
+        let mut changed = repo::ChangedProfiles::default();
         for uscc in &batch {
             let Some(records) = by_firm.get_mut(uscc) else {
                 continue;
@@ -52,19 +67,18 @@ pub(super) async fn merge_dirty(
             let merged = merge(uscc, records);
             let hash = content_hash(&merged.doc);
             if old.get(uscc) != Some(&hash) {
-                usccs.push(uscc.clone());
-                docs.push(merged.doc);
-                hashes.push(hash);
-                provs.push(merged.provenance);
+                changed.push(uscc.clone(), merged.doc, hash, merged.provenance);
             }
         }
-        if !usccs.is_empty() {
-            repo::write_profiles(&mut tx, &usccs, &docs, &hashes, &provs).await?;
+        if !changed.usccs.is_empty() {
+            repo::write_profiles(&mut tx, &changed).await?;
         }
         repo::clear_dirty(&mut tx, &batch).await?;
         tx.commit().await?;
-        counts.merged += batch.len() as u64;
-        counts.snapshots += usccs.len() as u64;
-        progress.merged(counts);
+        let counts = tally.add(|c| {
+            c.merged += batch.len() as u64;
+            c.snapshots += changed.usccs.len() as u64;
+        });
+        progress.merged(&counts);
     }
 }

@@ -67,7 +67,8 @@ pub async fn files(
 }
 
 /// Upserts the page's valid records (only those whose hash changed), marks their firms
-/// dirty, and returns how many were stored (new or changed).
+/// dirty, and returns how many were stored (new or changed). The marks are taken in USCC
+/// order, so pages of sources read at once never wait on each other in a cycle.
 #[allow(clippy::too_many_arguments)]
 pub async fn store_records(
     conn: &mut PgConnection,
@@ -93,7 +94,8 @@ pub async fn store_records(
                    WHERE source_records.content_hash <> EXCLUDED.content_hash
                RETURNING uscc
            ), dirty AS (
-               INSERT INTO profile_dirty (uscc) SELECT uscc FROM up ON CONFLICT DO NOTHING
+               INSERT INTO profile_dirty (uscc) SELECT uscc FROM up ORDER BY uscc
+               ON CONFLICT DO NOTHING
            )
            SELECT count(*) AS "stored!" FROM up"#,
         usccs,
@@ -230,46 +232,84 @@ pub async fn profile_hashes(
     Ok(rows.into_iter().map(|r| (r.uscc, r.content_hash)).collect())
 }
 
-/// Writes changed profiles, one snapshot each, and keeps `firms` in step (firms without a
-/// name yet are left out of `firms`, whose name is required).
+/// Merged profiles of one batch whose content changed, as the columns written.
+#[derive(Debug, Default)]
+pub struct ChangedProfiles {
+    pub usccs: Vec<String>,
+    pub docs: Vec<Value>,
+    pub hashes: Vec<Vec<u8>>,
+    pub provenance: Vec<Value>,
+}
+
+impl ChangedProfiles {
+    /// Adds one firm's merged profile.
+    pub fn push(&mut self, uscc: String, doc: Value, hash: Vec<u8>, provenance: Value) {
+        self.usccs.push(uscc);
+        self.docs.push(doc);
+        self.hashes.push(hash);
+        self.provenance.push(provenance);
+    }
+
+    /// The `firms` row of each profile that has a name: (uscc, name, region, size class),
+    /// as `doc->>'field'` reads them.
+    fn firm_rows(&self) -> [Vec<Option<String>>; 4] {
+        let text = |doc: &Value, field: &str| match doc.get(field) {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(other) => Some(other.to_string()),
+        };
+        let mut rows: [Vec<Option<String>>; 4] = Default::default();
+        for (uscc, doc) in self.usccs.iter().zip(&self.docs) {
+            if doc.get("name").is_none() {
+                continue;
+            }
+            rows[0].push(Some(uscc.clone()));
+            rows[1].push(text(doc, "name"));
+            rows[2].push(text(doc, "region_code"));
+            rows[3].push(text(doc, "size_class"));
+        }
+        rows
+    }
+}
+
+/// Writes changed profiles and one snapshot each (one statement: the documents cross the
+/// wire once), and keeps `firms` in step (firms without a name yet are left out of `firms`,
+/// whose name is required).
 pub async fn write_profiles(
     conn: &mut PgConnection,
-    usccs: &[String],
-    docs: &[Value],
-    hashes: &[Vec<u8>],
-    provenance: &[Value],
+    changed: &ChangedProfiles,
 ) -> sqlx::Result<()> {
     sqlx::query!(
-        r#"INSERT INTO profiles (uscc, doc, content_hash, provenance)
-           SELECT * FROM UNNEST($1::text[], $2::jsonb[], $3::bytea[], $4::jsonb[])
+        r#"WITH input AS (
+               SELECT * FROM UNNEST($1::text[], $2::jsonb[], $3::bytea[], $4::jsonb[])
+                   AS t(uscc, doc, content_hash, provenance)
+           ), snapshots AS (
+               INSERT INTO profile_snapshots (uscc, doc, content_hash, provenance)
+               SELECT uscc, doc, content_hash, provenance FROM input
+           )
+           INSERT INTO profiles (uscc, doc, content_hash, provenance)
+           SELECT uscc, doc, content_hash, provenance FROM input
            ON CONFLICT (uscc) DO UPDATE
                SET doc = EXCLUDED.doc, content_hash = EXCLUDED.content_hash,
                    provenance = EXCLUDED.provenance, updated_at = now(), changed_at = now()"#,
-        usccs,
-        docs,
-        hashes as &[Vec<u8>],
-        provenance,
+        &changed.usccs,
+        &changed.docs,
+        &changed.hashes as &[Vec<u8>],
+        &changed.provenance,
     )
     .execute(&mut *conn)
     .await?;
-    sqlx::query!(
-        r#"INSERT INTO profile_snapshots (uscc, doc, content_hash, provenance)
-           SELECT * FROM UNNEST($1::text[], $2::jsonb[], $3::bytea[], $4::jsonb[])"#,
-        usccs,
-        docs,
-        hashes as &[Vec<u8>],
-        provenance,
-    )
-    .execute(&mut *conn)
-    .await?;
+    let [usccs, names, regions, sizes] = changed.firm_rows();
     sqlx::query!(
         r#"INSERT INTO firms (uscc, name, region_code, size_class)
-           SELECT p.uscc, p.doc->>'name', p.doc->>'region_code', p.doc->>'size_class'
-           FROM profiles p WHERE p.uscc = ANY($1) AND p.doc ? 'name'
+           SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[])
            ON CONFLICT (uscc) DO UPDATE
                SET name = EXCLUDED.name, region_code = EXCLUDED.region_code,
                    size_class = EXCLUDED.size_class, updated_at = now()"#,
-        usccs,
+        &usccs as &[Option<String>],
+        &names as &[Option<String>],
+        &regions as &[Option<String>],
+        &sizes as &[Option<String>],
     )
     .execute(conn)
     .await?;

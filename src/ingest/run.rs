@@ -8,10 +8,12 @@
 //! cursor) and doubles nothing (keys, hashes and dirty marks make every step replayable).
 
 use std::collections::HashMap;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use anyhow::Context;
 use chrono::{NaiveDate, Utc};
+use futures_util::{StreamExt as _, TryStreamExt as _, stream};
 use serde_json::{Value, json};
 use sqlx::PgPool;
 
@@ -55,142 +57,158 @@ impl Progress for NoProgress {
     fn merged(&self, _: &Counts) {}
 }
 
-/// Runs both phases over every configured source.
+/// The run's counts, added to by the sources and merge batches worked at once.
+#[derive(Debug, Default)]
+pub(super) struct Tally(Mutex<Counts>);
+
+impl Tally {
+    /// Applies `change` and returns the counts after it.
+    pub(super) fn add(&self, change: impl FnOnce(&mut Counts)) -> Counts {
+        let mut counts = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        change(&mut counts);
+        counts.clone()
+    }
+}
+
+/// Runs both phases over every configured source: up to `settings.workers` sources are
+/// read at once (each page in its own transaction), then the dirty firms are merged.
 pub async fn run_ingest(
     pool: &PgPool,
     settings: &IngestSettings,
     run_id: Option<i64>,
     progress: &dyn Progress,
 ) -> anyhow::Result<Counts> {
-    let mut counts = Counts::default();
+    let tally = Tally::default();
     let token = settings.token.as_ref().map(|t| t.expose().to_owned());
     let http = HttpFeed::new(
         Duration::from_secs(settings.timeout_secs),
         token,
         settings.retries,
     )?;
-    for source in &settings.sources {
+    let reader = Reader {
+        pool,
+        http: &http,
+        settings,
+        run_id,
+        tally: &tally,
+        progress,
+    };
+    let sources: Vec<_> = settings.sources.iter().map(|s| reader.read(s)).collect();
+    stream::iter(sources)
+        .buffer_unordered(settings.workers.max(1) as usize)
+        .try_collect::<Vec<()>>()
+        .await?;
+    if tally.add(|_| {}).stored >= crate::db::BULK_ROWS {
+        crate::db::refresh_planner_statistics(pool).await?;
+    }
+    super::merge_run::merge_dirty(pool, settings, &tally, progress).await?;
+    Ok(tally.add(|_| {}))
+}
+
+/// What reading one source needs.
+struct Reader<'a> {
+    pool: &'a PgPool,
+    http: &'a HttpFeed,
+    settings: &'a IngestSettings,
+    run_id: Option<i64>,
+    tally: &'a Tally,
+    progress: &'a dyn Progress,
+}
+
+impl Reader<'_> {
+    /// Reads `source` from its stored position to its end.
+    async fn read(&self, source: &SourceSettings) -> anyhow::Result<()> {
         tracing::info!(source = %source.name, "ingesting");
         match &source.kind {
             SourceKind::Http { base_url } => {
-                let base = base_url.as_deref().unwrap_or(&settings.base_url);
-                ingest_http(
-                    pool,
-                    &http,
-                    base,
-                    source,
-                    settings.page_size,
-                    run_id,
-                    &mut counts,
-                    progress,
-                )
-                .await
+                let base = base_url.as_deref().unwrap_or(&self.settings.base_url);
+                self.http_pages(base, source).await
             }
-            SourceKind::File { dir } => {
-                let dir = dir.clone();
-                ingest_files(
-                    pool,
-                    &dir,
-                    source,
-                    settings.page_size,
-                    run_id,
-                    &mut counts,
-                    progress,
-                )
-                .await
-            }
+            SourceKind::File { dir } => self.files(dir, source).await,
         }
-        .with_context(|| format!("ingesting source {}", source.name))?;
+        .with_context(|| format!("ingesting source {}", source.name))
     }
-    if counts.stored >= crate::db::BULK_ROWS {
-        crate::db::refresh_planner_statistics(pool).await?;
-    }
-    super::merge_run::merge_dirty(pool, settings, &mut counts, progress).await?;
-    Ok(counts)
-}
 
-#[allow(clippy::too_many_arguments)]
-async fn ingest_http(
-    pool: &PgPool,
-    http: &HttpFeed,
-    base: &str,
-    source: &SourceSettings,
-    limit: u32,
-    run_id: Option<i64>,
-    counts: &mut Counts,
-    progress: &dyn Progress,
-) -> anyhow::Result<()> {
-    let mut since = repo::cursor(&mut *pool.acquire().await?, &source.name).await?;
-    loop {
-        let page = http
-            .page(base, &source.name, since.as_deref(), limit)
-            .await?;
-        check_progress(since.as_deref(), &page)?;
-        if page.items.is_empty() && since.as_deref() == Some(page.next_cursor.as_str()) {
-            return Ok(());
-        }
-        let caught_up = page.items.is_empty();
-        let items = page.items.into_iter().map(|v| (v.to_string(), Ok(v)));
-        let as_of = page.as_of.unwrap_or_else(today_in_china);
-        let position = Position::Cursor(page.next_cursor.clone());
-        store_page(pool, source, items, as_of, position, run_id, counts).await?;
-        progress.page(&source.name, counts);
-        if caught_up {
-            return Ok(());
-        }
-        since = Some(page.next_cursor);
+    /// Stores one page and tells the progress.
+    async fn store(
+        &self,
+        source: &SourceSettings,
+        items: impl Iterator<Item = (String, Result<Value, serde_json::Error>)>,
+        as_of: NaiveDate,
+        position: Position,
+    ) -> anyhow::Result<()> {
+        let page = store_page(self.pool, source, items, as_of, position, self.run_id).await?;
+        let counts = self.tally.add(|c| {
+            c.fetched += page.fetched;
+            c.stored += page.stored;
+            c.unchanged += page.unchanged;
+            c.quarantined += page.quarantined;
+        });
+        self.progress.page(&source.name, &counts);
+        Ok(())
     }
-}
-
-async fn ingest_files(
-    pool: &PgPool,
-    dir: &std::path::Path,
-    source: &SourceSettings,
-    limit: u32,
-    run_id: Option<i64>,
-    counts: &mut Counts,
-    progress: &dyn Progress,
-) -> anyhow::Result<()> {
-    let seen = repo::files(&mut *pool.acquire().await?, &source.name).await?;
-    let done: Vec<String> = seen.iter().filter(|f| f.2).map(|f| f.0.clone()).collect();
-    for path in pending_files(dir, &done)? {
-        let name = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or_default()
-            .to_owned();
-        let start = seen.iter().find(|f| f.0 == name).map_or(0, |f| f.1);
-        let mut reader = FileReader::open(&path, start)?;
+    async fn http_pages(&self, base: &str, source: &SourceSettings) -> anyhow::Result<()> {
+        let mut since = repo::cursor(&mut *self.pool.acquire().await?, &source.name).await?;
         loop {
-            let lines = reader.next_lines(limit as usize)?;
-            let finished = lines.len() < limit as usize;
-            let items = lines.into_iter().map(|l| (l.raw, l.value));
-            let position = Position::File {
-                name: name.clone(),
-                lines_done: reader.lines_done,
-                done: finished,
-            };
-            store_page(
-                pool,
-                source,
-                items,
-                today_in_china(),
-                position,
-                run_id,
-                counts,
-            )
-            .await?;
-            progress.page(&source.name, counts);
-            if finished {
-                break;
+            let page = self
+                .http
+                .page(
+                    base,
+                    &source.name,
+                    since.as_deref(),
+                    self.settings.page_size,
+                )
+                .await?;
+            check_progress(since.as_deref(), &page)?;
+            if page.items.is_empty() && since.as_deref() == Some(page.next_cursor.as_str()) {
+                return Ok(());
             }
+            let caught_up = page.items.is_empty();
+            let items = page.items.into_iter().map(|v| (v.to_string(), Ok(v)));
+            let as_of = page.as_of.unwrap_or_else(today_in_china);
+            let position = Position::Cursor(page.next_cursor.clone());
+            self.store(source, items, as_of, position).await?;
+            if caught_up {
+                return Ok(());
+            }
+            since = Some(page.next_cursor);
         }
     }
-    Ok(())
+
+    async fn files(&self, dir: &std::path::Path, source: &SourceSettings) -> anyhow::Result<()> {
+        let limit = self.settings.page_size as usize;
+        let seen = repo::files(&mut *self.pool.acquire().await?, &source.name).await?;
+        let done: Vec<String> = seen.iter().filter(|f| f.2).map(|f| f.0.clone()).collect();
+        for path in pending_files(dir, &done)? {
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default()
+                .to_owned();
+            let start = seen.iter().find(|f| f.0 == name).map_or(0, |f| f.1);
+            let mut reader = FileReader::open(&path, start)?;
+            loop {
+                let lines = reader.next_lines(limit)?;
+                let finished = lines.len() < limit;
+                let items = lines.into_iter().map(|l| (l.raw, l.value));
+                let position = Position::File {
+                    name: name.clone(),
+                    lines_done: reader.lines_done,
+                    done: finished,
+                };
+                self.store(source, items, today_in_china(), position)
+                    .await?;
+                if finished {
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Checks a page's records and commits them, their quarantine rows and the new position
-/// together.
+/// together; returns the page's counts.
 async fn store_page(
     pool: &PgPool,
     source: &SourceSettings,
@@ -198,8 +216,8 @@ async fn store_page(
     as_of: NaiveDate,
     position: Position,
     run_id: Option<i64>,
-    counts: &mut Counts,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Counts> {
+    let mut counts = Counts::default();
     let mut accepted: Vec<Accepted> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
     let mut rejected = Vec::new();
@@ -241,10 +259,10 @@ async fn store_page(
     repo::advance(&mut tx, &source.name, &position).await?;
     tx.commit().await?;
     let stored = u64::try_from(stored).unwrap_or_default();
-    counts.stored += stored;
-    counts.unchanged += (usccs.len() as u64).saturating_sub(stored);
-    counts.quarantined += rejected.len() as u64;
-    Ok(())
+    counts.stored = stored;
+    counts.unchanged = (usccs.len() as u64).saturating_sub(stored);
+    counts.quarantined = rejected.len() as u64;
+    Ok(counts)
 }
 
 fn quarantine_row(raw: String, r: Rejected) -> QuarantineRow {
