@@ -20,7 +20,7 @@ async fn near_misses_of_flagged_policies_are_told_once_with_what_they_lack() {
     publish_all(&pool).await;
 
     // Act
-    run_matching(&pool, as_of()).await.unwrap();
+    run_matching(&pool, as_of(), 2).await.unwrap();
 
     // Assert: one notice per near miss of a flagged policy, saying what is lacking.
     type Row = (
@@ -116,7 +116,7 @@ async fn firms_outside_a_policys_scope_are_no_near_misses_and_only_what_is_read_
     publish_all(&pool).await;
 
     // Act
-    run_matching(&pool, as_of()).await.unwrap();
+    run_matching(&pool, as_of(), 2).await.unwrap();
 
     // Assert: firms registered elsewhere (a failed `scope`) are out of scope, never near misses.
     let out_of_scope: i64 = sqlx::query_scalar(

@@ -128,7 +128,7 @@ async fn a_sandbox_night_ends_in_the_right_grants_and_one_notice_each_by_webhook
     }
     let versions = publish_all(&pool).await;
     assert_eq!(versions.len(), 6);
-    let summary = run_matching(&pool, as_of()).await.unwrap();
+    let summary = run_matching(&pool, as_of(), 2).await.unwrap();
     drain(&db.pool, &email_policy(3, smtp_port)).await;
 
     // Assert: grants equal the offline evaluation of the same profiles.
@@ -251,7 +251,7 @@ async fn a_sandbox_night_ends_in_the_right_grants_and_one_notice_each_by_webhook
         .execute(&db.pool)
         .await
         .unwrap();
-    let again = run_matching(&pool, as_of()).await.unwrap();
+    let again = run_matching(&pool, as_of(), 2).await.unwrap();
     assert!(
         again.decisions > 0,
         "the second run evaluated the firms again"

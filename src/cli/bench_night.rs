@@ -155,7 +155,7 @@ async fn night(
         .map(|r| r.counts["phases_ms"].clone())
         .unwrap_or_default();
     let phase = |name: &str| phases[name].as_u64().unwrap_or_default();
-    let finalising: u64 = matching.finalised.iter().map(|p| p.ms).sum();
+    let finalising = matching.finalise_ms;
     let per_firm = took * 1000 / u64::from(firms.max(1));
     println!(
         "{label}: {firms} firms in {} = {per_firm} µs per firm (job run {run_id})",
@@ -174,6 +174,7 @@ async fn night(
         secs(finalising),
         secs(phase("publicity")),
     );
+    println!("    (policies finalised at once; each one's own time:)");
     for p in &matching.finalised {
         println!("    finalised {:<32} {:>8}", p.policy_id, secs(p.ms));
     }

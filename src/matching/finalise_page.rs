@@ -87,7 +87,6 @@ pub(super) async fn finalise_page(
         fresh.push((*grant_id, *d));
     }
     grants::insert_granted_persons(&mut *tx, &policy.id, &persons).await?;
-    audit::record_many(&mut *tx, &entries).await?;
     let notices: Vec<GrantNotice> = fresh
         .iter()
         .zip(&reasons)
@@ -106,6 +105,9 @@ pub(super) async fn finalise_page(
         })
         .collect();
     counts.notices_queued += enqueue_grant_notices(&mut *tx, &notices).await?;
+    // Last: the chain's lock is then held only until this page commits, so policies
+    // finalised at once wait on each other briefly.
+    audit::record_many(&mut *tx, &entries).await?;
     counts.grants_created += created.len() as u64;
     Ok(())
 }

@@ -10,7 +10,7 @@ use sqlx::PgPool;
 use super::finalise::PolicyTime;
 use super::plan::{DEFAULT_SHARD_SIZE, plan_run};
 use super::repo;
-use super::worker::{WorkerOptions, run_worker};
+use super::worker::{WorkerOptions, WorkerStats, run_worker};
 
 /// Eligible firms of one policy in a run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -35,10 +35,17 @@ pub struct MatchSummary {
     pub errors: i64,
     /// Each policy version's finalisation time (kept in `job_runs.counts`).
     pub finalised: Vec<PolicyTime>,
+    /// Wall time of finalisation in milliseconds (its policies run at once).
+    pub finalise_ms: u64,
 }
 
-/// Plans and works a run for `as_of` to its end.
-pub async fn run_matching(pool: &PgPool, as_of: NaiveDate) -> anyhow::Result<MatchSummary> {
+/// Plans a run for `as_of` and works it to its end with `workers` workers in this process
+/// (each claims its own shards; one of them finalises).
+pub async fn run_matching(
+    pool: &PgPool,
+    as_of: NaiveDate,
+    workers: u32,
+) -> anyhow::Result<MatchSummary> {
     let firms = repo::count_firms(pool).await?;
     let Some(run_id) = plan_run(pool, as_of, DEFAULT_SHARD_SIZE).await? else {
         return Ok(MatchSummary {
@@ -46,12 +53,18 @@ pub async fn run_matching(pool: &PgPool, as_of: NaiveDate) -> anyhow::Result<Mat
             ..MatchSummary::default()
         });
     };
-    let opts = WorkerOptions {
-        name: format!("nightly-{}", std::process::id()),
-        lease: Duration::from_secs(300),
-        exit_when_idle: true,
-    };
-    let stats = run_worker(pool, &opts).await?;
+    let work = (0..workers.max(1)).map(|w| async move {
+        let opts = WorkerOptions {
+            name: format!("nightly-{}-{w}", std::process::id()),
+            lease: Duration::from_secs(300),
+            exit_when_idle: true,
+        };
+        run_worker(pool, &opts).await
+    });
+    let mut stats = WorkerStats::default();
+    for done in futures_util::future::try_join_all(work).await? {
+        stats.add(&done);
+    }
     let reminders_queued = crate::grants::queue_reminders(pool).await?;
     let by_policy: Vec<PolicyCount> = repo::run_summary(pool, run_id)
         .await?
@@ -73,6 +86,7 @@ pub async fn run_matching(pool: &PgPool, as_of: NaiveDate) -> anyhow::Result<Mat
         notices_queued: stats.finalised.notices_queued,
         held: stats.finalised.held,
         reminders_queued,
+        finalise_ms: stats.finalised.ms,
         finalised: stats.finalised.policies,
     })
 }

@@ -35,6 +35,15 @@ pub struct WorkerStats {
     pub finalised: FinaliseCounts,
 }
 
+impl WorkerStats {
+    /// Adds what another worker did.
+    pub fn add(&mut self, other: &WorkerStats) {
+        self.shards += other.shards;
+        self.decisions += other.decisions;
+        self.finalised.add(&other.finalised);
+    }
+}
+
 type Loaded = Arc<(Policy, Params)>;
 
 /// Claims and processes shards until idle (or forever when `exit_when_idle` is false).
@@ -51,7 +60,7 @@ pub async fn run_worker(pool: &PgPool, opts: &WorkerOptions) -> anyhow::Result<W
             stats.shards += 1;
             continue;
         }
-        let done = finalise_ready(pool).await?;
+        let done = finalise_ready(pool, crate::config::cores() as usize).await?;
         let progressed = done.runs > 0;
         stats.finalised.add(&done);
         if progressed {

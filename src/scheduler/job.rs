@@ -112,7 +112,7 @@ async fn run_phases(
     });
     let counts = counts?;
     let clock = Instant::now();
-    let matching = run_matching(pool, today_in_china()).await;
+    let matching = run_matching(pool, today_in_china(), settings.scheduler.workers).await;
     phases.push(Phase {
         name: "matching",
         took: clock.elapsed(),

@@ -23,6 +23,10 @@ pub struct SchedulerSettings {
     pub nightly_cron: String,
     /// `MIANSHEN_NIGHTLY_TIMEZONE`: the IANA time zone of the cron expression.
     pub timezone: String,
+    /// `MIANSHEN_NIGHTLY_WORKERS`: matching workers the nightly job runs in its own process
+    /// (shards and finalisations worked at once; `mianshen worker` processes elsewhere may
+    /// help); the machine's cores by default.
+    pub workers: u32,
 }
 
 impl Default for SchedulerSettings {
@@ -31,6 +35,7 @@ impl Default for SchedulerSettings {
             enabled: true,
             nightly_cron: "0 0 2 * * *".to_owned(),
             timezone: "Asia/Shanghai".to_owned(),
+            workers: crate::config::cores(),
         }
     }
 }

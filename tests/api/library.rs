@@ -238,7 +238,7 @@ async fn a_signed_in_firm_sees_what_it_lacks_and_what_does_not_apply_to_it() {
     let app = spawn_app().await;
     insert_firms(&app.db.pool, 200).await;
     publish_all(&app.app_pool).await;
-    run_matching(&app.app_pool, as_of()).await.unwrap();
+    run_matching(&app.app_pool, as_of(), 2).await.unwrap();
     let (uscc, behind, outside): (String, String, String) = sqlx::query_as(
         "SELECT a.uscc, a.policy_id, b.policy_id
          FROM (SELECT r.uscc, v.policy_id FROM match_results r

@@ -16,7 +16,7 @@ async fn staff_list_near_misses_of_a_policy_and_a_firm_only_its_own() {
     let app = spawn_app().await;
     insert_firms(&app.db.pool, 200).await;
     publish_all(&app.app_pool).await;
-    run_matching(&app.app_pool, as_of()).await.unwrap();
+    run_matching(&app.app_pool, as_of(), 2).await.unwrap();
     let expected = near_misses(&app.app_pool, Some(POLICY), None, ("", ""), 200)
         .await
         .unwrap();

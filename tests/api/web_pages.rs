@@ -306,7 +306,7 @@ async fn a_grant_whose_decision_was_stored_without_reasons_shows_them_replayed()
     let app = spawn_app().await;
     crate::matching_support::insert_firms(&app.db.pool, 200).await;
     crate::matching_support::publish_all(&app.app_pool).await;
-    mianshen::matching::run_matching(&app.app_pool, crate::matching_support::as_of())
+    mianshen::matching::run_matching(&app.app_pool, crate::matching_support::as_of(), 2)
         .await
         .unwrap();
     let (grant_id, uscc, reasons): (i64, String, serde_json::Value) = sqlx::query_as(
