@@ -129,9 +129,12 @@ nightly_cron = "0 30 1 * * *"
         let vars = HashMap::from([
             ("MIANSHEN_CONFIG", file.as_str()),
             ("MIANSHEN_INGEST_BASE_URL", "http://feeds.example:8090"),
+            ("MIANSHEN_INGEST_WORKERS", "3"),
+            ("MIANSHEN_NIGHTLY_WORKERS", "4"),
         ]);
         let s = Settings::load_from(&vars).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(s.ingest.page_size, 50);
+        assert_eq!((s.ingest.workers, s.scheduler.workers), (3, 4));
         assert_eq!(s.ingest.base_url, "http://feeds.example:8090");
         assert_eq!(
             s.ingest.sources[0].kind,
@@ -149,6 +152,9 @@ nightly_cron = "0 30 1 * * *"
             ("MIANSHEN_NIGHTLY_TIMEZONE", "Mars/Olympus"),
             ("MIANSHEN_INGEST_BASE_URL", "ftp://x"),
             ("MIANSHEN_INGEST_PAGE_SIZE", "0"),
+            ("MIANSHEN_INGEST_WORKERS", "0"),
+            ("MIANSHEN_INGEST_WORKERS", "many"),
+            ("MIANSHEN_NIGHTLY_WORKERS", "65"),
             ("MIANSHEN_SCHEDULER_ENABLED", "perhaps"),
         ];
         for (variable, value) in table {
