@@ -39,7 +39,12 @@ async fn four_workers_end_in_the_state_and_counts_of_one() {
     // Assert
     let (one, four) = (&outcomes[0], &outcomes[1]);
     assert_eq!(
-        (one.0.fetched, one.0.quarantined, one.0.merged, one.0.snapshots),
+        (
+            one.0.fetched,
+            one.0.quarantined,
+            one.0.merged,
+            one.0.snapshots
+        ),
         (451, 1, 150, 150)
     );
     assert_eq!(four.0, one.0, "counts");

@@ -58,7 +58,8 @@ impl FinaliseCounts {
 const PAGE: i64 = 2_000;
 
 /// Finalises every run whose shards are all done, `at_once` of its policy versions at a time
-/// (each on its own connections; policies share no grants). The run's row stays locked on
+/// (each on its own connections; policies share no grants), those with the most eligible
+/// results first so that the longest do not start last. The run's row stays locked on
 /// its own connection meanwhile (another worker skips it), while the grants are written page
 /// by page, each page in one transaction with its notices and audit rows. A crash leaves the
 /// run planned; the next worker does the step again, and the unique constraints make the
@@ -75,10 +76,10 @@ pub async fn finalise_ready(pool: &PgPool, at_once: usize) -> anyhow::Result<Fin
             crate::db::refresh_planner_statistics(pool).await?;
         }
         let started = std::time::Instant::now();
-        let versions = repo::run_versions(pool, run_id).await?;
+        let versions = repo::run_versions_by_work(pool, run_id).await?;
         let work: Vec<_> = versions
             .into_iter()
-            .map(|(version_id, _)| finalise_version(pool, version_id, run_id, as_of))
+            .map(|version_id| finalise_version(pool, version_id, run_id, as_of))
             .collect();
         let done: Vec<FinaliseCounts> = stream::iter(work)
             .buffer_unordered(at_once.max(1))

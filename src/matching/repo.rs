@@ -181,6 +181,26 @@ pub async fn run_versions(
         .collect())
 }
 
+/// The versions of run `run_id`, those with the most eligible results in the run first (the
+/// order to finalise them in when several are finalised at once: the longest start first).
+pub async fn run_versions_by_work(
+    executor: impl PgExecutor<'_>,
+    run_id: i64,
+) -> sqlx::Result<Vec<i64>> {
+    sqlx::query_scalar!(
+        r#"SELECT v.policy_version_id AS "id!"
+           FROM match_run_versions v
+           LEFT JOIN (SELECT policy_version_id, count(*) AS eligible FROM match_results
+                      WHERE run_id = $1 AND eligible GROUP BY policy_version_id) r
+                  ON r.policy_version_id = v.policy_version_id
+           WHERE v.run_id = $1
+           ORDER BY coalesce(r.eligible, 0) DESC, v.policy_version_id"#,
+        run_id
+    )
+    .fetch_all(executor)
+    .await
+}
+
 /// The firms of a shard with the snapshot of their current content.
 pub async fn shard_firms(
     executor: impl PgExecutor<'_>,
