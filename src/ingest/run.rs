@@ -4,6 +4,7 @@
 //! whose hash changed, mark their firms dirty, quarantine the bad ones, move the source's
 //! cursor. Phase 2, per batch of dirty firms, in ONE transaction: merge their source
 //! records, write profile + snapshot where the content hash changed, clear the marks.
+//! `workers` sources are read at once, and as many merge batches worked at once.
 //! A crash anywhere loses nothing (uncommitted pages are fetched again from the committed
 //! cursor) and doubles nothing (keys, hashes and dirty marks make every step replayable).
 
@@ -68,6 +69,11 @@ impl Tally {
         change(&mut counts);
         counts.clone()
     }
+
+    /// The counts so far.
+    pub(super) fn counts(&self) -> Counts {
+        self.add(|_| {})
+    }
 }
 
 /// Runs both phases over every configured source: up to `settings.workers` sources are
@@ -98,11 +104,11 @@ pub async fn run_ingest(
         .buffer_unordered(settings.workers.max(1) as usize)
         .try_collect::<Vec<()>>()
         .await?;
-    if tally.add(|_| {}).stored >= crate::db::BULK_ROWS {
+    if crate::db::is_bulk(pool, "source_records", tally.counts().stored).await? {
         crate::db::refresh_planner_statistics(pool).await?;
     }
     super::merge_run::merge_dirty(pool, settings, &tally, progress).await?;
-    Ok(tally.add(|_| {}))
+    Ok(tally.counts())
 }
 
 /// What reading one source needs.
@@ -147,6 +153,8 @@ impl Reader<'_> {
         self.progress.page(&source.name, &counts);
         Ok(())
     }
+
+    /// Pages of an HTTP feed from the stored cursor until the feed is caught up.
     async fn http_pages(&self, base: &str, source: &SourceSettings) -> anyhow::Result<()> {
         let mut since = repo::cursor(&mut *self.pool.acquire().await?, &source.name).await?;
         loop {
@@ -175,6 +183,7 @@ impl Reader<'_> {
         }
     }
 
+    /// The files of a drop folder not yet done, each from the lines already stored.
     async fn files(&self, dir: &std::path::Path, source: &SourceSettings) -> anyhow::Result<()> {
         let limit = self.settings.page_size as usize;
         let seen = repo::files(&mut *self.pool.acquire().await?, &source.name).await?;

@@ -72,7 +72,8 @@ pub async fn finalise_ready(pool: &PgPool, at_once: usize) -> anyhow::Result<Fin
             return Ok(counts);
         };
         // After a first night the results table is new to the planner.
-        if repo::run_decisions(pool, run_id).await? >= crate::db::BULK_ROWS as i64 {
+        let decisions = u64::try_from(repo::run_decisions(pool, run_id).await?).unwrap_or(0);
+        if crate::db::is_bulk(pool, "match_results", decisions).await? {
             crate::db::refresh_planner_statistics(pool).await?;
         }
         let started = std::time::Instant::now();
