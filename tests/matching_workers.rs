@@ -84,7 +84,8 @@ async fn a_second_run_creates_nothing_twice_and_a_lapsed_firm_is_held() {
 
     // A granted firm is revoked: its grant is held for review, not dropped or paid.
     let (uscc, doc): (String, Value) = sqlx::query_as(
-        "SELECT g.uscc, p.doc FROM grants g JOIN profiles p USING (uscc) ORDER BY g.id LIMIT 1",
+        "SELECT g.uscc, s.doc FROM grants g JOIN profiles p USING (uscc)
+         JOIN profile_snapshots s ON s.id = p.snapshot_id ORDER BY g.id LIMIT 1",
     )
     .fetch_one(&db.pool)
     .await

@@ -34,10 +34,13 @@ type Grants = BTreeSet<(String, String, Decimal)>;
 
 /// What `mianshen eval` decides over the stored profiles: eligible with an amount.
 async fn offline_eval(pool: &PgPool) -> Grants {
-    let docs: Vec<String> = sqlx::query_scalar("SELECT doc::text FROM profiles ORDER BY uscc")
-        .fetch_all(pool)
-        .await
-        .unwrap();
+    let docs: Vec<String> = sqlx::query_scalar(
+        "SELECT s.doc::text FROM profiles p JOIN profile_snapshots s ON s.id = p.snapshot_id
+         ORDER BY p.uscc",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
     let mut file = tempfile::NamedTempFile::new().unwrap();
     for doc in &docs {
         writeln!(file, "{doc}").unwrap();

@@ -81,8 +81,9 @@ pub async fn find_profile(
     uscc: &str,
 ) -> sqlx::Result<Option<StoredProfile>> {
     let row = sqlx::query!(
-        "SELECT uscc, doc, provenance, content_hash, updated_at, changed_at FROM profiles
-         WHERE uscc = $1 AND ($2::text IS NULL OR uscc = $2)",
+        "SELECT p.uscc, s.doc, s.provenance, p.content_hash, p.updated_at, p.changed_at
+         FROM profiles p JOIN profile_snapshots s ON s.id = p.snapshot_id
+         WHERE p.uscc = $1 AND ($2::text IS NULL OR p.uscc = $2)",
         uscc,
         scope.bind()
     )

@@ -272,26 +272,24 @@ impl ChangedProfiles {
     }
 }
 
-/// Writes changed profiles and one snapshot each (one statement: the documents cross the
-/// wire once), and keeps `firms` in step (firms without a name yet are left out of `firms`,
-/// whose name is required).
+/// Writes one snapshot of each changed profile and points the profile to it (one statement:
+/// the documents cross the wire once and are stored once), and keeps `firms` in step (firms
+/// without a name yet are left out of `firms`, whose name is required).
 pub async fn write_profiles(
     conn: &mut PgConnection,
     changed: &ChangedProfiles,
 ) -> sqlx::Result<()> {
     sqlx::query!(
-        r#"WITH input AS (
-               SELECT * FROM UNNEST($1::text[], $2::jsonb[], $3::bytea[], $4::jsonb[])
-                   AS t(uscc, doc, content_hash, provenance)
-           ), snapshots AS (
+        r#"WITH snapshots AS (
                INSERT INTO profile_snapshots (uscc, doc, content_hash, provenance)
-               SELECT uscc, doc, content_hash, provenance FROM input
+               SELECT * FROM UNNEST($1::text[], $2::jsonb[], $3::bytea[], $4::jsonb[])
+               RETURNING id, uscc, content_hash
            )
-           INSERT INTO profiles (uscc, doc, content_hash, provenance)
-           SELECT uscc, doc, content_hash, provenance FROM input
+           INSERT INTO profiles (uscc, snapshot_id, content_hash)
+           SELECT uscc, id, content_hash FROM snapshots
            ON CONFLICT (uscc) DO UPDATE
-               SET doc = EXCLUDED.doc, content_hash = EXCLUDED.content_hash,
-                   provenance = EXCLUDED.provenance, updated_at = now(), changed_at = now()"#,
+               SET snapshot_id = EXCLUDED.snapshot_id, content_hash = EXCLUDED.content_hash,
+                   updated_at = now(), changed_at = now()"#,
         &changed.usccs,
         &changed.docs,
         &changed.hashes as &[Vec<u8>],

@@ -9,10 +9,10 @@ use sqlx::PgExecutor;
 pub async fn seed_profiles(conn: &mut sqlx::PgConnection, rows: &Value) -> sqlx::Result<()> {
     sqlx::query!(
         r#"WITH x AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(uscc text, name text, doc jsonb, hash text)),
-           p AS (INSERT INTO profiles (uscc, doc, content_hash, provenance)
-                 SELECT uscc, doc, decode(hash, 'hex'), '{}' FROM x),
            s AS (INSERT INTO profile_snapshots (uscc, doc, provenance, content_hash)
-                 SELECT uscc, doc, '{}', decode(hash, 'hex') FROM x)
+                 SELECT uscc, doc, '{}', decode(hash, 'hex') FROM x RETURNING id, uscc, content_hash),
+           p AS (INSERT INTO profiles (uscc, snapshot_id, content_hash)
+                 SELECT uscc, id, content_hash FROM s)
            INSERT INTO firms (uscc, name, region_code, size_class)
                  SELECT uscc, name, doc->>'region_code', doc->>'size_class' FROM x ON CONFLICT DO NOTHING"#,
         rows

@@ -210,12 +210,10 @@ pub async fn shard_firms(
 ) -> sqlx::Result<Vec<ShardFirm>> {
     sqlx::query_as!(
         ShardFirm,
-        r#"SELECT p.uscc, p.doc, p.changed_at,
-                  (SELECT max(s.id) FROM profile_snapshots s WHERE s.uscc = p.uscc) AS "snapshot_id!"
-           FROM profiles p
+        r#"SELECT p.uscc, s.doc, p.changed_at, p.snapshot_id
+           FROM profiles p JOIN profile_snapshots s ON s.id = p.snapshot_id
            WHERE p.uscc >= $1 AND ($2::text IS NULL OR p.uscc < $2)
              AND ($3::timestamptz IS NULL OR p.changed_at >= $3)
-             AND EXISTS (SELECT 1 FROM profile_snapshots s WHERE s.uscc = p.uscc)
            ORDER BY p.uscc"#,
         lo,
         hi,

@@ -12,7 +12,8 @@ pub async fn profiles_page(
     limit: i64,
 ) -> sqlx::Result<Vec<(String, Value)>> {
     let rows = sqlx::query!(
-        "SELECT uscc, doc FROM profiles WHERE uscc > $1 ORDER BY uscc LIMIT $2",
+        "SELECT p.uscc, s.doc FROM profiles p JOIN profile_snapshots s ON s.id = p.snapshot_id
+         WHERE p.uscc > $1 ORDER BY p.uscc LIMIT $2",
         after,
         limit
     )

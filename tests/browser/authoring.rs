@@ -22,11 +22,13 @@ const POLICY: &str = "qd-2026-little-giant-reward";
 /// The policy of `rules/` that finds the most eligible firms among the current profiles
 /// (so the dry run has something to chart).
 async fn busiest_policy(app: &crate::helpers::TestApp) -> String {
-    let page: Vec<(String, serde_json::Value)> =
-        sqlx::query_as("SELECT uscc, doc FROM profiles ORDER BY uscc")
-            .fetch_all(&app.db.pool)
-            .await
-            .unwrap();
+    let page: Vec<(String, serde_json::Value)> = sqlx::query_as(
+        "SELECT p.uscc, s.doc FROM profiles p
+             JOIN profile_snapshots s ON s.id = p.snapshot_id ORDER BY p.uscc",
+    )
+    .fetch_all(&app.db.pool)
+    .await
+    .unwrap();
     let as_of = mianshen::ingest::today_in_china();
     let mut best = (String::new(), 0);
     for entry in std::fs::read_dir("rules").unwrap() {

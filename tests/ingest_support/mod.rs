@@ -106,7 +106,8 @@ pub fn settings_for(base: &str, database_url: &str, page_size: u32) -> Settings 
 /// Everything an ingest leaves behind that must not depend on timing, as text rows.
 pub async fn state_of(pool: &PgPool) -> Vec<String> {
     let mut rows: Vec<String> = sqlx::query_scalar::<_, String>(
-        "SELECT 'profile ' || uscc || ' ' || doc::text FROM profiles
+        "SELECT 'profile ' || p.uscc || ' ' || s.doc::text
+         FROM profiles p JOIN profile_snapshots s ON s.id = p.snapshot_id
          UNION ALL SELECT 'snapshot ' || uscc || ' ' || encode(content_hash, 'hex') FROM profile_snapshots
          UNION ALL SELECT 'quarantine ' || source || ' ' || field || ' ' || reason || ' ' || raw FROM quarantine
          UNION ALL SELECT 'cursor ' || source || ' ' || cursor FROM source_cursors

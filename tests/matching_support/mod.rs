@@ -39,8 +39,11 @@ pub async fn insert_firms(owner: &PgPool, n: u64) {
 pub async fn insert_profile(owner: &PgPool, uscc: &str, name: &str, doc: &Value) {
     let hash = Sha256::digest(doc.to_string().as_bytes()).to_vec();
     sqlx::query(
-        "INSERT INTO profiles (uscc, doc, content_hash, provenance) VALUES ($1, $2, $3, '{}')
-         ON CONFLICT (uscc) DO UPDATE SET doc = $2, content_hash = $3, changed_at = now()",
+        "WITH s AS (INSERT INTO profile_snapshots (uscc, doc, provenance, content_hash)
+                    VALUES ($1, $2, '{}', $3) RETURNING id)
+         INSERT INTO profiles (uscc, snapshot_id, content_hash) SELECT $1, id, $3 FROM s
+         ON CONFLICT (uscc) DO UPDATE
+             SET snapshot_id = EXCLUDED.snapshot_id, content_hash = $3, changed_at = now()",
     )
     .bind(uscc)
     .bind(doc)
@@ -48,13 +51,6 @@ pub async fn insert_profile(owner: &PgPool, uscc: &str, name: &str, doc: &Value)
     .execute(owner)
     .await
     .unwrap();
-    sqlx::query("INSERT INTO profile_snapshots (uscc, doc, provenance, content_hash) VALUES ($1, $2, '{}', $3)")
-        .bind(uscc)
-        .bind(doc)
-        .bind(&hash)
-        .execute(owner)
-        .await
-        .unwrap();
     sqlx::query("INSERT INTO firms (uscc, name) VALUES ($1, $2) ON CONFLICT (uscc) DO NOTHING")
         .bind(uscc)
         .bind(name)
