@@ -8,7 +8,7 @@ pub mod testdb;
 
 pub use cluster::{ClusterError, PrivateCluster};
 pub use row_counts::{NIGHT_TABLES, count_rows};
-pub use statistics::{BULK_ROWS, is_bulk, refresh_planner_statistics};
+pub use statistics::{BULK_ROWS, is_bulk, plan_for_bound_values, refresh_planner_statistics};
 pub use testdb::{TestDatabase, fresh_database};
 
 use std::time::Duration;

@@ -15,9 +15,9 @@ use sqlx::PgPool;
 
 use super::finalise_page::{decision_of, finalise_page, item_of};
 use super::repo;
-use crate::grants;
 use crate::policies::{find_version, policy_of};
 use crate::rules::{Allocation, CrossFirmPlan, Decision, Period, Policy, Reasons, plan_cross_firm};
+use crate::{db, grants};
 
 /// What finalisation did.
 #[derive(Debug, Clone, Default)]
@@ -73,8 +73,8 @@ pub async fn finalise_ready(pool: &PgPool, at_once: usize) -> anyhow::Result<Fin
         };
         // After a first night the results table is new to the planner.
         let decisions = u64::try_from(repo::run_decisions(pool, run_id).await?).unwrap_or(0);
-        if crate::db::is_bulk(pool, "match_results", decisions).await? {
-            crate::db::refresh_planner_statistics(pool).await?;
+        if db::is_bulk(pool, "match_results", decisions).await? {
+            db::refresh_planner_statistics(pool).await?;
         }
         let started = std::time::Instant::now();
         let versions = repo::run_versions_by_work(pool, run_id).await?;
@@ -202,6 +202,8 @@ async fn finalise_policy(
         }
     }
     let mut tx = pool.begin().await?;
+    // Both steps read this run's decisions by its id: plan them for it.
+    db::plan_for_bound_values(&mut tx).await?;
     // Through the grant's steps: who (system:matching), why, and an audit row per grant.
     let held = grants::hold_lapsed(&mut tx, &policy.id, step.version_id, step.run_id).await?;
     let (version_id, run_id, as_of) = (step.version_id, step.run_id, step.as_of);
