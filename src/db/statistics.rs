@@ -45,6 +45,20 @@ pub async fn refresh_planner_statistics(executor: impl PgExecutor<'_>) -> sqlx::
     Ok(())
 }
 
+/// Plans the rest of the caller's transaction for the values it binds, never with a generic
+/// plan. PostgreSQL switches a prepared statement to a generic plan after five executions on
+/// a connection when that plan looks no dearer; a statement filtering by the night's run then
+/// plans for "every row is this run's" (the statistics a night old know only the last run)
+/// and may read a whole table. The likely cause of `grants::lapsed` once taking 21.9 s of a
+/// 34.4 s quiet night at a million firms, where the run's few thousand decisions of the
+/// version take well under a second.
+pub async fn plan_for_bound_values(conn: &mut sqlx::PgConnection) -> sqlx::Result<()> {
+    sqlx::query!("SET LOCAL plan_cache_mode = force_custom_plan")
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -70,18 +84,4 @@ mod tests {
             );
         }
     }
-}
-
-/// Plans the rest of the caller's transaction for the values it binds, never with a generic
-/// plan. PostgreSQL switches a prepared statement to a generic plan after five executions on
-/// a connection when that plan looks no dearer; a statement filtering by the night's run then
-/// plans for "every row is this run's" (the statistics a night old know only the last run)
-/// and may read a whole table. The likely cause of `grants::lapsed` once taking 21.9 s of a
-/// 34.4 s quiet night at a million firms, where the run's few thousand decisions of the
-/// version take well under a second.
-pub async fn plan_for_bound_values(conn: &mut sqlx::PgConnection) -> sqlx::Result<()> {
-    sqlx::query!("SET LOCAL plan_cache_mode = force_custom_plan")
-        .execute(conn)
-        .await?;
-    Ok(())
 }
