@@ -24,8 +24,9 @@ pub struct SchedulerSettings {
     /// `MIANSHEN_NIGHTLY_TIMEZONE`: the IANA time zone of the cron expression.
     pub timezone: String,
     /// `MIANSHEN_NIGHTLY_WORKERS`: matching workers the nightly job runs in its own process
-    /// (shards and finalisations worked at once; `mianshen worker` processes elsewhere may
-    /// help); the machine's cores by default.
+    /// (shards worked at once; `mianshen worker` processes elsewhere may help; the one that
+    /// finalises works as many policies at once as the machine has cores); the machine's
+    /// cores by default.
     pub workers: u32,
 }
 
